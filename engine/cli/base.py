@@ -1,0 +1,50 @@
+"""Shared pieces of the command line: the typer apps, the --db option, output helpers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+app = typer.Typer(
+    name="riskmap",
+    help="Integrated ISO/IEC 27001:2022 + ISO/IEC 42001:2023 risk-mapping engine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(help="Export views and documents to files.", no_args_is_help=True)
+import_app = typer.Typer(help="Import registers (risks, AI systems, assets) from CSV or Excel.",
+                         no_args_is_help=True)
+soa_app = typer.Typer(help="Statement of Applicability: snapshots and diffs.", no_args_is_help=True)
+plan_app = typer.Typer(help="Treatment plan: approvals and acceptance.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
+app.add_typer(soa_app, name="soa")
+app.add_typer(plan_app, name="plan")
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file (default: $RISKMAP_DB, else data/riskmap.duckdb)."),
+]
+
+
+def echo(text: str = "") -> None:
+    typer.echo(text)
+
+
+def emit_frame(frame: pl.DataFrame, fmt: str = "table") -> None:
+    """Print a frame as an aligned table, CSV or JSON (records)."""
+    if fmt == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif fmt == "json":
+        sys.stdout.write(frame.write_json() + "\n")
+    elif fmt == "table":
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200,
+                       tbl_hide_dataframe_shape=True):
+            typer.echo(str(frame))
+    else:
+        raise typer.BadParameter(f"unknown format {fmt!r}; expected table, csv or json")

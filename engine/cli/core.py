@@ -1,0 +1,71 @@
+"""Commands for the database itself: init, validate, query, backup and restore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import catalog, crosswalk, query as query_mod
+from ..config import db_path
+from ..errors import InputError
+from ..lifecycle import init_database
+from .base import DbOption, app, echo, emit_frame
+
+
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Create or upgrade the database through numbered migrations and load the catalogs and crosswalks."""
+    report = init_database(db)
+    if report.changed:
+        done = ", ".join(report.migrations) or "none"
+        echo(f"{report.path}: migrations applied: {done}; catalog rows written: {report.catalog_rows}; "
+             f"mapping rows written: {report.mapping_rows}")
+    else:
+        echo(f"{report.path}: up to date, nothing changed")
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Catalog (.yaml) or crosswalk (.csv) files; "
+                                                      "default: every bundled file.")] = None,
+) -> None:
+    """Check catalog and crosswalk files; print every problem as file:record:field: message."""
+    problems = []
+    files = list(paths or [])
+    if not files:
+        files = catalog.catalog_files() + crosswalk.crosswalk_files()
+    cats = [p for p in files if p.suffix in (".yaml", ".yml")]
+    walks = [p for p in files if p.suffix == ".csv"]
+    for p in files:
+        if p not in cats and p not in walks:
+            problems.append(f"{p}: not a catalog (.yaml) or crosswalk (.csv) file")
+    index = catalog.reference_index()
+    for p in cats:
+        try:
+            problems.extend(str(x) for x in catalog.validate_catalog(catalog.read_catalog(p), index))
+        except InputError as exc:
+            problems.extend(str(x) for x in exc.problems)
+    if walks:
+        problems.extend(str(x) for x in crosswalk.validate_files(walks))
+    for line in problems:
+        echo(line)
+    if problems:
+        raise InputError([], f"{len(problems)} problem(s) in {len(files)} file(s)")
+    echo(f"{len(files)} file(s) valid")
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="One read-only SELECT statement.")],
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    max_rows: Annotated[int, typer.Option(help="Row limit.")] = query_mod.DEFAULT_MAX_ROWS,
+    timeout: Annotated[float, typer.Option(help="Time limit in seconds.")] = query_mod.DEFAULT_TIMEOUT,
+) -> None:
+    """Run read-only SQL on the database. Writes, DDL, ATTACH, COPY, INSTALL/LOAD and files are refused."""
+    result = query_mod.run_query(sql, db_path(db), timeout=timeout, max_rows=max_rows)
+    emit_frame(result.frame, fmt)
+    if result.truncated:
+        typer.echo(f"(truncated at {max_rows} rows)", err=True)

@@ -1,0 +1,3 @@
+"""Crosswalk commands: gaps and the crosswalk export."""
+
+from __future__ import annotations

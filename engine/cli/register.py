@@ -1,0 +1,3 @@
+"""register commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""soa commands."""
+
+from __future__ import annotations

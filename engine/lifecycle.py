@@ -1,0 +1,41 @@
+"""Creating and upgrading a database: migrations, catalogs, crosswalks, views, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import catalog, crosswalk, store
+from .config import db_path
+
+
+@dataclass
+class InitReport:
+    path: Path
+    migrations: list[str] = field(default_factory=list)
+    catalog_rows: int = 0
+    mapping_rows: int = 0
+    views: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.migrations or self.catalog_rows or self.mapping_rows)
+
+
+def init_database(db: str | Path | None = None) -> InitReport:
+    """Create or upgrade the database and load the bundled catalogs and crosswalks.
+
+    Idempotent: a second run on an up-to-date database writes nothing (the report says so).
+    The files are validated before anything is written; a problem leaves the database untouched.
+    """
+    path = db_path(db)
+    cats = catalog.load_catalogs()
+    records = crosswalk.load_crosswalk_files()
+    report = InitReport(path)
+    with store.transaction(path) as con:
+        report.migrations = store.migrate(con)
+        report.catalog_rows = catalog.sync_catalogs(con, cats)
+        crosswalk.validate_against_catalog(con, records)
+        report.mapping_rows = crosswalk.sync_mappings(con, records)
+        report.views = store.create_views(con)
+    return report

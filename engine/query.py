@@ -1,0 +1,99 @@
+"""Read-only SQL for analysts (CLI ``query`` and the app's SQL page).
+
+Defence in depth: the statement must be a single SELECT-like statement; it runs on a read-only
+connection with external access disabled and the configuration locked, so it cannot write, attach,
+copy, export, install or load extensions, change settings, or read files or the network. A runaway
+query is interrupted after ``timeout`` seconds and results are capped at ``max_rows``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from .config import db_path
+from .errors import ConfigError, QueryRefused
+
+_ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+_SAFE_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_ROWS = 100_000
+
+
+@dataclass
+class QueryResult:
+    frame: pl.DataFrame
+    truncated: bool
+
+
+def check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse anything but one read-only statement, naming what was refused."""
+    if not sql or not sql.strip():
+        raise QueryRefused("empty query: give one SELECT statement")
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryRefused(f"query does not parse: {str(exc).splitlines()[0]}") from exc
+    if len(statements) != 1:
+        raise QueryRefused(f"one statement at a time, got {len(statements)}")
+    kind = statements[0].type
+    if kind not in _ALLOWED:
+        name = getattr(kind, "name", str(kind))
+        raise QueryRefused(f"refused: {name} statements are not allowed; this is a read-only query (SELECT only)")
+
+
+def read_only_connection(db: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    path = db_path(db)
+    if not path.exists():
+        raise ConfigError(f"{path}: no such database; run `riskmap init --db {path}` first")
+    return duckdb.connect(str(path), read_only=True, config=dict(_SAFE_CONFIG))
+
+
+def run_query(sql: str, db: str | Path | None = None, *, timeout: float = DEFAULT_TIMEOUT,
+              max_rows: int = DEFAULT_MAX_ROWS) -> QueryResult:
+    """Run one read-only query and return at most ``max_rows`` rows as a polars frame."""
+    con = read_only_connection(db)
+    timer = threading.Timer(timeout, con.interrupt)
+    try:
+        check_statement(con, sql)
+        timer.start()
+        try:
+            rel = con.execute(sql)
+            cols = [d[0] for d in rel.description or []]
+            rows = rel.fetchmany(max_rows + 1)
+        except duckdb.InterruptException as exc:
+            raise QueryRefused(f"query cut off after {timeout:g} s (time limit)") from exc
+        except duckdb.PermissionException as exc:
+            raise QueryRefused("refused: files, the network and settings are out of reach of "
+                               "read-only queries") from exc
+        except duckdb.Error as exc:
+            if "interrupted" in str(exc).lower():
+                raise QueryRefused(f"query cut off after {timeout:g} s (time limit)") from exc
+            if "lock" in str(exc).lower() and "configuration" in str(exc).lower():
+                raise QueryRefused("refused: settings cannot be changed by read-only queries") from exc
+            raise QueryRefused(f"query failed: {str(exc).splitlines()[0]}") from exc
+        truncated = len(rows) > max_rows
+        rows = rows[:max_rows]
+        data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
+        # Duplicate column names would collide in a dict; make them unique.
+        if len(set(cols)) != len(cols):
+            seen: dict[str, int] = {}
+            uniq = []
+            for c in cols:
+                seen[c] = seen.get(c, 0) + 1
+                uniq.append(c if seen[c] == 1 else f"{c}_{seen[c]}")
+            data = {c: [r[i] for r in rows] for i, c in enumerate(uniq)}
+        frame = pl.DataFrame(data, strict=False) if cols else pl.DataFrame()
+        return QueryResult(frame, truncated)
+    finally:
+        timer.cancel()
+        con.close()
