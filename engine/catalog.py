@@ -110,7 +110,7 @@ def validate_catalog(cat: Catalog, index: dict[str, list[dict[str, str]]] | None
             problems.append(Problem(f, rec, "theme", "missing theme for a 27001:2022 Annex A control"))
     if ref_rows is not None:
         by_ref = {r["ref"]: r for r in ref_rows}
-        for i, e in enumerate(cat.entries, start=1):
+        for e in cat.entries:
             ref = _s(e.get("ref"))
             if not ref or "_invalid" in e:
                 continue

@@ -194,3 +194,18 @@ def export_crosswalk(db: str | Path | None, fmt: str, out: Path) -> int:
     else:
         raise InputError([Problem("--format", None, None, "unknown export format", fmt, "csv, json or xlsx")])
     return frame.height
+
+
+def implemented_from_soa(db: str | Path | None, framework: str) -> list[str] | None:
+    """Refs of ``framework`` whose SoA row says implemented; None when there is no SoA yet."""
+    with store.connect(db) as con:
+        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'soa_rows'").fetchone()[0]
+        if not has:
+            return None
+        cols = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'soa_rows'").fetchall()}
+        if "implementation_status" not in cols:
+            return None
+        rows = con.execute("SELECT ref FROM soa_rows WHERE framework = ? AND implementation_status = 'implemented'",
+                           [framework]).fetchall()
+    return [r[0] for r in rows] if rows else None

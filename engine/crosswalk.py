@@ -48,6 +48,7 @@ class Mapping:
     review_status: str
     origin_file: str
     line: int
+    file: str = ""  # the path as given, for messages
 
 
 def inverse(relationship: str) -> str:
@@ -146,7 +147,7 @@ def parse_file(path: Path) -> tuple[list[Mapping], list[Problem]]:
         if len(problems) == before and src and tgt:
             records.append(Mapping(src[0], src[1], tgt[0], tgt[1], rel, strength, rt,
                                    row["justification"].strip(), row["author"].strip(), authored_on,
-                                   status, path.name, line))
+                                   status, path.name, line, f))
     return records, problems
 
 
@@ -155,7 +156,7 @@ def check_records(records: list[Mapping], known: set[tuple[str, str]], known_fra
     problems: list[Problem] = []
     seen: dict[tuple[str, str, str, str], Mapping] = {}
     for m in records:
-        f = m.origin_file
+        f = m.file or m.origin_file
         if (m.source_framework, m.source_ref) not in known:
             problems.append(Problem(f, m.line, "source", "unknown control", f"{m.source_framework}:{m.source_ref}"))
         if m.target_ref and (m.target_framework, m.target_ref) not in known:
@@ -171,7 +172,7 @@ def check_records(records: list[Mapping], known: set[tuple[str, str]], known_fra
             first = seen[key]
             what = ("contradiction: the same pair is also " + first.relationship
                     if first.relationship != m.relationship else "duplicate pair")
-            problems.append(Problem(f, m.line, "relationship", f"{what} (line {first.line} of {first.origin_file})",
+            problems.append(Problem(f, m.line, "relationship", f"{what} (line {first.line})",
                                     m.relationship))
         elif m.target_ref and back in seen:
             first = seen[back]

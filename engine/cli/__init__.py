@@ -9,6 +9,7 @@ import duckdb
 from ..errors import RiskmapError
 from . import core  # noqa: F401  (registers commands)
 from . import crosswalk as _crosswalk  # noqa: F401
+from . import demo as _demo  # noqa: F401
 from . import register as _register  # noqa: F401
 from . import soa as _soa  # noqa: F401
 from .base import app

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .. import catalog, crosswalk, query as query_mod
+from .. import catalog, crosswalk
+from .. import query as query_mod
 from ..config import db_path
 from ..errors import InputError
 from ..lifecycle import init_database

@@ -1,0 +1,3 @@
+"""Demo organisation and analyst commands."""
+
+from __future__ import annotations
