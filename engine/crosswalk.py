@@ -278,34 +278,57 @@ def get_depth(con: duckdb.DuckDBPyConnection) -> int:
 def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, source_table: str = "mappings") -> None:
     """Recompute ``crosswalk_links``: authored, inverse, and inferred links up to ``depth`` hops.
 
-    Inference runs breadth first as set operations: each level joins the frontier with every
-    link, composes relationships with :func:`compose`'s algebra (as a SQL CASE), keeps the weakest
-    strength and appends the hop to the path. Only links ending in another framework than they start
-    are kept; for each (source, target) pair the shortest, then closest, then strongest path wins, and
-    ``n_paths`` counts the alternatives of that length. Pairs already linked directly are not inferred.
+    Inference runs breadth first as set operations on integer node ids: each level joins the frontier
+    with every authored or inverse link, composes relationships by the algebra of :func:`compose` (as a
+    SQL CASE on relationship ranks), keeps the weakest strength and appends the hop to the path. A path
+    never visits a framework twice (2013 -> 2022 -> 42001, not 42001 -> 2022 -> 2013 -> 2022). For each
+    (source, target) pair the shortest, then closest, then strongest path wins, and ``n_paths`` counts
+    the alternatives of that length. Links are only inferred between frameworks that have no authored
+    mapping between them: where reviewers mapped two frameworks directly, their word stands.
     """
     if depth is None:
         depth = get_depth(con)
     else:
         con.execute("INSERT OR REPLACE INTO settings VALUES ('crosswalk_depth', ?)", [str(depth)])
     con.execute("DELETE FROM crosswalk_links")
+    rel_code = ("CASE {0} WHEN 'equal' THEN 5 WHEN 'subset_of' THEN 4 WHEN 'superset_of' THEN 3 "
+                "WHEN 'intersects_with' THEN 2 ELSE 1 END")
+    rel_name = ("CASE {0} WHEN 5 THEN 'equal' WHEN 4 THEN 'subset_of' WHEN 3 THEN 'superset_of' "
+                "WHEN 2 THEN 'intersects_with' ELSE 'no_relationship' END")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _m AS
+        SELECT * FROM {source_table} WHERE relationship <> 'no_relationship'
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _nodes AS
+        SELECT (row_number() OVER (ORDER BY fw, ref))::INTEGER AS id, fw, ref, fw || ':' || ref AS name
+        FROM (SELECT source_framework AS fw, source_ref AS ref FROM _m
+              UNION SELECT target_framework, target_ref FROM _m)
+    """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
-        SELECT source_framework AS sf, source_ref AS sr, target_framework AS tf, target_ref AS tr,
-               relationship AS rel, strength, rationale_type, justification, 'authored' AS origin
-        FROM {source_table} WHERE relationship <> 'no_relationship'
-        UNION ALL
-        SELECT target_framework, target_ref, source_framework, source_ref,
-               CASE relationship WHEN 'subset_of' THEN 'superset_of'
-                                 WHEN 'superset_of' THEN 'subset_of' ELSE relationship END,
-               strength, rationale_type, justification, 'inverse'
-        FROM {source_table} WHERE relationship <> 'no_relationship'
+        WITH both_ways AS (
+            SELECT source_framework AS sf, source_ref AS sr, target_framework AS tf, target_ref AS tr,
+                   relationship AS rel, strength, rationale_type, justification, 'authored' AS origin FROM _m
+            UNION ALL
+            SELECT target_framework, target_ref, source_framework, source_ref,
+                   CASE relationship WHEN 'subset_of' THEN 'superset_of'
+                                     WHEN 'superset_of' THEN 'subset_of' ELSE relationship END,
+                   strength, rationale_type, justification, 'inverse' FROM _m
+        )
+        SELECT a.id AS s, b.id AS t, b.fw AS tf, a.fw AS sf, a.name AS s_name, b.name AS t_name,
+               b.fw AS t_fw, {rel_code.format('rel')}::TINYINT AS rel, strength::TINYINT AS strength,
+               (CASE rationale_type WHEN 'syntactic' THEN 1 WHEN 'semantic' THEN 2 ELSE 3 END)::TINYINT AS rt,
+               rel AS rel_text, rationale_type, justification, origin
+        FROM both_ways w
+        JOIN _nodes a ON a.fw = w.sf AND a.ref = w.sr
+        JOIN _nodes b ON b.fw = w.tf AND b.ref = w.tr
     """)
     con.execute("""
         INSERT INTO crosswalk_links
-        SELECT sf, sr, tf, tr, rel, strength, rationale_type, justification, origin,
-               sf || ':' || sr || ' -' || rel || '-> ' || tf || ':' || tr, 1, 1
-        FROM _edges
+        SELECT a.fw, a.ref, b.fw, b.ref, e.rel_text, e.strength, e.rationale_type, e.justification, e.origin,
+               e.s_name || ' -' || e.rel_text || '-> ' || e.t_name, 1, 1
+        FROM _edges e JOIN _nodes a ON a.id = e.s JOIN _nodes b ON b.id = e.t
     """)
     con.execute(f"""
         INSERT INTO crosswalk_links
@@ -314,61 +337,57 @@ def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, s
                || target_framework, 1, 1
         FROM {source_table} WHERE relationship = 'no_relationship'
     """)
-    # Frontier: one row per (start, end) pair reached at the current depth.
+    if depth < 2:
+        _drop_temp(con)
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _direct_fw AS SELECT DISTINCT sf, tf FROM _edges")
+    # Frontier: the best path per (start, end) pair reached at the current depth.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _frontier AS
-        SELECT sf, sr, tf, tr, rel, strength,
-               CASE rationale_type WHEN 'syntactic' THEN 1 WHEN 'semantic' THEN 2 ELSE 3 END AS rt,
-               sf || ':' || sr || ' -' || rel || '-> ' || tf || ':' || tr AS path,
-               [sf || ':' || sr, tf || ':' || tr] AS nodes
+        SELECT s, t, rel, strength, rt, [sf, tf] AS fws, s_name || ' -' || rel_text || '-> ' || t_name AS path,
+               '' AS via, t_name
         FROM _edges
     """)
-    con.execute("CREATE OR REPLACE TEMP TABLE _reached AS SELECT DISTINCT sf, sr, tf, tr FROM _edges")
+    con.execute("CREATE OR REPLACE TEMP TABLE _reached AS SELECT DISTINCT s, t FROM _edges")
     for level in range(2, depth + 1):
         con.execute("""
             CREATE OR REPLACE TEMP TABLE _next AS
             WITH step AS (
-                SELECT f.sf, f.sr, e.tf, e.tr,
-                       CASE WHEN f.rel = 'equal' THEN e.rel
-                            WHEN e.rel = 'equal' THEN f.rel
-                            WHEN f.rel = e.rel AND f.rel IN ('subset_of', 'superset_of') THEN f.rel
-                            ELSE 'intersects_with' END AS rel,
+                SELECT f.s, e.t,
+                       CASE WHEN f.rel = 5 THEN e.rel WHEN e.rel = 5 THEN f.rel
+                            WHEN f.rel = e.rel AND f.rel IN (3, 4) THEN f.rel ELSE 2 END::TINYINT AS rel,
                        least(f.strength, e.strength) AS strength,
-                       greatest(f.rt, CASE e.rationale_type WHEN 'syntactic' THEN 1
-                                           WHEN 'semantic' THEN 2 ELSE 3 END) AS rt,
-                       f.path || ' -' || e.rel || '-> ' || e.tf || ':' || e.tr AS path,
-                       list_append(f.nodes, e.tf || ':' || e.tr) AS nodes
-                FROM _frontier f JOIN _edges e ON e.sf = f.tf AND e.sr = f.tr
-                WHERE e.tf <> f.sf
-                  AND NOT list_contains(f.nodes, e.tf || ':' || e.tr)
-            ),
-            fresh AS (
-                SELECT s.* FROM step s
-                ANTI JOIN _reached r ON r.sf = s.sf AND r.sr = s.sr AND r.tf = s.tf AND r.tr = s.tr
+                       greatest(f.rt, e.rt) AS rt,
+                       list_append(f.fws, e.tf) AS fws,
+                       f.path || ' -' || e.rel_text || '-> ' || e.t_name AS path,
+                       CASE WHEN f.via = '' THEN f.t_name ELSE f.via || ', ' || f.t_name END AS via,
+                       e.t_name
+                FROM _frontier f JOIN _edges e ON e.s = f.t
+                WHERE NOT list_contains(f.fws, e.tf)
             )
-            SELECT sf, sr, tf, tr, rel, strength, rt, path, nodes,
-                   count(*) OVER (PARTITION BY sf, sr, tf, tr) AS n_paths
-            FROM fresh
-            QUALIFY row_number() OVER (
-                PARTITION BY sf, sr, tf, tr
-                ORDER BY CASE rel WHEN 'equal' THEN 5 WHEN 'subset_of' THEN 4 WHEN 'superset_of' THEN 3
-                                  ELSE 2 END DESC, strength DESC, path) = 1
+            SELECT s.*, count(*) OVER (PARTITION BY s.s, s.t) AS n_paths
+            FROM step s ANTI JOIN _reached r ON r.s = s.s AND r.t = s.t
+            QUALIFY row_number() OVER (PARTITION BY s.s, s.t ORDER BY s.rel DESC, s.strength DESC, s.path) = 1
         """)
-        n = con.execute("SELECT count(*) FROM _next").fetchone()[0]
-        if not n:
+        if not con.execute("SELECT count(*) FROM _next").fetchone()[0]:
             break
         con.execute(f"""
             INSERT INTO crosswalk_links
-            SELECT sf, sr, tf, tr, rel, strength,
-                   CASE rt WHEN 1 THEN 'syntactic' WHEN 2 THEN 'semantic' ELSE 'functional' END,
-                   'Inferred through ' || array_to_string(nodes[2:-2], ', ')
-                   || '; strength is the weakest link of the path',
-                   'inferred', path, {level}, n_paths
-            FROM _next
+            SELECT a.fw, a.ref, b.fw, b.ref, {rel_name.format('n.rel')}, n.strength,
+                   CASE n.rt WHEN 1 THEN 'syntactic' WHEN 2 THEN 'semantic' ELSE 'functional' END,
+                   'Inferred through ' || n.via || '; strength is the weakest link of the path',
+                   'inferred', n.path, {level}, n.n_paths
+            FROM _next n JOIN _nodes a ON a.id = n.s JOIN _nodes b ON b.id = n.t
+            WHERE NOT EXISTS (SELECT 1 FROM _direct_fw d WHERE d.sf = a.fw AND d.tf = b.fw)
         """)
-        con.execute("INSERT INTO _reached SELECT sf, sr, tf, tr FROM _next")
-        con.execute("CREATE OR REPLACE TEMP TABLE _frontier AS SELECT sf, sr, tf, tr, rel, strength, rt, path, nodes FROM _next")
-    for t in ("_edges", "_frontier", "_reached", "_next"):
+        con.execute("INSERT INTO _reached SELECT s, t FROM _next")
+        con.execute("CREATE OR REPLACE TEMP TABLE _frontier AS "
+                    "SELECT s, t, rel, strength, rt, fws, path, via, t_name FROM _next")
+    _drop_temp(con)
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("_m", "_nodes", "_edges", "_direct_fw", "_frontier", "_reached", "_next"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 

@@ -2,7 +2,7 @@
 -- coverage = 'full' when some counterpart is equal to it or contains it (relationship equal or
 -- subset_of), 'partial' when a counterpart only overlaps it (superset_of, intersects_with),
 -- 'none' when it has no counterpart (no links, or an explicit no_relationship record).
--- Counts authored and inverse links and, where nothing direct exists, inferred ones.
+-- Counts authored and inverse links, and inferred ones (only inferred between frameworks not mapped directly).
 CREATE OR REPLACE VIEW v_coverage AS
 WITH fw_pairs AS (
     SELECT DISTINCT source_framework AS framework, target_framework AS counterpart_framework
