@@ -70,3 +70,27 @@ def query(
     emit_frame(result.frame, fmt)
     if result.truncated:
         typer.echo(f"(truncated at {max_rows} rows)", err=True)
+
+
+@app.command("backup")
+def backup_cmd(
+    dest: Annotated[Path, typer.Argument(help="File to write the backup to.")],
+    db: DbOption = None,
+) -> None:
+    """Write an exact copy of the database (with a .sha256 checksum beside it)."""
+    from ..backup import backup
+
+    digest = backup(db_path(db), dest)
+    echo(f"{dest}: backup written, sha256 {digest}")
+
+
+@app.command("restore")
+def restore_cmd(
+    src: Annotated[Path, typer.Argument(help="Backup file made by `riskmap backup`.")],
+    db: DbOption = None,
+) -> None:
+    """Replace the database with a backup; the replaced database is kept beside it."""
+    from ..backup import restore
+
+    kept = restore(src, db_path(db))
+    echo(f"{db_path(db)}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))

@@ -1,0 +1,36 @@
+"""riskmap's Streamlit app: one programme for ISO/IEC 27001:2022 and ISO/IEC 42001:2023.
+
+Run with ``make app`` (the demo organisation) or ``RISKMAP_DB=path streamlit run app.py``. The page
+modules live in ``ui/`` (a folder named ``pages/`` would switch Streamlit to its legacy multipage mode).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import common
+
+PAGES = {
+    "Programme": [
+        st.Page("ui/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("ui/overlap.py", title="Overlap explorer", icon=":material/hub:"),
+        st.Page("ui/gaps.py", title="Gap analysis", icon=":material/rule:"),
+    ],
+    "Registers": [
+        st.Page("ui/register.py", title="Risk register", icon=":material/warning:"),
+        st.Page("ui/ai_systems.py", title="AI systems", icon=":material/smart_toy:"),
+        st.Page("ui/treatment.py", title="Treatment plan", icon=":material/event_note:"),
+        st.Page("ui/soa.py", title="Statement of Applicability", icon=":material/fact_check:"),
+    ],
+    "Data": [
+        st.Page("ui/imports.py", title="Import", icon=":material/upload_file:"),
+        st.Page("ui/sql.py", title="SQL", icon=":material/terminal:"),
+        st.Page("ui/quality.py", title="Data quality", icon=":material/verified:"),
+    ],
+}
+
+st.set_page_config(page_title="riskmap", page_icon=":material/shield:", layout="wide")
+page = st.navigation(PAGES)
+common.sidebar()
+if common.database_ready():
+    page.run()

@@ -1,0 +1,1 @@
+"""Benchmarks: a seeded enterprise generator and the measurements of `make bench`."""

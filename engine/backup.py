@@ -1,0 +1,91 @@
+"""Backup and restore of a whole database, byte for byte.
+
+A backup is taken after a checkpoint, from a file no one is writing, into a temporary file that is
+renamed into place only when complete, so a backup is never half written. Restore checks that the
+file is a riskmap database first and keeps the database it replaces beside it, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from . import store
+from .config import db_path
+from .errors import InputError, Problem
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _copy_atomic(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.partial")
+    shutil.copyfile(src, tmp)
+    with tmp.open("rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, dest)
+
+
+def backup(db: str | Path | None, dest: Path) -> str:
+    """Write an exact copy of the database to ``dest``; returns its SHA-256."""
+    path = db_path(db)
+    if not path.exists():
+        raise InputError([Problem(str(path), None, None, "no such database")])
+    if dest.resolve() == path.resolve():
+        raise InputError([Problem(str(dest), None, None, "the backup must not overwrite the database itself")])
+    with store.connect(path, read_only=False) as con:
+        con.execute("CHECKPOINT")
+        # Holding the write lock while copying keeps other writers out until the copy is complete.
+        _copy_atomic(path, dest)
+    digest = _sha256(dest)
+    Path(str(dest) + ".sha256").write_text(f"{digest}  {dest.name}\n")
+    return digest
+
+
+def _check_database(src: Path) -> None:
+    try:
+        con = duckdb.connect(str(src), read_only=True)
+    except duckdb.Error as exc:
+        raise InputError([Problem(str(src), None, None, "not a DuckDB database", expected="a file made by "
+                                  "`riskmap backup`")]) from exc
+    try:
+        if not store.applied_versions(con):
+            raise InputError([Problem(str(src), None, None, "not a riskmap database (no schema_migrations)")])
+    finally:
+        con.close()
+
+
+def restore(src: Path, db: str | Path | None) -> Path | None:
+    """Replace the database with the backup ``src``; returns where the replaced database was kept."""
+    path = db_path(db)
+    if not src.exists():
+        raise InputError([Problem(str(src), None, None, "no such backup file")])
+    sidecar = Path(str(src) + ".sha256")
+    if sidecar.exists():
+        expected = sidecar.read_text().split()[0]
+        if _sha256(src) != expected:
+            raise InputError([Problem(str(src), None, None, "checksum mismatch: the backup is damaged",
+                                      expected=f"sha256 {expected}")])
+    _check_database(src)
+    kept = None
+    if path.exists():
+        # Take the write lock so no one writes while the file is swapped.
+        with store.connect(path, read_only=False) as con:
+            con.execute("CHECKPOINT")
+        kept = path.with_name(f"{path.name}.before-restore-{store.now():%Y%m%dT%H%M%S}")
+        shutil.copyfile(path, kept)
+    _copy_atomic(src, path)
+    wal = Path(str(path) + ".wal")
+    if wal.exists():
+        wal.unlink()
+    return kept

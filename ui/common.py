@@ -1,0 +1,188 @@
+"""Widgets and helpers every page shares: the database path, the actor, reads, errors, messages.
+
+Reads open one read-only connection per operation and close it before the script run ends, so an
+analyst's ``duckdb -readonly`` session (or the CLI) works while the app is running.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from engine import config, store
+from engine.charts import MatrixSpec
+from engine.errors import InputError, RiskmapError, StaleEditError
+
+CHANNEL = "app"
+ACTOR_KEY = "riskmap_actor"
+_FLASH_KEY = "riskmap_flash"
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=])")
+
+
+def db_path() -> Path:
+    """The database the app works on: ``RISKMAP_DB`` when set, else riskmap's default."""
+    env = os.environ.get("RISKMAP_DB")
+    return Path(env) if env else config.db_path()
+
+
+def stamp() -> tuple[str, int, int]:
+    """Identifies the database's current content for caches: path and modification times (file, WAL)."""
+    path = db_path()
+    wal = path.with_name(path.name + ".wal")
+    return (str(path), path.stat().st_mtime_ns if path.exists() else 0,
+            wal.stat().st_mtime_ns if wal.exists() else 0)
+
+
+def default_actor() -> str:
+    env = os.environ.get("RISKMAP_ACTOR")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "app user"
+
+
+def sidebar() -> None:
+    """The shared sidebar: who is editing (recorded in the history) and which database is open."""
+    st.session_state.setdefault(ACTOR_KEY, default_actor())
+    with st.sidebar:
+        st.text_input("Your name", key=ACTOR_KEY, help="Recorded in the change history with every edit.")
+        st.caption("Database")
+        st.text(str(db_path()))
+
+
+def actor() -> str:
+    """The name the sidebar holds, stripped; edits are refused while it is empty."""
+    return str(st.session_state.get(ACTOR_KEY) or "").strip()
+
+
+def require_actor() -> str | None:
+    name = actor()
+    if not name:
+        st.error("Enter your name in the sidebar first: every change records who made it.")
+        return None
+    return name
+
+
+def md(text: object) -> str:
+    """Escape text for a Markdown context (st.error, st.markdown...): shown exactly as written."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", "" if text is None else str(text)).replace("\n", "  \n")
+
+
+def database_ready() -> bool:
+    """Tell the user how to create the database when there is none; True when it exists."""
+    path = db_path()
+    if path.exists():
+        return True
+    st.error(md(f"No database at {path}."))
+    st.code(f"riskmap demo --db {path}    # the demo organisation\nriskmap init --db {path}    # an empty one",
+            language="bash")
+    return False
+
+
+def load(queries: Mapping[str, str | tuple[str, Sequence[Any]]]) -> dict[str, pl.DataFrame]:
+    """Run several read-only queries on one short-lived connection; a name per query.
+
+    Each value is SQL or (SQL, parameters). A query on a view or table the database does not have yet
+    returns an empty frame, so a page renders on an older database and says what is missing.
+    """
+    out: dict[str, pl.DataFrame] = {}
+    with store.connect(db_path()) as con:
+        for name, q in queries.items():
+            sql, params = (q, []) if isinstance(q, str) else q
+            try:
+                out[name] = con.execute(sql, list(params)).pl()
+            except duckdb.CatalogException:
+                out[name] = pl.DataFrame()
+    return out
+
+
+def read(sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+    """One read-only query."""
+    return load({"r": (sql, params)})["r"]
+
+
+def relations() -> set[str]:
+    """Names of the tables and views in the database."""
+    return set(read("SELECT table_name FROM information_schema.tables")["table_name"].to_list())
+
+
+def matrix_from(frame: pl.DataFrame) -> MatrixSpec:
+    """The newest risk matrix in ``frame`` (rows of ``risk_matrix_versions``); a default when empty."""
+    if frame.is_empty():
+        return MatrixSpec.default()
+    return MatrixSpec.from_mapping(frame.sort("version").row(-1, named=True))
+
+
+def show_error(exc: BaseException) -> None:
+    """One clear message for an engine error; an input error lists every problem as a table."""
+    if isinstance(exc, InputError):
+        st.error(md(str(exc).splitlines()[0]))
+        if exc.problems:
+            st.dataframe(problems_frame(exc.problems), hide_index=True)
+    elif isinstance(exc, StaleEditError):
+        st.error(md(f"Not saved: {exc}") + "  \nSomeone changed this record after you opened it. "
+                 "The table now shows the current values; make your edit again.")
+    elif isinstance(exc, RiskmapError):
+        st.error(md(str(exc)))
+    else:
+        st.error(md(f"Database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"))
+
+
+def problems_frame(problems: Sequence[Any]) -> pl.DataFrame:
+    """Problems (engine.errors.Problem) as a table: where, what, the value found, what was expected."""
+    return pl.DataFrame(
+        {"file": [str(p.file) for p in problems],
+         "row": [None if p.record is None else str(p.record) for p in problems],
+         "column": [p.field for p in problems],
+         "problem": [p.message for p in problems],
+         "value": [None if p.value is None else str(p.value) for p in problems],
+         "expected": [p.expected for p in problems]},
+        schema={"file": pl.String, "row": pl.String, "column": pl.String, "problem": pl.String,
+                "value": pl.String, "expected": pl.String})
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Turn an engine error raised inside the block into a message on the page (never a traceback)."""
+    try:
+        yield
+    except (RiskmapError, duckdb.Error) as exc:
+        show_error(exc)
+
+
+def flash(text: str, kind: str = "success") -> None:
+    """A message to show on the next run (after st.rerun)."""
+    st.session_state[_FLASH_KEY] = (kind, text)
+
+
+def show_flash() -> None:
+    got = st.session_state.pop(_FLASH_KEY, None)
+    if got:
+        kind, text = got
+        {"success": st.success, "warning": st.warning, "info": st.info}.get(kind, st.info)(md(text))
+
+
+def header(title: str, caption: str | None = None) -> None:
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    show_flash()
+
+
+def list_text(frame: pl.DataFrame, sep: str = "; ") -> pl.DataFrame:
+    """List columns joined into text, so tables show them compactly and CSV downloads can hold them."""
+    lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
+    if not lists:
+        return frame
+    return frame.with_columns(pl.col(n).cast(pl.List(pl.String)).list.join(sep) for n in lists)
