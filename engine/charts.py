@@ -30,6 +30,8 @@ STATUS_COLOURS = {
     "in_progress": "#1565c0", "in progress": "#1565c0", "partially_implemented": "#1565c0",
     "planned": "#9e9e9e", "not_started": "#9e9e9e", "open": "#f9a825",
     "overdue": "#c62828", "blocked": "#c62828", "not_implemented": "#c62828",
+    "applicable": "#2e7d32", "not applicable": "#757575", "undecided": "#f9a825",
+    "partial": "#1565c0", "cancelled": "#757575", "error": "#c62828", "warning": "#f9a825",
 }
 MS_COLOURS = {"ISMS": "#1565c0", "AIMS": "#6a1b9a", "both": "#00838f"}
 _FALLBACK = ("#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#5d4037", "#455a64", "#ad1457", "#827717")

@@ -349,9 +349,10 @@ def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, s
         FROM _edges
     """)
     con.execute("CREATE OR REPLACE TEMP TABLE _reached AS SELECT DISTINCT s, t FROM _edges")
+    levels = []
     for level in range(2, depth + 1):
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE _next AS
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _level{level} AS
             WITH step AS (
                 SELECT f.s, e.t,
                        CASE WHEN f.rel = 5 THEN e.rel WHEN e.rel = 5 THEN f.rel
@@ -362,27 +363,29 @@ def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, s
                        f.path || ' -' || e.rel_text || '-> ' || e.t_name AS path,
                        CASE WHEN f.via = '' THEN f.t_name ELSE f.via || ', ' || f.t_name END AS via,
                        e.t_name
-                FROM _frontier f JOIN _edges e ON e.s = f.t
+                FROM {'_frontier' if level == 2 else f'_level{level - 1}'} f JOIN _edges e ON e.s = f.t
                 WHERE NOT list_contains(f.fws, e.tf)
             )
-            SELECT s.*, count(*) OVER (PARTITION BY s.s, s.t) AS n_paths
+            SELECT s.*, count(*) OVER (PARTITION BY s.s, s.t) AS n_paths, {level} AS depth
             FROM step s ANTI JOIN _reached r ON r.s = s.s AND r.t = s.t
             QUALIFY row_number() OVER (PARTITION BY s.s, s.t ORDER BY s.rel DESC, s.strength DESC, s.path) = 1
         """)
-        if not con.execute("SELECT count(*) FROM _next").fetchone()[0]:
+        levels.append(f"_level{level}")
+        if level == depth or not con.execute(f"SELECT count(*) FROM _level{level}").fetchone()[0]:
             break
-        con.execute(f"""
-            INSERT INTO crosswalk_links
-            SELECT a.fw, a.ref, b.fw, b.ref, {rel_name.format('n.rel')}, n.strength,
-                   CASE n.rt WHEN 1 THEN 'syntactic' WHEN 2 THEN 'semantic' ELSE 'functional' END,
-                   'Inferred through ' || n.via || '; strength is the weakest link of the path',
-                   'inferred', n.path, {level}, n.n_paths
-            FROM _next n JOIN _nodes a ON a.id = n.s JOIN _nodes b ON b.id = n.t
-            WHERE NOT EXISTS (SELECT 1 FROM _direct_fw d WHERE d.sf = a.fw AND d.tf = b.fw)
-        """)
-        con.execute("INSERT INTO _reached SELECT s, t FROM _next")
-        con.execute("CREATE OR REPLACE TEMP TABLE _frontier AS "
-                    "SELECT s, t, rel, strength, rt, fws, path, via, t_name FROM _next")
+        con.execute(f"INSERT INTO _reached SELECT s, t FROM _level{level}")
+    union = " UNION ALL ".join(f"SELECT s, t, rel, strength, rt, path, via, n_paths, depth FROM {t}" for t in levels)
+    con.execute(f"""
+        INSERT INTO crosswalk_links
+        SELECT a.fw, a.ref, b.fw, b.ref, {rel_name.format('n.rel')}, n.strength,
+               CASE n.rt WHEN 1 THEN 'syntactic' WHEN 2 THEN 'semantic' ELSE 'functional' END,
+               'Inferred through ' || n.via || '; strength is the weakest link of the path',
+               'inferred', n.path, n.depth, n.n_paths
+        FROM ({union}) n JOIN _nodes a ON a.id = n.s JOIN _nodes b ON b.id = n.t
+        WHERE NOT EXISTS (SELECT 1 FROM _direct_fw d WHERE d.sf = a.fw AND d.tf = b.fw)
+    """)
+    for t in levels:
+        con.execute(f"DROP TABLE IF EXISTS {t}")
     _drop_temp(con)
 
 

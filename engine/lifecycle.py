@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog, crosswalk, store
+from . import catalog, crosswalk, soa, store
 from .config import db_path
 
 
@@ -15,11 +15,12 @@ class InitReport:
     migrations: list[str] = field(default_factory=list)
     catalog_rows: int = 0
     mapping_rows: int = 0
+    soa_rows: int = 0
     views: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.migrations or self.catalog_rows or self.mapping_rows)
+        return bool(self.migrations or self.catalog_rows or self.mapping_rows or self.soa_rows)
 
 
 def init_database(db: str | Path | None = None) -> InitReport:
@@ -35,6 +36,7 @@ def init_database(db: str | Path | None = None) -> InitReport:
     with store.transaction(path) as con:
         report.migrations = store.migrate(con)
         report.catalog_rows = catalog.sync_catalogs(con, cats)
+        report.soa_rows = soa.ensure_rows(con)
         crosswalk.validate_against_catalog(con, records)
         report.mapping_rows = crosswalk.sync_mappings(con, records)
         report.views = store.create_views(con)

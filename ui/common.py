@@ -7,9 +7,11 @@ analyst's ``duckdb -readonly`` session (or the CLI) works while the app is runni
 from __future__ import annotations
 
 import getpass
+import hashlib
+import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -178,6 +180,70 @@ def header(title: str, caption: str | None = None) -> None:
     if caption:
         st.caption(caption)
     show_flash()
+
+
+def editor_rows(key: str, current: pl.DataFrame) -> pl.DataFrame:
+    """The rows a data editor shows: the current rows, except while edits are pending, when it keeps
+    showing the rows as they were when the user started editing.
+
+    Edits are positional and each is saved with the version of the row the user saw; re-reading the
+    database on the run that saves would silently take someone else's newer version as the user's.
+    """
+    seen_key = f"{key}__seen"
+    pending = st.session_state.get(key, {}).get("edited_rows") if key in st.session_state else None
+    if not pending or seen_key not in st.session_state:
+        st.session_state[seen_key] = current
+    return st.session_state[seen_key]
+
+
+def next_generation(name: str) -> None:
+    """Start a fresh editor (new key): pending edits are dropped and current rows are shown."""
+    st.session_state[name] = st.session_state.get(name, 0) + 1
+
+
+def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: Sequence[str],
+                     save: Callable[[str, int, dict[str, Any]], object], noun: str,
+                     column_config: Mapping[str, Any] | None = None, selection: object = None) -> None:
+    """An editable table whose rows are saved one by one with the version the user saw.
+
+    ``frame`` has ``id_col`` and ``version``; ``save(id, version, changes)`` calls the engine. A stale
+    row (changed by someone else meanwhile) is refused with a clear message and the table reloads; rows
+    refused as invalid keep their edits so the user can correct them. ``selection`` identifies the rows
+    shown (filters): another selection starts a fresh edit state, since pending edits are positional.
+    """
+    generation = f"{name}_generation"
+    digest = hashlib.sha1(json.dumps([selection, frame[id_col].to_list()], default=str).encode()).hexdigest()[:10]
+    key = f"{name}_editor_{st.session_state.get(generation, 0)}_{digest}"
+    shown = editor_rows(key, frame)
+    st.data_editor(list_text(shown), key=key, hide_index=True, num_rows="fixed",
+                   disabled=[c for c in shown.columns if c not in editable], column_config=dict(column_config or {}))
+    edits = []
+    for pos, fields in sorted(st.session_state.get(key, {}).get("edited_rows", {}).items(), key=lambda kv: int(kv[0])):
+        row = shown.row(int(pos), named=True)
+        changed = {k: (None if v == "" else v) for k, v in fields.items() if k in editable}
+        if changed:
+            edits.append((str(row[id_col]), int(row["version"]), changed))
+    c1, c2 = st.columns([1, 5])
+    if c1.button("Save changes", type="primary", disabled=not edits, key=f"{name}_save"):
+        who = require_actor()
+        if who:
+            saved, refused = [], []
+            for ident, version, changed in edits:
+                try:
+                    save(ident, version, changed)
+                    saved.append(ident)
+                except (RiskmapError, duckdb.Error) as exc:
+                    refused.append(exc)
+            for exc in refused:
+                show_error(exc)
+            if saved or any(isinstance(exc, StaleEditError) for exc in refused):
+                next_generation(generation)
+            if saved:
+                flash(f"Saved {len(saved)} {noun}(s): {', '.join(saved)}"
+                      + (f"; {len(refused)} refused" if refused else ""), "success" if not refused else "warning")
+                if not refused:
+                    st.rerun()
+    c2.caption(f"{len(edits)} {noun}(s) changed, not saved yet" if edits else "No unsaved changes")
 
 
 def list_text(frame: pl.DataFrame, sep: str = "; ") -> pl.DataFrame:

@@ -92,7 +92,11 @@ scored AS (
            END AS raw_score
     FROM ratios
 )
-SELECT action_id, title, description, owner, due_date, status, effort, overdue,
+SELECT CASE WHEN is_open THEN row_number() OVER (
+           PARTITION BY is_open
+           ORDER BY CASE WHEN effort IS NULL THEN NULL ELSE raw_score END DESC NULLS LAST,
+                    risk_reduction DESC, n_controls_satisfied DESC, action_id) END AS rank,
+       action_id, title, description, owner, due_date, status, effort, overdue,
        risk_ids, len(risk_ids) AS n_risks,
        controls_27001, controls_42001, controls_other, controls_via_crosswalk,
        n_controls_satisfied, satisfies_both, risk_reduction, reduction_per_effort, controls_per_effort,
@@ -101,10 +105,6 @@ SELECT action_id, title, description, owner, due_date, status, effort, overdue,
        CASE WHEN is_open THEN rank() OVER (PARTITION BY is_open ORDER BY controls_per_effort DESC NULLS LAST) END
            AS rank_controls,
        CASE WHEN is_open AND effort IS NOT NULL THEN round(raw_score, 3) END AS score,
-       CASE WHEN is_open THEN row_number() OVER (
-           PARTITION BY is_open
-           ORDER BY CASE WHEN effort IS NULL THEN NULL ELSE raw_score END DESC NULLS LAST,
-                    risk_reduction DESC, n_controls_satisfied DESC, action_id) END AS rank,
        version, created_at, updated_at
 FROM scored
 ORDER BY rank NULLS LAST, action_id;

@@ -1,0 +1,122 @@
+"""Consistency audits: SQL files that return the rows breaking a rule; zero rows means healthy.
+
+Each rule is one file in ``engine/sql/audits`` opening with a comment that says what it checks and
+why (citing the ISO clause). Every rule returns the columns ``rule, severity, entity, entity_id,
+detail``; ``severity`` is ``error`` or ``warning``.
+
+The view ``v_audit_findings`` is the UNION ALL of the rule files, so analysts see the same rows in
+SQL. It is generated from the files (:func:`render_findings_view`, ``python -m engine.audit``) and a
+test fails when the two disagree.
+
+Rules that compare dates use ``getvariable('riskmap_today')`` when it is set, else ``current_date``:
+:func:`run_audits` sets it from its ``today`` argument, so a check can be run "as of" a date.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from . import store
+from .config import SQL_DIR
+
+AUDITS_DIR = SQL_DIR / "audits"
+FINDINGS_VIEW = SQL_DIR / "views" / "v_audit_findings.sql"
+FINDING_COLUMNS = ["rule", "severity", "entity", "entity_id", "detail"]
+_SCHEMA = pl.Schema({c: pl.String() for c in FINDING_COLUMNS})
+
+
+def audit_files() -> list[Path]:
+    """The rule files, in name order."""
+    return sorted(AUDITS_DIR.glob("*.sql"))
+
+
+def rule_names() -> list[str]:
+    return [p.stem for p in audit_files()]
+
+
+def rule_purpose(path: Path) -> str:
+    """The purpose comment at the top of a rule file, as one line."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line[2:].strip())
+    text = " ".join(lines)
+    prefix = path.stem + ":"
+    return text[len(prefix):].strip() if text.startswith(prefix) else text
+
+
+def _query(path: Path) -> str:
+    return path.read_text(encoding="utf-8").strip().rstrip(";").strip()
+
+
+def set_today(con: duckdb.DuckDBPyConnection, today: date | None) -> None:
+    """Make the date-dependent rules and views compare with ``today`` on this connection."""
+    if today is not None:
+        con.execute("SET VARIABLE riskmap_today = ?::DATE", [today])
+
+
+def findings(con: duckdb.DuckDBPyConnection, rules: list[str] | None = None) -> pl.DataFrame:
+    """Run the rules on an open connection; one frame of every offending row."""
+    frames = []
+    known = {p.stem: p for p in audit_files()}
+    for name in rules or list(known):
+        if name not in known:
+            from .errors import NotFoundError
+
+            raise NotFoundError(f"no audit rule {name!r}; rules: {', '.join(known)}")
+        frame = con.execute(f"SELECT rule, severity, entity, entity_id, detail FROM ({_query(known[name])})").pl()
+        frames.append(frame.cast(_SCHEMA))
+    if not frames:
+        return pl.DataFrame(schema=_SCHEMA)
+    return pl.concat(frames).sort(["severity", "rule", "entity_id"])
+
+
+def run_audits(db: str | Path | None = None, *, today: date | None = None,
+               rules: list[str] | None = None) -> pl.DataFrame:
+    """Every finding of every rule (or of the named ``rules``), as of ``today`` (default: the current date).
+
+    Columns: rule, severity (error | warning), entity, entity_id, detail. Read-only.
+    """
+    with store.connect(db) as con:
+        set_today(con, today)
+        return findings(con, rules)
+
+
+def summary(frame: pl.DataFrame) -> pl.DataFrame:
+    """Findings per rule (every rule listed, healthy ones with 0), with each rule's purpose."""
+    counts = dict(frame.group_by("rule").len().iter_rows()) if frame.height else {}
+    return pl.DataFrame(
+        {"rule": rule_names(),
+         "findings": [counts.get(n, 0) for n in rule_names()],
+         "purpose": [rule_purpose(p) for p in audit_files()]},
+        schema={"rule": pl.String, "findings": pl.Int64, "purpose": pl.String},
+    )
+
+
+def render_findings_view() -> str:
+    """The text of ``v_audit_findings.sql``: the UNION ALL of every rule file."""
+    head = (
+        "-- v_audit_findings: every finding of the consistency audits (engine/sql/audits/*.sql), one row per\n"
+        "-- offending record: rule, severity (error | warning), entity, entity_id, detail. Zero rows: healthy.\n"
+        "-- Generated from the rule files by `python -m engine.audit`; edit the rule files, not this one.\n"
+        "CREATE OR REPLACE VIEW v_audit_findings AS\n"
+    )
+    parts = [f"SELECT rule, severity, entity, entity_id, detail FROM (\n{_query(p)}\n)" for p in audit_files()]
+    return head + "\nUNION ALL\n".join(parts) + ";\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m engine.audit``: rewrite v_audit_findings.sql from the rule files."""
+    FINDINGS_VIEW.write_text(render_findings_view(), encoding="utf-8")
+    sys.stdout.write(f"wrote {FINDINGS_VIEW}\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""The demo organisation, Northwind Health, and the analysts' Parquet export.
+
+Northwind Health Ltd is a fictional health-technology company (about 450 staff, Leeds) that develops
+TriageAssist, an AI triage product sold to GP practices and urgent care centres, and uses several
+third-party AI services. Its files in ``data/demo`` are kept the way its teams keep them: an asset
+inventory, an AI system inventory and impact assessments (CSV), the security team's legacy risk
+register in Excel (1-5 scales, ISO/IEC 27001:2013 references), the AI governance group's risk register
+(CSV, Low/Medium/High, ISO/IEC 42001 references), a treatment action list and a partly completed SoA.
+
+:func:`build_demo` builds the demo database from those files through the same importers and public
+functions a user runs (no direct writes to register tables), every change recorded with actor and
+channel ``demo``. The database is built in a temporary file next to the target and moved into place
+when complete, so a failed build leaves the previous database as it was, and rebuilding gives the same
+content every time.
+
+:func:`export_views_parquet` writes every documented view as Parquet for analysts.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from . import soa, store, treatment
+from .config import DATA_DIR, ISO27001, ISO42001, db_path
+from .errors import ConfigError, InputError, Problem, RuleViolation
+from .lifecycle import init_database
+
+DEMO_DIR = DATA_DIR / "demo"
+ACTOR = "demo"
+CHANNEL = "demo"
+ORGANISATION = "Northwind Health Ltd"
+
+ASSETS = DEMO_DIR / "assets.csv"
+AI_SYSTEMS = DEMO_DIR / "ai-systems.csv"
+ASSESSMENTS = DEMO_DIR / "impact-assessments.csv"
+SECURITY_REGISTER = DEMO_DIR / "security-risk-register.xlsx"
+SECURITY_MAPPING = DEMO_DIR / "security-risk-register.mapping.yaml"
+AI_REGISTER = DEMO_DIR / "ai-risk-register.csv"
+AI_MAPPING = DEMO_DIR / "ai-risk-register.mapping.yaml"
+ACTIONS = DEMO_DIR / "actions.csv"
+SOA_DECISIONS = DEMO_DIR / "soa-decisions.csv"
+
+SECURITY_SOURCE = "Security risk register"
+AI_SOURCE = "AI risk register"
+
+Progress = Callable[[str], None]
+
+# The action list and the SoA are the teams' own spreadsheets; these are their spellings.
+_ACTION_STATUS = {"not started": "planned", "planned": "planned", "in progress": "in_progress",
+                  "complete": "done", "completed": "done", "done": "done", "cancelled": "cancelled"}
+_STANDARDS = {"iso/iec 27001:2022": ISO27001, "iso/iec 42001:2023": ISO42001}
+_INCLUSION = {"risk treatment": "risk_treatment", "legal/regulatory": "legal_regulatory",
+              "contractual": "contractual", "business requirement": "business", "best practice": "best_practice"}
+_EXCLUSION = {"outside scope": "outside_scope", "activity not performed": "activity_not_performed",
+              "no relevant risk": "no_relevant_risk", "covered elsewhere": "covered_elsewhere", "other": "other"}
+_SOA_STATUS = {"implemented": "implemented", "partially implemented": "partial", "planned": "planned",
+               "not started": "not_started"}
+
+
+@dataclass
+class DemoReport:
+    """What :func:`build_demo` built."""
+
+    path: Path
+    assets: int = 0
+    ai_systems: int = 0
+    assessments: int = 0
+    source_rows: int = 0
+    risks: int = 0
+    merged: int = 0
+    translated: int = 0
+    actions: int = 0
+    soa_decided: int = 0
+    soa_rows: int = 0
+    seconds: float = 0.0
+    steps: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.path}: demo organisation {ORGANISATION} built in {self.seconds:.1f} s: "
+                f"{self.assets} assets, {self.ai_systems} AI systems, {self.assessments} impact assessments, "
+                f"{self.source_rows} register rows consolidated into {self.risks} risks ({self.merged} merged, "
+                f"{self.translated} ISO 27001:2013 references translated), {self.actions} treatment actions, "
+                f"{self.soa_decided} of {self.soa_rows} SoA rows decided")
+
+
+# ------------------------------------------------------------------------------------- what is there
+
+def database_kind(path: Path) -> str:
+    """``missing``, ``empty`` (riskmap schema, nothing anyone entered), ``demo`` (built by
+    :func:`build_demo`), ``other`` (someone's data, or not a riskmap database)."""
+    if not path.exists():
+        return "missing"
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return "other"
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "schema_migrations" not in tables or "history" not in tables:
+            return "other"
+        demo_rows, other_rows = con.execute(
+            "SELECT count(*) FILTER (WHERE channel = ? AND actor = ?), count(*) FILTER (WHERE channel <> ?) "
+            "FROM history", [CHANNEL, ACTOR, CHANNEL]).fetchone()
+        if demo_rows:
+            return "demo"
+        if other_rows:
+            return "other"
+        for table in ("assets", "ai_systems", "risks", "actions"):
+            if table in tables and con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+                return "other"
+        return "empty"
+    except duckdb.Error:
+        return "other"
+    finally:
+        con.close()
+
+
+# ------------------------------------------------------------------------------------------ the build
+
+def build_demo(db: str | Path | None = None, progress: Progress | None = None, *,
+               force: bool = False) -> DemoReport:
+    """Build the Northwind Health demo database at ``db`` (default: ``--db``/``RISKMAP_DB``/embedded).
+
+    Steps: ``init``; import assets, AI systems and impact assessments; import the legacy security
+    register (27001:2013 references translated to 2022) and the AI register (the same risk in both is
+    merged, keeping both lineages); add the treatment actions; record the SoA decisions. Refuses to
+    replace a database that holds anything but the demo (:class:`RuleViolation`) unless ``force``.
+    """
+    target = db_path(db)
+    kind = database_kind(target)
+    if kind == "other" and not force:
+        raise RuleViolation(f"{target} holds data that is not the demo; refusing to replace it. Use another "
+                            f"--db, or --force to replace it (its content is lost)")
+    say = progress or (lambda _text: None)
+    started = time.monotonic()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = target.with_name(f".{target.name}.demo-build")
+    _remove(work)
+    try:
+        report = _build(work, say)
+        _remove(Path(str(target) + ".wal"))
+        os.replace(work, target)
+    finally:
+        _remove(work)
+    report.path = target
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _remove(path: Path) -> None:
+    for p in (path, Path(str(path) + ".wal")):
+        if p.exists():
+            p.unlink()
+
+
+def _build(path: Path, say: Progress) -> DemoReport:
+    from . import register
+
+    report = DemoReport(path)
+    init_database(path)
+    say("database initialised: catalogs and crosswalks loaded")
+
+    got = register.import_assets(path, ASSETS, source="Asset inventory", actor=ACTOR, channel=CHANNEL)
+    say(_line(got))
+    got = register.import_ai_systems(path, AI_SYSTEMS, source="AI system inventory", actor=ACTOR,
+                                     channel=CHANNEL)
+    say(_line(got))
+    got = register.import_assessments(path, ASSESSMENTS, source="AI impact assessments", actor=ACTOR,
+                                      channel=CHANNEL)
+    say(_line(got))
+    for file, source, mapping in ((SECURITY_REGISTER, SECURITY_SOURCE, SECURITY_MAPPING),
+                                  (AI_REGISTER, AI_SOURCE, AI_MAPPING)):
+        got = register.import_risks(path, file, source, mapping=mapping, actor=ACTOR, channel=CHANNEL)
+        say(_line(got))
+
+    n_actions = _add_actions(path)
+    say(f"{ACTIONS.name}: {n_actions} treatment actions added")
+    n_soa = _record_soa(path)
+    say(f"{SOA_DECISIONS.name}: {n_soa} SoA decisions recorded")
+
+    with store.connect(path) as con:
+        (report.assets, report.ai_systems, report.assessments, report.source_rows, report.risks,
+         report.merged, report.translated, report.actions, report.soa_decided, report.soa_rows) = con.execute("""
+            SELECT (SELECT count(*) FROM assets), (SELECT count(*) FROM ai_systems),
+                   (SELECT count(*) FROM impact_assessments), (SELECT count(*) FROM risk_sources),
+                   (SELECT count(*) FROM risks), (SELECT count(*) FROM risk_merges WHERE reversed_at IS NULL),
+                   (SELECT count(*) FROM risk_controls WHERE translated_from IS NOT NULL),
+                   (SELECT count(*) FROM actions),
+                   (SELECT count(*) FROM v_soa WHERE applicable IS NOT NULL), (SELECT count(*) FROM v_soa)
+        """).fetchone()
+    return report
+
+
+def _line(result: object) -> str:
+    lines = getattr(result, "lines", None)
+    if callable(lines):
+        return "\n".join(lines())
+    return str(result)
+
+
+# ---------------------------------------------------------------------------- actions and SoA decisions
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def _split(text: str) -> list[str]:
+    return [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+
+
+def risk_ids_by_source_key(db: str | Path | None) -> dict[str, str]:
+    """The consolidated risk of each source register key (``ISR-046`` -> ``R-0046``), from the lineage."""
+    with store.connect(db) as con:
+        rows = con.execute("SELECT DISTINCT source_key, risk_id FROM risk_sources "
+                           "WHERE source_key IS NOT NULL ORDER BY source_key").fetchall()
+    out: dict[str, str] = {}
+    for key, risk_id in rows:
+        if key in out and out[key] != risk_id:
+            raise ConfigError(f"register key {key} belongs to two risks ({out[key]}, {risk_id})")
+        out[key] = risk_id
+    return out
+
+
+def _add_actions(db: Path) -> int:
+    """Add the treatment actions of ``actions.csv`` through the treatment plan's public API."""
+    by_key = risk_ids_by_source_key(db)
+    rows = _read_csv(ACTIONS)
+    problems: list[Problem] = []
+    for n, row in enumerate(rows, start=2):
+        status = _ACTION_STATUS.get(row["Status"].lower())
+        if status is None:
+            problems.append(Problem(ACTIONS.name, n, "Status", "unknown status", row["Status"],
+                                    ", ".join(_ACTION_STATUS)))
+        for key in _split(row["Risks"]):
+            if key not in by_key:
+                problems.append(Problem(ACTIONS.name, n, "Risks", "no imported risk has this register key", key))
+    if problems:
+        raise InputError(problems, f"{ACTIONS}: cannot add the treatment actions")
+    for row in rows:
+        controls = [f"{ISO27001}:{r}" for r in _split(row["ISO 27001:2022 Controls"])]
+        controls += [f"{ISO42001}:{r}" for r in _split(row["ISO 42001 Controls"])]
+        treatment.add_action(
+            db, action_id=row["Action ID"], title=row["Action"], description=row["Description"] or None,
+            owner=row["Owner"] or None, due_date=row["Due Date"] or None,
+            status=_ACTION_STATUS[row["Status"].lower()], effort=float(row["Effort (days)"] or 0) or None,
+            risk_ids=list(dict.fromkeys(by_key[k] for k in _split(row["Risks"]))), controls=controls,
+            actor=ACTOR, channel=CHANNEL)
+    return len(rows)
+
+
+def _record_soa(db: Path) -> int:
+    """Record the decisions of ``soa-decisions.csv`` through the SoA's public API."""
+    rows = _read_csv(SOA_DECISIONS)
+    problems: list[Problem] = []
+    decisions = []
+    for n, row in enumerate(rows, start=2):
+        fw = _STANDARDS.get(row["Standard"].lower())
+        if fw is None:
+            problems.append(Problem(SOA_DECISIONS.name, n, "Standard", "unknown standard", row["Standard"],
+                                    ", ".join(_STANDARDS)))
+            continue
+        applicable = {"yes": True, "no": False}.get(row["Applicable"].lower())
+        reasons = [_INCLUSION.get(r.lower()) for r in row["Reason for Inclusion"].split(";") if r.strip()]
+        exclusion = _EXCLUSION.get(row["Reason for Exclusion"].lower()) if row["Reason for Exclusion"] else None
+        status = _SOA_STATUS.get((row["Implementation Status"] or "not started").lower())
+        for what, ok, value in (("Applicable", applicable is not None, row["Applicable"]),
+                                ("Reason for Inclusion", None not in reasons, row["Reason for Inclusion"]),
+                                ("Reason for Exclusion", exclusion is not None or not row["Reason for Exclusion"],
+                                 row["Reason for Exclusion"]),
+                                ("Implementation Status", status is not None, row["Implementation Status"])):
+            if not ok:
+                problems.append(Problem(SOA_DECISIONS.name, n, what, "not a value this file uses", value))
+        decisions.append((fw, row, applicable, reasons, exclusion, status))
+    if problems:
+        raise InputError(problems, f"{SOA_DECISIONS}: cannot record the SoA decisions")
+    for fw, row, applicable, reasons, exclusion, status in decisions:
+        soa.set_row(
+            db, fw, row["Control"], applicable=applicable, reasons=reasons, exclusion_reason=exclusion,
+            justification=row["Justification"] or None, status=status,
+            implementation_notes=row["How Implemented"] or None, owner=row["Owner"] or None,
+            evidence=[e.strip() for e in row["Evidence"].split(";") if e.strip()],
+            last_verified=row["Last Verified"] or None, actor=ACTOR, channel=CHANNEL)
+    return len(decisions)
+
+
+# ------------------------------------------------------------------------------- analysts' export
+
+def export_views_parquet(db: str | Path | None, out_dir: str | Path) -> list[tuple[Path, int]]:
+    """Write every documented view (:func:`engine.store.view_names`) as ``out_dir/<view>.parquet``.
+
+    Reads through a read-only connection (DuckDB ``COPY ... TO ... (FORMAT parquet)``), so it runs while
+    the app is open. Returns (file, rows) per view, in view order.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[tuple[Path, int]] = []
+    with store.connect(db) as con:
+        for view in store.view_names():
+            target = out / f"{view}.parquet"
+            quoted = str(target).replace("'", "''")
+            con.execute(f"COPY (SELECT * FROM {view}) TO '{quoted}' (FORMAT parquet)")
+            rows = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+            written.append((target, int(rows)))
+    return written

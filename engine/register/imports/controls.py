@@ -1,0 +1,146 @@
+"""Control references as people write them in registers, resolved to catalog controls.
+
+Accepted forms (several per cell, separated by , ; / | & "and" or new lines)::
+
+    A.5.1   5.1   A 5.1   A5.1   Annex A 5.1   A.8.15 Logging
+    ISO 27001:2013 A.12.4.1   27001:2022 A.5.1   ISO/IEC 42001 A.6.2.8   42001 A.6.2.8
+
+A prefix names the framework and carries on to the bare references after it in the same cell
+(``27001:2013 A.12.4.1, A.12.4.3``). ``27001`` without a year is 2022, or 2013 when only 2013 has
+the reference. Both standards number Annex A from A.5, so a bare reference is resolved against the
+row's default framework (``--framework``, the mapping file's ``framework``, a Framework column, else
+the row's management system: ISMS -> 27001:2022, AIMS -> 42001:2023) and must exist there as an
+Annex A control; if it does not, a 27001:2013 control with that number (four-part numbers such as
+A.12.4.1) is taken, then the other current standard. A reference none of them has is a problem.
+
+A 2013 reference is stored as its 2022 successor(s) from the authored 2013 -> 2022 crosswalk
+(``mappings/crosswalks/iso27001-2013__iso27001-2022.csv``), keeping ``translated_from`` and
+``as_written``; one with no successor is a problem.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from ...config import ISO27001, ISO27001_2013, ISO42001
+from ...errors import Problem
+
+_SPLIT = r"(?i)\s*(?:[,;/|\n\r]+|\band\b|&)\s*"
+_REF = (r"(?i)^(?:iso\s*(?:iec\s*)?)?(?:(?P<std>27001|42001)\s*(?:[:\-]?\s*(?P<year>20\d\d))?\s*[:\-]?\s*)?"
+        r"(?:annex\s*)?(?P<a>a)?\s*\.?\s*(?P<num>\d{1,2}(?:\s*\.\s*\d{1,2}){1,3})(?P<rest>.*)$")
+_REST_OK = r"^(?:\s*[-:–(]|\s+[^\d\s.]|$)"
+_REST_BAD = r"\d+\s*\.\s*\d+"
+
+EXPECTED = ("an Annex A control such as A.5.1 (27001:2022), '42001 A.6.2.8' (42001:2023) or "
+            "'27001:2013 A.12.4.1', several separated by , ; / or new lines")
+
+
+def reference_frames(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The Annex A controls of every loaded framework, and the 2013 -> 2022 successors."""
+    catalog = con.execute(
+        "SELECT framework, ref FROM controls WHERE kind = 'annex_a_control'").pl()
+    successors = con.execute(
+        "SELECT DISTINCT source_ref AS ref, target_ref AS successor FROM crosswalk_links "
+        "WHERE source_framework = ? AND target_framework = ? AND origin = 'authored' "
+        "AND target_ref IS NOT NULL AND relationship <> 'no_relationship' ORDER BY 1, 2",
+        [ISO27001_2013, ISO27001]).pl()
+    return catalog, successors
+
+
+def _other(fw: pl.Expr) -> pl.Expr:
+    return pl.when(fw == ISO42001).then(pl.lit(ISO27001)).otherwise(pl.lit(ISO42001))
+
+
+def resolve_control_cells(cells: pl.DataFrame, catalog: pl.DataFrame, successors: pl.DataFrame,
+                          file: str) -> tuple[pl.DataFrame, list[Problem]]:
+    """Parse control cells into links.
+
+    ``cells`` has ``_row``, ``column`` (heading, for messages), ``status`` (existing|planned),
+    ``text`` and ``default_fw``. Returns (links, problems); links has ``_row``, ``framework``,
+    ``ref``, ``status``, ``as_written`` and ``translated_from``, one row per (row, control).
+    """
+    empty = pl.DataFrame(schema={"_row": pl.Int32, "framework": pl.String, "ref": pl.String,
+                                 "status": pl.String, "as_written": pl.String,
+                                 "translated_from": pl.String})
+    cells = cells.filter(pl.col("text").is_not_null())
+    if cells.is_empty():
+        return empty, []
+    pieces = (
+        cells.with_columns(
+            pl.col("text").str.replace_all(r"(?i)iso\s*/\s*iec", "ISO IEC")
+            .str.replace_all(_SPLIT, "\x1f").str.split("\x1f").alias("piece"))
+        .with_columns(pl.int_ranges(pl.col("piece").list.len()).alias("idx"))
+        .explode("piece", "idx")
+        .with_columns(pl.col("piece").str.strip_chars())
+        .filter(pl.col("piece").is_not_null() & (pl.col("piece") != ""))
+    )
+    parsed = pieces.with_columns(pl.col("piece").str.extract_groups(_REF).alias("m")).unnest("m")
+    parsed = parsed.with_columns(
+        ok=pl.col("num").is_not_null() & pl.col("rest").str.contains(_REST_OK)
+        & ~pl.col("rest").str.contains(_REST_BAD),
+        ref=pl.lit("A.") + pl.col("num").str.replace_all(r"\s+", ""),
+        explicit=pl.when(pl.col("std") == "42001").then(pl.lit(ISO42001))
+        .when((pl.col("std") == "27001") & (pl.col("year") == "2013")).then(pl.lit(ISO27001_2013))
+        .when((pl.col("std") == "27001") & (pl.col("year") == "2022")).then(pl.lit(ISO27001))
+        .when(pl.col("std") == "27001").then(pl.lit("27001"))
+        .otherwise(pl.lit(None, pl.String)),
+        bad_year=(pl.col("std") == "42001") & pl.col("year").is_not_null() & (pl.col("year") != "2023")
+        | (pl.col("std") == "27001") & pl.col("year").is_not_null() & ~pl.col("year").is_in(["2013", "2022"]),
+    ).with_columns(
+        # A prefix carries on to the bare references after it in the same cell, as their default.
+        carried=pl.col("explicit").forward_fill().over("_row", "column"),
+    ).with_columns(
+        default_fw=pl.when(pl.col("carried") == "27001").then(pl.lit(ISO27001))
+        .when(pl.col("carried").is_not_null()).then(pl.col("carried")).otherwise(pl.col("default_fw")),
+    )
+    dfw = pl.col("default_fw")
+    parsed = parsed.with_columns(
+        c1=pl.when(pl.col("explicit") == "27001").then(pl.lit(ISO27001))
+        .when(pl.col("explicit").is_not_null()).then(pl.col("explicit")).otherwise(dfw),
+        c2=pl.when(pl.col("explicit") == "27001").then(pl.lit(ISO27001_2013))
+        .when(pl.col("explicit").is_not_null()).then(pl.lit(None, pl.String))
+        .when(dfw == ISO27001_2013).then(pl.lit(ISO27001)).otherwise(pl.lit(ISO27001_2013)),
+        c3=pl.when(pl.col("explicit").is_not_null()).then(pl.lit(None, pl.String))
+        .when(dfw == ISO27001_2013).then(pl.lit(ISO42001)).otherwise(_other(dfw)),
+    )
+    known = catalog.select("framework", "ref").unique().with_columns(hit=pl.lit(True))
+    for c in ("c1", "c2", "c3"):
+        parsed = parsed.join(known.rename({"framework": c, "hit": f"{c}_hit"}), on=[c, "ref"], how="left")
+    parsed = parsed.with_columns(
+        framework=pl.when(~pl.col("ok") | pl.col("bad_year")).then(pl.lit(None, pl.String))
+        .when(pl.col("c1_hit")).then(pl.col("c1"))
+        .when(pl.col("c2_hit")).then(pl.col("c2"))
+        .when(pl.col("c3_hit")).then(pl.col("c3"))
+        .otherwise(pl.lit(None, pl.String)))
+    problems = [
+        Problem(file, r["_row"], r["column"],
+                ("several references in one item" if r["several"] else "not a control reference")
+                if not r["ok"] else ("unknown edition" if r["bad_year"] else "unknown control reference"),
+                r["piece"], EXPECTED)
+        for r in parsed.filter(pl.col("framework").is_null())
+        .with_columns(several=pl.col("rest").fill_null("").str.contains(_REST_BAD))
+        .select("_row", "column", "piece", "ok", "bad_year", "several").iter_rows(named=True)
+    ]
+    good = parsed.filter(pl.col("framework").is_not_null()).select(
+        "_row", "column", "status", "framework", "ref", pl.col("piece").alias("as_written"))
+    legacy = good.filter(pl.col("framework") == ISO27001_2013).join(successors, on="ref", how="left")
+    for r in legacy.filter(pl.col("successor").is_null()).iter_rows(named=True):
+        problems.append(Problem(file, r["_row"], r["column"],
+                                "this 27001:2013 control has no 27001:2022 successor in the crosswalk",
+                                r["as_written"], "a 27001:2022 or 42001:2023 control"))
+    legacy = legacy.filter(pl.col("successor").is_not_null()).select(
+        "_row", "status", pl.lit(ISO27001).alias("framework"), pl.col("successor").alias("ref"), "as_written",
+        (pl.lit(ISO27001_2013 + ":") + pl.col("ref")).alias("translated_from"))
+    current = good.filter(pl.col("framework") != ISO27001_2013).select(
+        "_row", "status", "framework", "ref", "as_written", pl.lit(None, pl.String).alias("translated_from"))
+    links = pl.concat([current, legacy])
+    if links.is_empty():
+        return empty, problems
+    links = links.group_by("_row", "framework", "ref", maintain_order=True).agg(
+        pl.when((pl.col("status") == "existing").any()).then(pl.lit("existing"))
+        .otherwise(pl.lit("planned")).first().alias("status"),
+        pl.col("as_written").unique(maintain_order=True).str.join("; "),
+        pl.col("translated_from").drop_nulls().unique(maintain_order=True).str.join("; "),
+    ).with_columns(pl.col("translated_from").replace("", None), pl.col("_row").cast(pl.Int32))
+    return links.select(empty.columns), problems

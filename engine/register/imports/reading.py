@@ -1,0 +1,106 @@
+"""Reading registers: CSV and Excel (.xlsx) into a frame of text cells.
+
+Every cell is read as text (CSV with ``infer_schema=False``, Excel through calamine with no type
+inference), so a value is kept exactly as written for the lineage and normalised afterwards. Row
+numbers count the header row as 1, as the user sees them in a spreadsheet whose header is on top.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ...errors import InputError, Problem
+
+ROW = "_row"
+"""Column holding each data row's number (header = 1)."""
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+
+
+@dataclass
+class Table:
+    """A register as read: its header cells as written and one text column per header."""
+
+    file: str
+    headers: list[str | None]
+    frame: pl.DataFrame          # columns c0..cN (text) plus _row
+    sha256: str
+
+    def column(self, index: int) -> str:
+        return f"c{index}"
+
+    @property
+    def rows(self) -> int:
+        return self.frame.height
+
+
+def _sniff_separator(path: Path) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(65536).decode("utf-8", errors="replace")
+    first = head.splitlines()[0] if head else ""
+    counts = {sep: first.count(sep) for sep in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] > 0 else ","
+
+
+def read_table(path: str | Path, sheet: str | None = None) -> Table:
+    """Read a CSV or .xlsx register. Raises InputError (with the file named) when it cannot be read,
+    is empty, or has rows longer than its header."""
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise InputError([Problem(name, None, None, "no such file")])
+    suffix = path.suffix.lower()
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        if suffix in EXCEL_SUFFIXES:
+            raw = _read_excel(path, sheet)
+        elif suffix in CSV_SUFFIXES:
+            if not data.strip():
+                raise InputError([Problem(name, None, None, "the file is empty",
+                                          expected="a header row and at least one data row")])
+            raw = pl.read_csv(data, has_header=False, infer_schema=False, separator=_sniff_separator(path),
+                              encoding="utf8-lossy", raise_if_empty=False, truncate_ragged_lines=False)
+        else:
+            raise InputError([Problem(name, None, None, "unsupported file type", path.suffix,
+                                      expected="a .csv or .xlsx file")])
+    except InputError:
+        raise
+    except pl.exceptions.ComputeError as exc:
+        text = str(exc).splitlines()[0]
+        if "more fields" in text:
+            raise InputError([Problem(name, None, None, "a row has more cells than the header has columns",
+                                      expected="every row as wide as the header")]) from exc
+        raise InputError([Problem(name, None, None, f"cannot read the file: {text}")]) from exc
+    except Exception as exc:  # fastexcel and polars raise their own types for unreadable files
+        raise InputError([Problem(name, None, None, f"cannot read the file: {str(exc).splitlines()[0]}",
+                                  expected="a .csv file or an .xlsx workbook")]) from exc
+    if raw.height == 0 or raw.width == 0:
+        raise InputError([Problem(name, None, None, "the file is empty",
+                                  expected="a header row and at least one data row")])
+    raw = raw.select([pl.col(c).cast(pl.String).str.strip_chars().replace("", None).alias(f"c{i}")
+                      for i, c in enumerate(raw.columns)])
+    headers_row = raw.row(0)
+    headers = [None if h is None else " ".join(str(h).split()) for h in headers_row]
+    body = raw.slice(1).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int32))
+    cells = [c for c in body.columns if c != ROW]
+    body = body.filter(pl.any_horizontal(pl.col(cells).is_not_null()))
+    return Table(name, headers, body, sha)
+
+
+def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:
+    import fastexcel
+
+    reader = fastexcel.read_excel(str(path))
+    names = reader.sheet_names
+    if sheet is not None and sheet not in names:
+        raise InputError([Problem(str(path), None, "sheet", "no such sheet", sheet,
+                                  expected="one of " + ", ".join(names))])
+    return pl.read_excel(path, engine="calamine", sheet_name=sheet or names[0], has_header=False,
+                         infer_schema_length=0)

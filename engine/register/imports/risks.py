@@ -1,0 +1,711 @@
+"""Importing risk registers into the consolidated register (ISO 27001 6.1.2, ISO 42001 6.1.2).
+
+One run imports one or several files in one transaction, in four steps:
+
+1. read and normalise every file (headings, scales, control references, dates...) and collect
+   every problem of every file; any problem and nothing is written;
+2. per file, find each row's risk: by the register's own key (a re-import updates, never
+   duplicates), else by recognising the same risk from another register (a merge, recorded in
+   ``risk_merges`` and reversible), else a new risk;
+3. write in bulk from polars frames (``INSERT ... SELECT``), with lineage (``risk_sources``: the row
+   as written, its normalised values, the scale mapping) and history rows;
+4. commit; or, for a dry run, roll everything back and return the same report.
+
+A re-import applies only what changed in the source since it was last imported: a field edited in
+the app is not overwritten by re-importing an unchanged file, and a file identical to the last
+import writes nothing at all. A row's key is its Risk ID (or, without an ID column, its title).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from ... import store
+from ...config import ISO27001, ISO42001
+from ...errors import InputError, Problem
+from .. import records, vocab
+from ..matrix import matrix_on
+from ..scoring import MatrixSpec
+from . import headers as hd
+from .controls import reference_frames, resolve_control_cells
+from .matching import MatchPool, with_title_keys
+from .normalise import (
+    Cells,
+    check_pairs,
+    normalise_bool,
+    normalise_cia,
+    normalise_date,
+    normalise_enum,
+    normalise_multi,
+    normalise_scores,
+)
+from .reading import ROW, read_table
+from .report import FileReport, ImportReport
+
+TEXT_FIELDS = ("title", "description", "cause", "event", "consequence", "threat", "vulnerability",
+               "consequence_org", "consequence_individuals", "owner", "category", "business_unit",
+               "treatment_notes", "acceptance_approver", "acceptance_justification")
+RECORD_FIELDS = ("title", "description", "cause", "event", "consequence", "management_system", "threat",
+                 "vulnerability", "ai_risk_sources", "confidentiality", "integrity", "availability",
+                 "ai_objectives", "consequence_org", "consequence_individuals", "owner", "category",
+                 "business_unit", "status", *records.SCORE_FIELDS, "treatment", "treatment_notes",
+                 "acceptance_approver", "acceptance_date", "acceptance_expiry", "acceptance_justification",
+                 "next_review")
+"""Risk columns an import can set, in table order."""
+LINK_FIELDS = ("controls", "assets", "ai_systems")
+RECORD_TYPES: dict[str, pl.DataType] = {
+    **{f: pl.String for f in RECORD_FIELDS},
+    "ai_risk_sources": pl.List(pl.String), "ai_objectives": pl.List(pl.String),
+    "confidentiality": pl.Boolean, "integrity": pl.Boolean, "availability": pl.Boolean,
+    **{f: pl.Int32 for f in records.SCORE_FIELDS},
+    "acceptance_date": pl.Date, "acceptance_expiry": pl.Date, "next_review": pl.Date,
+}
+AI_COLUMNS = ("ai_systems", "ai_risk_sources", "ai_objectives")
+
+
+@dataclass
+class RiskFile:
+    """One register to import and how to read it."""
+
+    path: str | Path
+    source: str
+    mapping: str | Path | None = None
+    framework: str | None = None           # default framework of bare control references
+    management_system: str | None = None   # ISMS, AIMS or both for every row
+
+
+@dataclass
+class _Entities:
+    """Assets or AI systems known to the run: stored ones plus those the run creates."""
+
+    kind: str
+    frame: pl.DataFrame                      # id, name
+    new: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"id": pl.String, "name": pl.String}))
+
+    def resolve(self, names: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(_row, id, obj) for (_row, name) cells, creating entities for unknown names.
+        Returns (links, entities created by this call)."""
+        if names.is_empty():
+            return (pl.DataFrame(schema={ROW: pl.Int32, "id": pl.String, "obj": pl.String}),
+                    pl.DataFrame(schema={"id": pl.String, "name": pl.String}))
+        known = pl.concat([self.frame, self.new])
+        by_id = known.select(pl.col("id").str.to_lowercase().alias("key"), "id", "name")
+        by_name = known.select(pl.col("name").str.to_lowercase().alias("key"), "id", "name").unique(
+            "key", keep="first", maintain_order=True)
+        keyed = names.with_columns(pl.col("name").str.to_lowercase().alias("key"))
+        hit_id = keyed.join(by_id.rename({"name": "n1", "id": "id1"}), on="key", how="left", maintain_order="left")
+        hit = hit_id.join(by_name.rename({"name": "n2", "id": "id2"}), on="key", how="left", maintain_order="left")
+        unknown = hit.filter(pl.col("id1").is_null() & pl.col("id2").is_null()).unique(
+            "key", keep="first", maintain_order=True)
+        created = pl.DataFrame(schema={"id": pl.String, "name": pl.String})
+        if not unknown.is_empty():
+            used = set(known["id"].to_list())
+            created = pl.DataFrame({"id": [records.slug(n, used) for n in unknown["name"]],
+                                    "name": unknown["name"].to_list()})
+            self.new = pl.concat([self.new, created])
+            hit = hit.join(created.select(pl.col("name").str.to_lowercase().alias("key"),
+                                          pl.col("id").alias("id3"), pl.col("name").alias("n3")),
+                           on="key", how="left", maintain_order="left")
+        else:
+            hit = hit.with_columns(id3=pl.lit(None, pl.String), n3=pl.lit(None, pl.String))
+        links = hit.select(
+            ROW, pl.coalesce("id1", "id2", "id3").alias("id"),
+            pl.coalesce("n1", "n2", "n3").str.to_lowercase().str.strip_chars().alias("obj"),
+        ).unique([ROW, "id"], maintain_order=True)
+        return links, created
+
+
+@dataclass
+class _Parsed:
+    spec: RiskFile
+    file: str
+    sha256: str
+    rows: int
+    frame: pl.DataFrame             # _row, source_key, provided fields, management_system, default_fw
+    provided: list[str]             # record fields the file provides
+    links_provided: list[str]
+    controls: pl.DataFrame          # _row, framework, ref, status, as_written, translated_from
+    names: dict[str, pl.DataFrame]  # assets / ai_systems: _row, name
+    raw: pl.DataFrame               # _row, raw (JSON text), original_likelihood, original_impact
+    scale_note: str | None
+    notes: list[str]
+    problems: list[Problem]
+
+
+class _Context:
+    """Reference data read once per run."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, default_framework: str | None):
+        self.matrix: MatrixSpec = matrix_on(con)
+        self.catalog, self.successors = reference_frames(con)
+        self.assets = _Entities("asset", con.execute("SELECT id, name FROM assets").pl())
+        self.ai_systems = _Entities("ai_system", con.execute("SELECT id, name FROM ai_systems").pl())
+        self.default_framework = default_framework
+
+
+def _split_names(frame: pl.DataFrame, fld: str) -> pl.DataFrame:
+    """(_row, name) for each name of a list cell (names separated by , ; | or new lines)."""
+    if fld not in frame.columns:
+        return pl.DataFrame(schema={ROW: pl.Int32, "name": pl.String})
+    return (frame.select(ROW, pl.col(fld).str.replace_all(r"\s*[;,\n|]+\s*", "\x1f").str.split("\x1f"))
+            .explode(fld).with_columns(pl.col(fld).str.strip_chars())
+            .filter(pl.col(fld).is_not_null() & (pl.col(fld) != "")).rename({fld: "name"}))
+
+
+def parse_risk_file(spec: RiskFile, ctx: _Context) -> _Parsed:
+    """Read and normalise one register; every problem is collected, none raised."""
+    mapping = hd.load_mapping(spec.mapping, "risks") if spec.mapping else None
+    table = read_table(spec.path, mapping.sheet if mapping else None)
+    cols = hd.resolve_columns(table, "risks", mapping)
+    file = table.file
+    problems = list(cols.problems)
+    frame = table.frame.select(ROW, *[pl.col(f"c{i}").alias(fld) for fld, i in cols.fields.items()])
+    labels = {fld: cols.labels[i] for fld, i in cols.fields.items()}
+    raw_headers = [(h, f"c{i}") for i, h in enumerate(table.headers) if h]
+    raw = table.frame.select(
+        ROW, pl.struct([pl.col(c).alias(h) for h, c in raw_headers]).struct.json_encode().alias("raw")
+        if raw_headers else pl.lit("{}").alias("raw"),
+        (pl.col(f"c{cols.fields['inherent_likelihood']}") if "inherent_likelihood" in cols.fields
+         else pl.lit(None, pl.String)).alias("original_likelihood"),
+        (pl.col(f"c{cols.fields['inherent_impact']}") if "inherent_impact" in cols.fields
+         else pl.lit(None, pl.String)).alias("original_impact"),
+    )
+    cells = Cells(file, frame, labels)
+    matrix = ctx.matrix
+    notes: list[str] = []
+    if cols.unrecognised:
+        notes.append("columns kept in the lineage only (not recognised): " + ", ".join(cols.unrecognised))
+
+    # keys and titles
+    if "title" in cells.frame.columns:
+        cells.problem_rows(pl.col("title").is_null(), "title", "empty title", "the risk's title")
+    if "source_key" not in cells.frame.columns and "title" in cells.frame.columns:
+        cells.frame = cells.frame.with_columns(pl.col("title").alias("source_key"))
+        labels["source_key"] = labels["title"]
+        notes.append("no ID column: rows are keyed by their title for re-imports")
+    if "source_key" in cells.frame.columns:
+        cells.problem_rows(pl.col("source_key").is_null() & pl.col("title").is_not_null()
+                           if "title" in cells.frame.columns else pl.col("source_key").is_null(),
+                           "source_key", "empty ID", "an ID for every risk (or no ID column)")
+        dup = cells.frame.filter(pl.col("source_key").is_not_null()).with_columns(
+            first=pl.col(ROW).min().over("source_key"))
+        for r, v, first in dup.filter(pl.col(ROW) != pl.col("first")).select(ROW, "source_key", "first").iter_rows():
+            cells.problems.append(Problem(file, r, labels["source_key"], f"duplicate ID (also in row {first})",
+                                          v, "each risk once per file"))
+
+    # vocabularies and types
+    normalise_enum(cells, "status", vocab.RISK_STATUSES, default="open")
+    normalise_enum(cells, "treatment", vocab.TREATMENTS)
+    for fld in ("ai_risk_sources", "ai_objectives"):
+        normalise_multi(cells, fld, records.RISK_FIELDS[fld])
+    for fld in ("confidentiality", "integrity", "availability"):
+        normalise_bool(cells, fld)
+    normalise_cia(cells)
+    date_format = mapping.date_format if mapping else None
+    for fld in ("acceptance_date", "acceptance_expiry", "next_review"):
+        normalise_date(cells, fld, date_format)
+    declared = dict(cols.hints)
+    if mapping:
+        declared.update(mapping.scales)
+    scale_notes = normalise_scores(
+        cells, records.SCORE_FIELDS, matrix.size,
+        lambda f: list(matrix.likelihood_labels if f.endswith("likelihood") else matrix.impact_labels), declared)
+    check_pairs(cells)
+    if "acceptance_date" in cells.frame.columns and "acceptance_expiry" in cells.frame.columns:
+        cells.problem_rows(pl.col("acceptance_expiry") < pl.col("acceptance_date"), "acceptance_expiry",
+                           "acceptance expires before it was given", "an expiry on or after the acceptance date")
+
+    # management system and default framework, row by row
+    fixed_ms = spec.management_system or (mapping.management_system if mapping else None)
+    if fixed_ms is not None and vocab.canon(fixed_ms, vocab.MANAGEMENT_SYSTEMS) is None:
+        problems.append(Problem(file, None, "management_system", "unknown management system", fixed_ms,
+                                "ISMS, AIMS or both"))
+        fixed_ms = None
+    inferred = "AIMS" if any(c in cols.fields for c in AI_COLUMNS) else "ISMS"
+    file_ms = vocab.canon(fixed_ms, vocab.MANAGEMENT_SYSTEMS) if fixed_ms else inferred
+    if "management_system" in cells.frame.columns and not fixed_ms:
+        normalise_enum(cells, "management_system", vocab.MANAGEMENT_SYSTEMS)
+        cells.frame = cells.frame.with_columns(pl.col("management_system").fill_null(file_ms))
+    else:
+        cells.frame = cells.frame.with_columns(pl.lit(file_ms).alias("management_system"))
+    file_fw = (mapping.framework if mapping and mapping.framework else None) or ctx.default_framework
+    by_ms = pl.when(pl.col("management_system") == "AIMS").then(pl.lit(ISO42001)).otherwise(pl.lit(ISO27001))
+    base_fw = pl.lit(file_fw) if file_fw else by_ms
+    if "framework" in cells.frame.columns:
+        def parse_fw(v: str) -> str:
+            got = hd.parse_framework(v)
+            if got is None:
+                raise ValueError("unknown framework")
+            return got
+        cells.map_distinct("framework", parse_fw, pl.String, "unknown framework",
+                           "iso27001-2022, iso42001-2023 or iso27001-2013")
+        cells.frame = cells.frame.with_columns(pl.coalesce(pl.col("framework"), base_fw).alias("default_fw"))
+    else:
+        cells.frame = cells.frame.with_columns(base_fw.alias("default_fw"))
+
+    # control references
+    control_cells = []
+    row_fw = cells.frame.select(ROW, "default_fw")
+    for fld, status in (("controls", "existing"), ("planned_controls", "planned")):
+        for i in cols.columns_of(fld):
+            named = cols.frameworks.get(i)  # a heading naming a standard decides for its bare refs
+            part = table.frame.select(ROW, pl.lit(cols.labels[i]).alias("column"), pl.lit(status).alias("status"),
+                                      pl.col(f"c{i}").alias("text"))
+            part = part.join(row_fw, on=ROW, how="left", maintain_order="left")
+            if named:
+                part = part.with_columns(pl.lit(named).alias("default_fw"))
+            control_cells.append(part)
+    if control_cells:
+        controls, cprob = resolve_control_cells(pl.concat(control_cells), ctx.catalog, ctx.successors, file)
+        problems.extend(cprob)
+    else:
+        controls = pl.DataFrame(schema={ROW: pl.Int32, "framework": pl.String, "ref": pl.String,
+                                        "status": pl.String, "as_written": pl.String,
+                                        "translated_from": pl.String})
+    names = {fld: _split_names(cells.frame, fld) for fld in ("assets", "ai_systems")}
+    problems.extend(cells.problems)
+    problems.sort(key=lambda p: (p.file, p.record if isinstance(p.record, int) else 0, str(p.field)))
+
+    provided = [f for f in RECORD_FIELDS if f in cells.frame.columns]
+    links_provided = [f for f in LINK_FIELDS if f in cols.fields or (f == "controls" and "planned_controls" in cols.fields)]
+    note_parts = [f"{f}: {n}" for f, n in scale_notes.items()]
+    notes.extend(f"{labels[f]}: {n}" for f, n in scale_notes.items())
+    return _Parsed(spec, file, table.sha256, table.rows, cells.frame, provided, links_provided, controls, names,
+                   raw, "; ".join(note_parts) or None, notes, problems)
+
+
+# --------------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------------
+
+class _DryRun(Exception):
+    """Raised inside the transaction of a dry run so everything it did is rolled back."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__("dry run")
+        self.report = report
+
+
+def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: str, channel: str = "import",
+                      framework: str | None = None, dry_run: bool = False) -> ImportReport:
+    """Import several risk registers in one transaction (all of them or nothing).
+
+    ``framework`` is the default framework of bare control references for files that do not set
+    one. Raises InputError listing every problem of every file; nothing is written then.
+    """
+    if framework is not None:
+        fw = hd.parse_framework(framework)
+        if fw is None:
+            raise InputError([Problem("--framework", None, None, "unknown framework", framework,
+                                      "iso27001-2022, iso42001-2023 or iso27001-2013")])
+        framework = fw
+    sources = [f.source for f in files]
+    problems = [Problem(str(f.path), None, "--source", "empty source name", f.source, "a register name")
+                for f in files if not str(f.source).strip()]
+    dupes = sorted({s for s in sources if sources.count(s) > 1})
+    problems.extend(Problem("--source", None, None, "two files of one run share a source name", s,
+                            "one source name per file") for s in dupes)
+    if problems:
+        raise InputError(problems)
+    try:
+        with store.transaction(db) as con:
+            ctx = _Context(con, framework)
+            parsed: list[_Parsed] = []
+            for spec in files:
+                try:
+                    parsed.append(parse_risk_file(spec, ctx))
+                except InputError as exc:  # unreadable file or mapping: keep going to report the rest
+                    problems.extend(exc.problems)
+            for p in parsed:
+                problems.extend(p.problems)
+            if problems:
+                raise InputError(problems, f"{len(problems)} problem(s) found; nothing was imported")
+            report = ImportReport("risks", dry_run)
+            pool = _build_pool(con, parsed)
+            for p in parsed:
+                report.files.append(_import_one(con, p, ctx, pool, actor, channel))
+            if dry_run:
+                raise _DryRun(report)
+    except _DryRun as done:
+        return done.report
+    return report
+
+
+def import_risks(db: str | Path | None, path: str | Path, source: str, *, actor: str, channel: str = "import",
+                 mapping: str | Path | None = None, framework: str | None = None,
+                 management_system: str | None = None, dry_run: bool = False) -> ImportReport:
+    """Import one risk register (CSV or .xlsx) under the register name ``source``.
+
+    See :func:`import_risk_files`; ``riskmap import risks FILE --source NAME`` calls this.
+    """
+    return import_risk_files(db, [RiskFile(path, source, mapping, None, management_system)], actor=actor,
+                             channel=channel, framework=framework, dry_run=dry_run)
+
+
+def _objects_of_risks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.execute(
+        "SELECT ra.risk_id, lower(trim(a.name)) AS obj FROM risk_assets ra JOIN assets a ON a.id = ra.asset_id "
+        "UNION SELECT rs.risk_id, lower(trim(s.name)) FROM risk_ai_systems rs "
+        "JOIN ai_systems s ON s.id = rs.ai_system_id").pl()
+
+
+def _build_pool(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed]) -> MatchPool:
+    existing = with_title_keys(con.execute("SELECT id AS risk_id, title FROM risks").pl())
+    new_titles = [with_title_keys(p.frame.select("title"))["tokens"] for p in parsed if "title" in p.frame.columns]
+    pool = MatchPool(MatchPool.rank_words([existing["tokens"], *new_titles]))
+    sources = con.execute("SELECT DISTINCT risk_id, source FROM risk_sources").pl()
+    pool.add(existing, _objects_of_risks(con), sources)
+    return pool
+
+
+def _record_json(frame: pl.DataFrame, fields: list[str], extra: list[str]) -> pl.Expr:
+    cols = [pl.col(f) for f in fields] + [pl.col(f) for f in extra]
+    return pl.struct(cols).struct.json_encode()
+
+
+def _import_one(con: duckdb.DuckDBPyConnection, p: _Parsed, ctx: _Context, pool: MatchPool, actor: str,
+                channel: str) -> FileReport:
+    rep = FileReport(p.file, p.spec.source, "risks", rows=p.rows, notes=list(p.notes))
+    frame = p.frame
+    # assets and AI systems
+    links: dict[str, pl.DataFrame] = {}
+    created: dict[str, pl.DataFrame] = {}
+    for fld, ents in (("assets", ctx.assets), ("ai_systems", ctx.ai_systems)):
+        links[fld], created[fld] = ents.resolve(p.names[fld])
+    rep.new_assets = created["assets"]["id"].to_list()
+    rep.new_ai_systems = created["ai_systems"]["id"].to_list()
+    objects = pl.concat([links["assets"].select(ROW, "obj"), links["ai_systems"].select(ROW, "obj")]).unique()
+    rep.translated = [{"row": r, "as_written": a, "ref": f"{fw}:{ref}"} for r, fw, ref, a in
+                      p.controls.filter(pl.col("translated_from").is_not_null())
+                      .select(ROW, "framework", "ref", "as_written").iter_rows()]
+
+    # the normalised record of every row, as JSON, with its links
+    link_lists = []
+    if "controls" in p.links_provided:
+        link_lists.append(p.controls.group_by(ROW).agg(
+            (pl.col("framework") + ":" + pl.col("ref") + ":" + pl.col("status")).sort().alias("controls")))
+    for fld in ("assets", "ai_systems"):
+        if fld in p.links_provided:
+            link_lists.append(links[fld].group_by(ROW).agg(pl.col("id").sort().alias(fld)))
+    rec = frame.select(ROW, "source_key", "title", *[f for f in p.provided if f != "title"])
+    for ll in link_lists:
+        rec = rec.join(ll, on=ROW, how="left", maintain_order="left")
+    for fld in p.links_provided:
+        rec = rec.with_columns(pl.col(fld).fill_null([]))
+    rec = rec.with_columns(pl.lit(ctx.matrix.version).alias("_matrix_version"))
+    json_fields = [*p.provided, *p.links_provided, "_matrix_version"]
+    rec = rec.with_columns(pl.struct(json_fields).struct.json_encode().alias("normalised"))
+    rec = rec.join(p.raw, on=ROW, how="left", maintain_order="left")
+
+    # which risk each row is: lineage by key, else a merge, else new
+    prev = con.execute(
+        "SELECT source_key, risk_id, batch_id AS prev_batch, source_row AS prev_row, "
+        "CAST(normalised AS VARCHAR) AS prev_norm, CAST(raw AS VARCHAR) AS prev_raw "
+        "FROM risk_sources WHERE source = ?", [p.spec.source]).pl()
+    rec = rec.join(prev, on="source_key", how="left", maintain_order="left")
+    known = rec.filter(pl.col("risk_id").is_not_null())
+    fresh = rec.filter(pl.col("risk_id").is_null())
+    rep.missing = sorted(set(prev["source_key"].drop_nulls().to_list()) - set(rec["source_key"].to_list()))
+    changed = known.filter(pl.col("normalised").ne_missing(pl.col("prev_norm")))
+    rep.unchanged = known.height - changed.height
+    moved = known.filter((pl.col("prev_raw").ne_missing(pl.col("raw"))) | (pl.col("prev_row") != pl.col(ROW)))
+
+    fresh_keys = with_title_keys(fresh.select(ROW, "title"))
+    matches = pool.find(fresh_keys, objects, p.spec.source)
+    match_frame = pl.DataFrame(
+        {ROW: [m.row for m in matches], "kept": [m.risk_id for m in matches],
+         "similarity": [m.similarity for m in matches], "reason": [m.reason for m in matches]},
+        schema={ROW: pl.Int32, "kept": pl.String, "similarity": pl.Float64, "reason": pl.String})
+    merging = fresh.join(match_frame, on=ROW, how="inner", maintain_order="left")
+    creating = fresh.join(match_frame, on=ROW, how="anti", maintain_order="left")
+
+    if creating.is_empty() and merging.is_empty() and changed.is_empty() and moved.is_empty():
+        return rep  # the source is exactly as last imported: write nothing
+
+    batch_id = records.next_ids(con, "import_batches", "B", 1)[0]
+    rep.batch_id = batch_id
+    when = store.now()
+    con.execute("INSERT INTO import_batches VALUES (?, 'risks', ?, ?, ?, ?, ?, ?)",
+                [batch_id, p.spec.source, Path(p.file).name, p.sha256, p.rows, when, actor])
+    _insert_entities(con, created, actor, channel, batch_id)
+
+    # new risks
+    new_ids = records.next_ids(con, "risks", "R", creating.height)
+    creating = creating.with_columns(pl.Series("risk_id", new_ids, dtype=pl.String))
+    if not creating.is_empty():
+        _insert_risks(con, creating, p.provided, ctx.matrix.version or 1, when)
+        _insert_links(con, creating.select(ROW, "risk_id"), p, links)
+        records.record_history(con, creating.select(
+            pl.lit("risk").alias("entity"), pl.col("risk_id").alias("id"), pl.lit("create").alias("action"),
+            pl.col("normalised").alias("new_value")), actor=actor, channel=channel, batch_id=batch_id)
+        rep.created = [{"row": r, "id": i, "title": t} for r, i, t in
+                       creating.select(ROW, "risk_id", "title").iter_rows()]
+        keys = with_title_keys(creating.select("risk_id", "title"))
+        risk_objs = creating.select(ROW, "risk_id").join(objects, on=ROW).select("risk_id", "obj")
+        pool.add(keys, risk_objs, creating.select("risk_id", pl.lit(p.spec.source).alias("source")))
+
+    # merges
+    if not merging.is_empty():
+        merge_ids = records.next_ids(con, "risk_merges", "M", merging.height)
+        merging = merging.with_columns(pl.Series("merge_id", merge_ids, dtype=pl.String),
+                                       pl.col("kept").alias("risk_id"))
+        _apply_merges(con, merging, p, ctx, links, actor, channel, batch_id, when)
+        rep.merged = [{"row": r, "risk_id": k, "merge_id": m, "similarity": s, "reason": why}
+                      for r, k, m, s, why in merging.select(ROW, "kept", "merge_id", "similarity", "reason").iter_rows()]
+        pool.add_sources(merging.select(pl.col("kept").alias("risk_id"), pl.lit(p.spec.source).alias("source")))
+
+    # updates of known rows (only what changed in the source since the last import)
+    if not changed.is_empty():
+        rep.updated = _apply_updates(con, changed, p, ctx, links, actor, channel, batch_id)
+
+    # lineage of every row of this file points at this batch
+    lineage = pl.concat([
+        creating.select(ROW, "risk_id", "source_key", "raw", "normalised", "original_likelihood", "original_impact"),
+        merging.select(ROW, "risk_id", "source_key", "raw", "normalised", "original_likelihood", "original_impact"),
+        known.select(ROW, "risk_id", "source_key", "raw", "normalised", "original_likelihood", "original_impact"),
+    ])
+    if not known.is_empty():
+        old = known.select(pl.col("prev_batch").alias("batch_id"), pl.col("prev_row").alias("source_row"), ROW)
+        con.register("_old", old)
+        try:
+            con.execute("UPDATE risk_merges SET merged_batch_id = ?, merged_source_row = _old._row FROM _old "
+                        "WHERE risk_merges.merged_batch_id = _old.batch_id "
+                        "AND risk_merges.merged_source_row = _old.source_row", [batch_id])
+            con.execute("DELETE FROM risk_sources WHERE (batch_id, source_row) IN "
+                        "(SELECT (batch_id, source_row) FROM _old)")
+        finally:
+            con.unregister("_old")
+    con.register("_lin", lineage)
+    try:
+        con.execute("INSERT INTO risk_sources (risk_id, batch_id, source, source_row, source_key, raw, "
+                    "original_likelihood, original_impact, scale_note, normalised) "
+                    "SELECT risk_id, ?, ?, _row, source_key, raw, original_likelihood, original_impact, ?, normalised "
+                    "FROM _lin", [batch_id, p.spec.source, p.scale_note])
+    finally:
+        con.unregister("_lin")
+    return rep
+
+
+def _insert_entities(con: duckdb.DuckDBPyConnection, created: dict[str, pl.DataFrame], actor: str, channel: str,
+                     batch_id: str) -> None:
+    for fld, table, entity in (("assets", "assets", "asset"), ("ai_systems", "ai_systems", "ai_system")):
+        new = created[fld]
+        if new.is_empty():
+            continue
+        con.register("_ent", new)
+        try:
+            con.execute(f"INSERT INTO {table} (id, name) SELECT id, name FROM _ent")
+        finally:
+            con.unregister("_ent")
+        records.record_history(con, new.select(
+            pl.lit(entity).alias("entity"), "id", pl.lit("create").alias("action"),
+            pl.lit("name").alias("field"), pl.col("name").alias("new_value")),
+            actor=actor, channel=channel, batch_id=batch_id)
+
+
+def _insert_risks(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, provided: list[str], matrix_version: int,
+                  when: Any) -> None:
+    cols = ["risk_id", *provided]
+    frame = rows.select(cols).rename({"risk_id": "id"})
+    con.register("_new", frame)
+    try:
+        names = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"INSERT INTO risks ({names}, matrix_version, created_at, updated_at) "
+                    f"SELECT {names}, ?, ?, ? FROM _new", [matrix_version, when, when])
+    finally:
+        con.unregister("_new")
+
+
+def _insert_links(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, p: _Parsed,
+                  links: dict[str, pl.DataFrame]) -> None:
+    """Links of new risks: rows has (_row, risk_id)."""
+    ctl = p.controls.join(rows, on=ROW).select("risk_id", "framework", "ref", "status", "as_written",
+                                                 "translated_from")
+    if not ctl.is_empty():
+        con.register("_ctl", ctl)
+        try:
+            con.execute("INSERT INTO risk_controls SELECT * FROM _ctl")
+        finally:
+            con.unregister("_ctl")
+    for fld, table, col in (("assets", "risk_assets", "asset_id"), ("ai_systems", "risk_ai_systems", "ai_system_id")):
+        lk = links[fld].join(rows, on=ROW).select("risk_id", pl.col("id").alias(col)).unique()
+        if not lk.is_empty():
+            con.register("_lk", lk)
+            try:
+                con.execute(f"INSERT INTO {table} (risk_id, {col}) SELECT risk_id, {col} FROM _lk")
+            finally:
+                con.unregister("_lk")
+
+
+def _typed(frame: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
+    return frame.with_columns([pl.col(f).cast(RECORD_TYPES[f]) for f in fields if f in frame.columns])
+
+
+def _apply_merges(con: duckdb.DuckDBPyConnection, merging: pl.DataFrame, p: _Parsed, ctx: _Context,
+                  links: dict[str, pl.DataFrame], actor: str, channel: str, batch_id: str, when: Any) -> None:
+    """Fold each merged row into the risk it matched: empty fields are filled, C/I/A and lists are
+    united, ISMS + AIMS becomes both, and its links are added. Every change is recorded under the
+    merge's id so :func:`engine.register.merges.undo_merge` can take it back."""
+    kept_ids = merging["kept"].to_list()
+    cur = records.current_rows(con, "risks", kept_ids)
+    fields = [f for f in p.provided if f not in ("title", "status")]
+    score_ok = cur.select("id", (pl.col("matrix_version") == ctx.matrix.version).alias("_same"))
+    m = merging.select(pl.col("kept").alias("id"), "merge_id", *fields).join(
+        cur.select("id", *fields), on="id", suffix="__cur").join(score_ok, on="id")
+    exprs = []
+    for f in fields:
+        new, old = pl.col(f), pl.col(f + "__cur")
+        if f in ("confidentiality", "integrity", "availability"):
+            exprs.append((old.fill_null(False) | new.fill_null(False)).alias(f))
+        elif f in ("ai_risk_sources", "ai_objectives"):
+            both = pl.concat_list(old.fill_null(pl.lit([], pl.List(pl.String))),
+                                  new.fill_null(pl.lit([], pl.List(pl.String)))).list.unique(maintain_order=True)
+            exprs.append(pl.when(both.list.len() == 0).then(pl.lit(None, pl.List(pl.String))).otherwise(both).alias(f))
+        elif f == "management_system":
+            exprs.append(pl.when(old == new).then(old).otherwise(pl.lit("both")).alias(f))
+        elif f in records.SCORE_FIELDS:
+            stage = f.split("_")[0]
+            pair_empty = pl.col(f"{stage}_likelihood__cur").is_null() & pl.col(f"{stage}_impact__cur").is_null() \
+                if f"{stage}_likelihood__cur" in m.columns and f"{stage}_impact__cur" in m.columns else pl.lit(False)
+            exprs.append(pl.when(pl.col("_same") & pair_empty).then(new).otherwise(old).alias(f))
+        else:
+            exprs.append(pl.coalesce(old, new).alias(f))
+    merged_vals = m.select("id", pl.col("merge_id").alias("_batch"), *exprs) if exprs else m.select("id")
+    merged_vals = _typed(merged_vals, fields)
+    if fields:
+        records.apply_changes(con, "risk", merged_vals, actor=actor, channel=channel, action="merge", current=cur)
+    # lineage row of the merged row goes in with the file's lineage; here the decision and links
+    rows = merging.select(ROW, "risk_id", "merge_id")
+    _add_links(con, rows, p, links, actor, channel)
+    con.register("_mg", merging.select("merge_id", "kept", ROW, "reason", "similarity"))
+    try:
+        con.execute("INSERT INTO risk_merges (id, kept_risk_id, merged_batch_id, merged_source_row, reason, "
+                    "similarity, decided_at, decided_by) SELECT merge_id, kept, ?, _row, reason, similarity, ?, ? "
+                    "FROM _mg", [batch_id, when, actor])
+    finally:
+        con.unregister("_mg")
+    hist = merging.select(pl.lit("risk").alias("entity"), pl.col("kept").alias("id"), pl.lit("merge").alias("action"),
+                          pl.lit("source").alias("field"),
+                          (pl.lit(p.spec.source + ":") + pl.col(ROW).cast(pl.String)).alias("new_value"),
+                          pl.col("merge_id").alias("_batch"))
+    records.record_history(con, hist, actor=actor, channel=channel, batch_id=None)
+
+
+def _add_links(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, p: _Parsed, links: dict[str, pl.DataFrame],
+               actor: str, channel: str) -> None:
+    """Add the links of merged rows that the kept risk lacks; rows has (_row, risk_id, merge_id)."""
+    hist = []
+    ctl = p.controls.join(rows, on=ROW).select("risk_id", "framework", "ref", "status", "as_written",
+                                                 "translated_from", "merge_id")
+    if not ctl.is_empty():
+        have = con.execute("SELECT risk_id, framework, ref FROM risk_controls WHERE risk_id IN (SELECT unnest(?))",
+                           [ctl["risk_id"].unique().to_list()]).pl()
+        add = ctl.join(have, on=["risk_id", "framework", "ref"], how="anti").unique(["risk_id", "framework", "ref"])
+        if not add.is_empty():
+            con.register("_ctl", add.drop("merge_id"))
+            try:
+                con.execute("INSERT INTO risk_controls SELECT * FROM _ctl")
+            finally:
+                con.unregister("_ctl")
+            hist.append(add.select(pl.lit("risk").alias("entity"), pl.col("risk_id").alias("id"),
+                                   pl.lit("link").alias("action"), pl.lit("control").alias("field"),
+                                   (pl.col("framework") + ":" + pl.col("ref")).alias("new_value"),
+                                   pl.col("merge_id").alias("_batch")))
+    for fld, table, col, label in (("assets", "risk_assets", "asset_id", "asset"),
+                                   ("ai_systems", "risk_ai_systems", "ai_system_id", "ai_system")):
+        lk = links[fld].join(rows, on=ROW).select("risk_id", pl.col("id").alias(col), "merge_id")
+        if lk.is_empty():
+            continue
+        have = con.execute(f"SELECT risk_id, {col} FROM {table} WHERE risk_id IN (SELECT unnest(?))",
+                           [lk["risk_id"].unique().to_list()]).pl()
+        add = lk.join(have, on=["risk_id", col], how="anti").unique(["risk_id", col])
+        if add.is_empty():
+            continue
+        con.register("_lk", add.select("risk_id", col))
+        try:
+            con.execute(f"INSERT INTO {table} (risk_id, {col}) SELECT risk_id, {col} FROM _lk")
+        finally:
+            con.unregister("_lk")
+        hist.append(add.select(pl.lit("risk").alias("entity"), pl.col("risk_id").alias("id"),
+                               pl.lit("link").alias("action"), pl.lit(label).alias("field"),
+                               pl.col(col).alias("new_value"), pl.col("merge_id").alias("_batch")))
+    if hist:
+        records.record_history(con, pl.concat(hist, how="diagonal"), actor=actor, channel=channel, batch_id=None)
+
+
+def _apply_updates(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, p: _Parsed, ctx: _Context,
+                   links: dict[str, pl.DataFrame], actor: str, channel: str, batch_id: str) -> list[dict[str, Any]]:
+    """Apply to each known risk the fields and links that changed in its source row since the last import."""
+    cur = records.current_rows(con, "risks", changed["risk_id"].to_list())
+    cur_by_id = {r["id"]: r for r in cur.iter_rows(named=True)}
+    out: list[dict[str, Any]] = []
+    set_rows: list[dict[str, Any]] = []
+    link_ops: list[tuple[str, str, str, str]] = []   # risk_id, kind, value, op
+    problems: list[Problem] = []
+    new_rows = {r[ROW]: r for r in changed.select(ROW, "risk_id", "normalised", "prev_norm").iter_rows(named=True)}
+    typed = _typed(changed, p.provided)
+    for row in typed.iter_rows(named=True):
+        info = new_rows[row[ROW]]
+        new = json.loads(info["normalised"])
+        old = json.loads(info["prev_norm"]) if info["prev_norm"] else {}
+        diff = [k for k in new if not k.startswith("_") and new.get(k) != old.get(k)]
+        risk = cur_by_id[info["risk_id"]]
+        fields = [k for k in diff if k in RECORD_FIELDS]
+        if any(f in records.SCORE_FIELDS for f in fields) and risk["matrix_version"] != ctx.matrix.version:
+            problems.append(Problem(p.file, row[ROW], "likelihood/impact",
+                                    f"risk {risk['id']} is scored under matrix version {risk['matrix_version']} "
+                                    f"but the current matrix is version {ctx.matrix.version}",
+                                    None, "run `riskmap rescore` before importing new scores"))
+            continue
+        values = {"id": risk["id"]}
+        for f in fields:
+            values[f] = row[f]
+        if len(values) > 1:
+            set_rows.append(values)
+        for kind in ("controls", "assets", "ai_systems"):
+            if kind in diff:
+                before, after = set(old.get(kind) or []), set(new.get(kind) or [])
+                link_ops += [(risk["id"], kind, v, "link") for v in sorted(after - before)]
+                link_ops += [(risk["id"], kind, v, "unlink") for v in sorted(before - after)]
+        out.append({"row": row[ROW], "id": risk["id"], "fields": diff})
+    if problems:
+        raise InputError(problems, f"{len(problems)} problem(s) found; nothing was imported")
+    # one apply per set of fields, so each frame has fixed columns
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for v in set_rows:
+        groups.setdefault(tuple(sorted(k for k in v if k != "id")), []).append(v)
+    for cols, vals in groups.items():
+        frame = pl.DataFrame(vals, schema={"id": pl.String, **{c: RECORD_TYPES[c] for c in cols}})
+        records.apply_changes(con, "risk", frame, actor=actor, channel=channel, batch_id=batch_id, action="update")
+    _apply_link_ops(con, link_ops, p, actor, channel, batch_id)
+    return out
+
+
+def _apply_link_ops(con: duckdb.DuckDBPyConnection, ops: list[tuple[str, str, str, str]], p: _Parsed, actor: str,
+                    channel: str, batch_id: str) -> None:
+    from ..risks import _link_on, _unlink_on
+
+    for risk_id, kind, value, op in ops:
+        if kind == "controls":
+            framework, ref, status = value.split(":")
+            if op == "link":
+                written = p.controls.filter((pl.col("framework") == framework) & (pl.col("ref") == ref))
+                as_written = written["as_written"][0] if written.height else None
+                translated = written["translated_from"][0] if written.height else None
+                _link_on(con, risk_id, "control", f"{framework}:{ref}", actor=actor, channel=channel,
+                         batch_id=batch_id, status=status, as_written=as_written, translated_from=translated)
+            else:
+                _unlink_on(con, risk_id, "control", f"{framework}:{ref}", actor=actor, channel=channel,
+                           batch_id=batch_id)
+        else:
+            target = "asset" if kind == "assets" else "ai_system"
+            if op == "link":
+                _link_on(con, risk_id, target, value, actor=actor, channel=channel, batch_id=batch_id)
+            else:
+                _unlink_on(con, risk_id, target, value, actor=actor, channel=channel, batch_id=batch_id)

@@ -1,0 +1,124 @@
+"""Controlled vocabularies of the register and the spellings registers use for them.
+
+Each vocabulary maps a cleaned spelling (lower case, single spaces) to the stored value. Imports
+and edits share them, so ``Mitigate`` in a spreadsheet and ``modify`` typed in the app mean the
+same treatment (ISO 27001 6.1.3, ISO 42001 6.1.3: modify, retain, avoid or share the risk).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+
+def clean(value: object) -> str:
+    """Lower case, trimmed, inner whitespace and underscores collapsed to single spaces."""
+    return re.sub(r"[\s_]+", " ", str(value).strip().lower())
+
+
+def _table(groups: Mapping[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for stored, spellings in groups.items():
+        out[clean(stored)] = stored
+        for s in spellings.split("|"):
+            if s:
+                out[clean(s)] = stored
+    return out
+
+
+MANAGEMENT_SYSTEMS = _table({
+    "ISMS": "information security|security|infosec|information security management system|27001|iso 27001|"
+            "iso/iec 27001|iso27001|is",
+    "AIMS": "ai|artificial intelligence|ai management system|42001|iso 42001|iso/iec 42001|iso42001",
+    "both": "isms+aims|isms/aims|isms & aims|isms and aims|aims+isms|aims/isms|integrated|all",
+})
+
+TREATMENTS = _table({
+    "modify": "reduce|mitigate|treat|control|modification|reduction|mitigation|remediate",
+    "retain": "accept|tolerate|retention|acceptance|keep",
+    "avoid": "terminate|eliminate|avoidance|stop",
+    "share": "transfer|insure|sharing|outsource",
+})
+
+RISK_STATUSES = _table({
+    "open": "new|identified|in progress|active|ongoing|draft|assessed|in treatment",
+    "treated": "mitigated|treatment complete|implemented|reduced",
+    "accepted": "risk accepted|tolerated",
+    "closed": "resolved|done|retired|obsolete|archived",
+})
+
+AI_OBJECTIVES = _table({
+    "accountability": "",
+    "ai expertise": "expertise|ai competence",
+    "data quality": "availability and quality of training and test data|quality of data|training data quality",
+    "environmental impact": "environment|sustainability",
+    "fairness": "bias|non-discrimination|equity",
+    "maintainability": "",
+    "privacy": "data protection",
+    "robustness": "reliability|resilience|accuracy",
+    "safety": "",
+    "security": "",
+    "transparency": "transparency and explainability|explainability|interpretability",
+})
+"""Objectives of ISO 42001 Annex C.2. Others are kept as written: the organisation sets its own (6.2)."""
+
+AI_RISK_SOURCES = _table({
+    "complexity of environment": "environment complexity|complex environment",
+    "lack of transparency": "lack of transparency and explainability|opacity|black box",
+    "level of automation": "automation|autonomy",
+    "machine learning": "risk sources related to machine learning|ml|model|training data",
+    "hardware": "system hardware issues|hardware issues",
+    "life cycle": "system life cycle issues|lifecycle|lifecycle issues",
+    "technology readiness": "immature technology|maturity",
+})
+"""Risk sources of ISO 42001 Annex C.3. Others are kept as written."""
+
+LIFECYCLE_STAGES = _table({
+    "inception": "concept|idea|ideation|planning|proposal",
+    "design": "design and development|architecture",
+    "development": "build|building|training|in development",
+    "verification": "validation|verification and validation|testing|test|v&v|pilot",
+    "deployment": "deploying|rollout|roll out|release",
+    "operation": "operation and monitoring|production|live|in production|in operation|operational|in use",
+    "retired": "retirement|decommissioned|decommissioning|withdrawn",
+})
+"""AI system life cycle stages (ISO/IEC 22989, as used by ISO 42001 A.6)."""
+
+AI_ROLES = _table({
+    "developer": "ai developer|builder",
+    "provider": "ai provider|vendor|supplier",
+    "user": "ai user|customer|ai customer|deployer|operator|consumer",
+    "producer": "ai producer",
+    "partner": "ai partner|integrator|data provider",
+    "subject": "ai subject|data subject",
+})
+"""The organisation's roles towards an AI system (ISO 42001 4.1, ISO/IEC 22989 5.19)."""
+
+SEVERITIES = _table({
+    "low": "l|minor|1|negligible",
+    "medium": "m|moderate|med|2",
+    "high": "h|major|3",
+    "very high": "vh|critical|severe|catastrophic|4",
+})
+
+ASSESSMENT_STATUSES = _table({"current": "approved|final|valid", "draft": "in progress|open",
+                              "superseded": "archived|replaced|retired"})
+
+TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "x", "✓", "✔", "affected", "ja", "oui"})
+FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "-", "none", "not affected", "nein", "non"})
+
+
+def canon(value: object, table: Mapping[str, str]) -> str | None:
+    """The stored value for a spelling, or None when the spelling is not in the vocabulary."""
+    if value is None:
+        return None
+    return table.get(clean(value))
+
+
+def choices(table: Mapping[str, str]) -> list[str]:
+    """The stored values of a vocabulary, in declaration order."""
+    return list(dict.fromkeys(table.values()))
+
+
+def expected(table: Mapping[str, str]) -> str:
+    return "one of " + ", ".join(choices(table))

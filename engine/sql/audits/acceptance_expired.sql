@@ -1,0 +1,7 @@
+-- acceptance_expired: an open risk whose recorded acceptance of residual risk has expired
+-- (ISO 27001 6.1.3 f, 8.2; ISO 42001 6.1.3 g). Dates compare with getvariable('riskmap_today') when set.
+SELECT 'acceptance_expired' AS rule, 'error' AS severity, 'risk' AS entity, id AS entity_id,
+       'acceptance by ' || coalesce(acceptance_approver, '?') || ' expired on ' || acceptance_expiry AS detail
+FROM risks
+WHERE status <> 'closed' AND acceptance_expiry IS NOT NULL
+  AND acceptance_expiry < coalesce(getvariable('riskmap_today')::DATE, current_date)

@@ -1,0 +1,7 @@
+-- action_overdue: a treatment plan action still planned or in progress after its due date
+-- (ISO 27001 6.1.3 e, ISO 42001 6.1.3 g). Dates compare with getvariable('riskmap_today') when set.
+SELECT 'action_overdue' AS rule, 'warning' AS severity, 'action' AS entity, id AS entity_id,
+       'due ' || due_date || ', status ' || status || coalesce(', owner ' || owner, '') AS detail
+FROM actions
+WHERE status IN ('planned', 'in_progress')
+  AND due_date < coalesce(getvariable('riskmap_today')::DATE, current_date)

@@ -1,0 +1,97 @@
+-- v_risk_register: the consolidated risk register of the ISMS and the AIMS, one row per risk
+-- (ISO 27001 6.1.2 / 8.2, ISO 42001 6.1.2 / 8.2). Scores and levels are read with the criteria
+-- (matrix version) each risk was scored under, never rescaled here.
+--   <stage>_score     likelihood x impact at that stage (inherent, current, residual)
+--   <stage>_level     level name of that score under the risk's matrix version
+--   score, level      the risk as it stands: current if scored, else inherent
+--   within_appetite   score <= the appetite of the risk's matrix version (NULL when unscored)
+--   residual_within_appetite  the same for the residual score
+--   acceptance_status none | accepted | expired (expiry before today)
+--   controls_27001 / controls_42001  linked Annex A refs (existing and planned);
+--   controls_planned  framework:ref of the planned ones
+--   sources           lineage, one 'source:row' per register row the risk came from
+CREATE OR REPLACE VIEW v_risk_register AS
+WITH ctl AS (
+    SELECT rc.risk_id,
+           list(rc.ref ORDER BY c.ordinal, rc.ref) FILTER (WHERE rc.framework = 'iso27001-2022') AS controls_27001,
+           list(rc.ref ORDER BY c.ordinal, rc.ref) FILTER (WHERE rc.framework = 'iso42001-2023') AS controls_42001,
+           list(rc.framework || ':' || rc.ref ORDER BY rc.framework, c.ordinal, rc.ref)
+               FILTER (WHERE rc.status = 'planned') AS controls_planned
+    FROM risk_controls rc
+    LEFT JOIN controls c ON c.framework = rc.framework AND c.ref = rc.ref
+    GROUP BY rc.risk_id
+), ast AS (
+    SELECT ra.risk_id, list(a.name ORDER BY a.name) AS assets, list(a.id ORDER BY a.name) AS asset_ids
+    FROM risk_assets ra JOIN assets a ON a.id = ra.asset_id
+    GROUP BY ra.risk_id
+), ais AS (
+    SELECT rs.risk_id, list(s.name ORDER BY s.name) AS ai_systems, list(s.id ORDER BY s.name) AS ai_system_ids
+    FROM risk_ai_systems rs JOIN ai_systems s ON s.id = rs.ai_system_id
+    GROUP BY rs.risk_id
+), src AS (
+    SELECT risk_id, list(source || ':' || source_row ORDER BY source, source_row) AS sources,
+           count(*) AS n_sources
+    FROM risk_sources
+    GROUP BY risk_id
+), scored AS (
+    SELECT r.*,
+           r.inherent_likelihood * r.inherent_impact AS inherent_score,
+           r.current_likelihood * r.current_impact AS current_score,
+           r.residual_likelihood * r.residual_impact AS residual_score,
+           m.level_names, m.level_thresholds, m.level_colours, m.appetite,
+           r.matrix_version = (SELECT max(version) FROM risk_matrix_versions) AS matrix_current
+    FROM risks r
+    JOIN risk_matrix_versions m ON m.version = r.matrix_version
+), leveled AS (
+    SELECT *,
+           coalesce(current_score, inherent_score) AS score,
+           CASE WHEN inherent_score IS NULL THEN NULL ELSE
+               level_names[len(list_filter(level_thresholds, t -> t <= inherent_score))] END AS inherent_level,
+           CASE WHEN current_score IS NULL THEN NULL ELSE
+               level_names[len(list_filter(level_thresholds, t -> t <= current_score))] END AS current_level,
+           CASE WHEN residual_score IS NULL THEN NULL ELSE
+               level_names[len(list_filter(level_thresholds, t -> t <= residual_score))] END AS residual_level
+    FROM scored
+)
+SELECT
+    l.id, l.title, l.description, l.cause, l.event, l.consequence,
+    l.management_system, l.status, l.category, l.business_unit, l.owner,
+    l.threat, l.vulnerability, l.ai_risk_sources,
+    l.confidentiality, l.integrity, l.availability, l.ai_objectives,
+    l.consequence_org, l.consequence_individuals,
+    l.matrix_version, l.matrix_current,
+    l.inherent_likelihood, l.inherent_impact, l.inherent_score, l.inherent_level,
+    l.current_likelihood, l.current_impact, l.current_score, l.current_level,
+    l.residual_likelihood, l.residual_impact, l.residual_score, l.residual_level,
+    l.score,
+    CASE WHEN l.score IS NULL THEN NULL ELSE
+        l.level_names[len(list_filter(l.level_thresholds, t -> t <= l.score))] END AS level,
+    CASE WHEN l.score IS NULL THEN NULL ELSE
+        l.level_colours[len(list_filter(l.level_thresholds, t -> t <= l.score))] END AS level_colour,
+    l.appetite,
+    l.score <= l.appetite AS within_appetite,
+    l.residual_score <= l.appetite AS residual_within_appetite,
+    l.treatment, l.treatment_notes,
+    CASE
+        WHEN l.acceptance_approver IS NULL AND l.acceptance_date IS NULL THEN 'none'
+        WHEN l.acceptance_expiry IS NOT NULL AND l.acceptance_expiry < current_date THEN 'expired'
+        ELSE 'accepted'
+    END AS acceptance_status,
+    l.acceptance_approver, l.acceptance_date, l.acceptance_expiry, l.acceptance_justification,
+    l.next_review,
+    coalesce(l.next_review < current_date, false) AS review_overdue,
+    coalesce(ctl.controls_27001, []::VARCHAR[]) AS controls_27001,
+    coalesce(ctl.controls_42001, []::VARCHAR[]) AS controls_42001,
+    coalesce(ctl.controls_planned, []::VARCHAR[]) AS controls_planned,
+    coalesce(ast.assets, []::VARCHAR[]) AS assets,
+    coalesce(ast.asset_ids, []::VARCHAR[]) AS asset_ids,
+    coalesce(ais.ai_systems, []::VARCHAR[]) AS ai_systems,
+    coalesce(ais.ai_system_ids, []::VARCHAR[]) AS ai_system_ids,
+    coalesce(src.sources, []::VARCHAR[]) AS sources,
+    coalesce(src.n_sources, 0) AS n_sources,
+    l.version, l.created_at, l.updated_at
+FROM leveled l
+LEFT JOIN ctl ON ctl.risk_id = l.id
+LEFT JOIN ast ON ast.risk_id = l.id
+LEFT JOIN ais ON ais.risk_id = l.id
+LEFT JOIN src ON src.risk_id = l.id;

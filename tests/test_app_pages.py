@@ -1,0 +1,445 @@
+"""Every page of the Streamlit app under AppTest: it renders without an exception, its key elements are
+there, and an edit made through it is in the database afterwards."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+SEED = Path(__file__).resolve().parent / "data" / "app" / "seed.sql"
+PAGES = ["overview", "overlap", "gaps", "register", "ai_systems", "treatment", "soa", "imports", "sql", "quality"]
+TITLES = {
+    "overview": "Overview", "overlap": "Overlap explorer", "gaps": "Gap analysis", "register": "Risk register",
+    "ai_systems": "AI systems and impact assessments", "treatment": "Treatment plan",
+    "soa": "Statement of Applicability", "imports": "Import", "sql": "SQL", "quality": "Data quality",
+}
+ACTOR = "Test Manager"
+
+
+def _has_demo_command() -> bool:
+    try:
+        from engine.cli.base import app
+    except ImportError:  # the command line is being assembled
+        return False
+
+    return any((c.name or getattr(c.callback, "__name__", "")) == "demo" for c in app.registered_commands)
+
+
+def build_demo_db(path: Path) -> Path:
+    """The demo organisation (`riskmap demo`); a small seeded organisation while the demo is not available."""
+    if _has_demo_command():
+        from engine.cli import main
+
+        code = main(["demo", "--db", str(path)])
+        assert code == 0, f"riskmap demo failed with exit code {code}"
+        return path
+    from engine import soa
+    from engine.lifecycle import init_database
+
+    init_database(path)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(SEED.read_text(encoding="utf-8"))
+        soa.ensure_rows(con)
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database, built once per session."""
+    return build_demo_db(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+
+
+@pytest.fixture
+def demo_db(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the demo database, which the app opens (RISKMAP_DB)."""
+    path = tmp_path / "riskmap.duckdb"
+    shutil.copyfile(demo_template, path)
+    monkeypatch.setenv("RISKMAP_DB", str(path))
+    monkeypatch.setenv("RISKMAP_ACTOR", ACTOR)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def clear_streamlit_caches():
+    """st.cache_data and st.cache_resource outlive an AppTest run within one pytest process."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_page(page: str, timeout: float = 30) -> AppTest:
+    """The app, run once on the overview, then switched to ``page`` and run."""
+    at = AppTest.from_file(str(APP), default_timeout=timeout).run()
+    if page != "overview":
+        at.switch_page(f"ui/{page}.py").run()
+    return at
+
+
+def assert_healthy(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def db_value(db: Path, sql: str, params: list[Any] | None = None) -> Any:
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute(sql, params or []).fetchone()
+    return row[0] if row else None
+
+
+def editor(at: AppTest, prefix: str):
+    found = [e for e in at.data_editor if e.key and e.key.startswith(prefix)]
+    assert found, f"no data editor whose key starts with {prefix!r}"
+    return found[0]
+
+
+def edit_cells(at: AppTest, prefix: str, edited_rows: dict[int, dict[str, Any]]) -> AppTest:
+    """Edit a data_editor the way AppTest allows: through its edit state in session_state."""
+    key = editor(at, prefix).key
+    at.session_state[key] = {"edited_rows": edited_rows, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def row_index(at: AppTest, prefix: str, column: str, value: Any) -> int:
+    frame = editor(at, prefix).value
+    matches = frame.index[frame[column] == value].tolist()
+    assert matches, f"{value!r} not in column {column!r} of the editor"
+    return int(frame.index.get_loc(matches[0]))
+
+
+def frame_with(at: AppTest, *columns: str):
+    """The first read-only table showing all of ``columns`` (st.dataframe keeps no key without selections)."""
+    for element in at.dataframe:
+        if element.editing_mode == "read_only":
+            frame = element.value
+            if set(columns) <= set(frame.columns):
+                return frame
+    raise AssertionError(f"no table with columns {columns}")
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.error] \
+        + [e.value for e in at.success] + [e.value for e in at.warning] + [e.value for e in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+# --- every page renders ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders(demo_db: Path, page: str) -> None:
+    at = open_page(page)
+    assert_healthy(at)
+    assert at.title and at.title[0].value == TITLES[page]
+    assert not at.error, [e.value for e in at.error]
+    assert at.sidebar.text_input[0].value == ACTOR
+
+
+def test_missing_database_says_how_to_create_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = tmp_path / "nowhere.duckdb"
+    monkeypatch.setenv("RISKMAP_DB", str(missing))
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert_healthy(at)
+    assert at.error and "No database" in at.error[0].value
+    assert "riskmap demo --db" in at.code[0].value
+    assert not missing.exists()
+
+
+def test_no_page_renders_html() -> None:
+    """User text must never be rendered as HTML: no page allows raw HTML at all."""
+    for path in [APP, *sorted((ROOT / "ui").glob("*.py"))]:
+        text = path.read_text(encoding="utf-8")
+        assert "unsafe_allow_html" not in text, path
+        assert not re.search(r"\bst\.html\(|components\.html\(", text), path
+
+
+# --- overview, overlap, gaps ----------------------------------------------------------------------
+
+def test_overview_shows_the_programme(demo_db: Path) -> None:
+    at = open_page("overview")
+    labels = [m.label for m in at.metric]
+    assert "Open risks" in labels and "Open audit findings" in labels
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 4
+    open_risks = db_value(demo_db, "SELECT count(*) FROM v_plan_residual")
+    assert next(m for m in at.metric if m.label == "Open risks").value == str(open_risks)
+
+
+def test_overlap_drill_down_shows_justification_and_path(demo_db: Path) -> None:
+    at = open_page("overlap")
+    assert len(at.get("plotly_chart")) == 2
+    at.selectbox(key="drill_fw").select("iso27001-2013").run()
+    at.selectbox(key="drill_ref").select("A.12.4.1").run()
+    assert_healthy(at)
+    table = frame_with(at, "justification", "path")
+    assert {"justification", "path", "relationship", "strength"} <= set(table.columns)
+    inferred = table[table["origin"] == "inferred"]
+    assert len(inferred) and inferred["path"].str.contains("->").all()
+    assert "iso42001-2023" in set(table["target_framework"])
+
+
+def test_overlap_filters_narrow_the_flow(demo_db: Path) -> None:
+    at = open_page("overlap")
+    before = next(c.value for c in at.caption if "link(s)" in c.value)
+    at.multiselect(key="overlap_rel").set_value(["equal"]).run()
+    after = next(c.value for c in at.caption if "link(s)" in c.value)
+    assert_healthy(at)
+    assert int(after.split()[0]) < int(before.split()[0])
+
+
+def test_gap_analysis_from_chosen_controls(demo_db: Path) -> None:
+    at = open_page("gaps")
+    at.radio(key="gap_source").set_value("Choose controls").run()
+    at.multiselect(key="gap_pick_iso27001-2022").set_value(["A.8.15", "A.5.1"]).run()
+    assert_healthy(at)
+    assert next(m for m in at.metric if m.label == "Implemented").value == "2"
+    table = frame_with(at, "remaining_effort", "covered_by")
+    assert {"ref", "coverage", "remaining_effort", "n_risks", "max_risk_score"} <= set(table.columns)
+    efforts = table["remaining_effort"].tolist()
+    assert efforts == sorted(efforts, reverse=True)
+
+
+def test_gap_analysis_reports_every_chosen_source(demo_db: Path) -> None:
+    at = open_page("gaps")
+    for source in ("Statement of Applicability", "All Annex A controls"):
+        at.radio(key="gap_source").set_value(source).run()
+        assert_healthy(at)
+    at.radio(key="gap_direction").set_value("42001 → 27001").run()
+    assert_healthy(at)
+    assert next(m for m in at.metric if m.label.startswith("iso27001")).value == str(
+        db_value(demo_db, "SELECT count(*) FROM controls WHERE framework = 'iso27001-2022' AND kind = 'annex_a_control'"))
+
+
+# --- SQL and data quality -------------------------------------------------------------------------
+
+def test_sql_runs_a_read_only_query(demo_db: Path) -> None:
+    at = open_page("sql")
+    views = frame_with(at, "view", "purpose", "columns")
+    assert {"v_controls", "v_crosswalk", "v_coverage", "v_soa", "v_treatment_plan"} <= set(views["view"])
+    at.text_area(key="sql_text").input("SELECT ref, title FROM v_controls WHERE framework = 'iso42001-2023'")
+    at.button[0].click().run()
+    assert_healthy(at)
+    result = frame_with(at, "ref", "title")
+    assert len(result) == db_value(demo_db, "SELECT count(*) FROM controls WHERE framework = 'iso42001-2023'")
+    assert at.download_button(key="sql_download")
+
+
+def test_sql_refuses_a_write_with_a_clear_message(demo_db: Path) -> None:
+    at = open_page("sql")
+    at.text_area(key="sql_text").input("DELETE FROM controls")
+    at.button[0].click().run()
+    assert_healthy(at)
+    assert at.error and "DELETE" in at.error[0].value
+    assert db_value(demo_db, "SELECT count(*) FROM controls") > 0
+
+
+def test_data_quality_lists_the_audit_findings(demo_db: Path) -> None:
+    from engine import audit
+
+    at = open_page("quality")
+    found = audit.run_audits(demo_db)
+    assert next(m for m in at.metric if m.label == "Findings").value == str(found.height)
+    rules = frame_with(at, "rule", "findings", "purpose")
+    assert set(rules["rule"]) == set(audit.rule_names())
+    assert len(frame_with(at, "rule", "severity", "entity_id")) == found.height
+
+
+# --- AI systems -------------------------------------------------------------------------------------
+
+def test_ai_systems_show_inventory_and_overdue(demo_db: Path) -> None:
+    at = open_page("ai_systems")
+    inventory = frame_with(at, "lifecycle_stage", "n_assessments")
+    assert len(inventory) == db_value(demo_db, "SELECT count(*) FROM ai_systems")
+    overdue = db_value(demo_db, "SELECT count(*) FROM impact_assessments WHERE next_review_due < current_date "
+                                "AND coalesce(status, '') NOT IN ('superseded', 'withdrawn')")
+    assert next(m for m in at.metric if m.label == "Reviews overdue").value == str(overdue)
+
+
+# --- SoA --------------------------------------------------------------------------------------------
+
+def test_soa_edit_is_saved(demo_db: Path) -> None:
+    at = open_page("soa")
+    idx = row_index(at, "soa_editor", "ref", "A.5.2")
+    version = db_value(demo_db, "SELECT version FROM v_soa WHERE framework = 'iso27001-2022' AND ref = 'A.5.2'")
+    at = edit_cells(at, "soa_editor", {idx: {"status": "implemented", "applicability": "applicable",
+                                             "reasons": ["best_practice"]}})
+    at.button(key="soa_save").click().run()
+    assert_healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    assert db_value(demo_db, "SELECT status FROM soa_rows WHERE framework = 'iso27001-2022' AND ref = 'A.5.2'") \
+        == "implemented"
+    assert db_value(demo_db, "SELECT version FROM v_soa WHERE framework = 'iso27001-2022' AND ref = 'A.5.2'") \
+        == version + 1
+    assert db_value(demo_db, "SELECT actor FROM history WHERE entity = 'soa_row' "
+                             "AND entity_id = 'iso27001-2022:A.5.2' ORDER BY id DESC LIMIT 1") == ACTOR
+
+
+def test_soa_exclusion_without_justification_is_refused(demo_db: Path) -> None:
+    at = open_page("soa")
+    idx = row_index(at, "soa_editor", "ref", "A.5.3")
+    at = edit_cells(at, "soa_editor", {idx: {"applicability": "not applicable", "justification": ""}})
+    at.button(key="soa_save").click().run()
+    assert_healthy(at)
+    assert any("justification" in e.value for e in at.error), [e.value for e in at.error]
+    assert db_value(demo_db, "SELECT applicable FROM soa_rows WHERE framework = 'iso27001-2022' AND ref = 'A.5.3'") \
+        is not False
+
+    at = edit_cells(at, "soa_editor", {idx: {"applicability": "not applicable",
+                                             "exclusion_reason": "outside_scope",
+                                             "justification": "No development work is done in house"}})
+    at.button(key="soa_save").click().run()
+    assert_healthy(at)
+    assert db_value(demo_db, "SELECT justification FROM soa_rows WHERE framework = 'iso27001-2022' "
+                             "AND ref = 'A.5.3'") == "No development work is done in house"
+
+
+def test_soa_stale_edit_is_refused(demo_db: Path) -> None:
+    from engine import soa
+
+    at = open_page("soa")
+    idx = row_index(at, "soa_editor", "ref", "A.5.4")
+    soa.set_row(demo_db, "iso27001-2022", "A.5.4", owner="Someone else", actor="other", channel="test")
+    at = edit_cells(at, "soa_editor", {idx: {"owner": "Me"}})
+    at.button(key="soa_save").click().run()
+    assert_healthy(at)
+    assert any("changed by someone else" in e.value for e in at.error), [e.value for e in at.error]
+    assert db_value(demo_db, "SELECT owner FROM soa_rows WHERE framework = 'iso27001-2022' AND ref = 'A.5.4'") \
+        == "Someone else"
+
+
+def test_soa_snapshot_and_diff(demo_db: Path) -> None:
+    at = open_page("soa")
+    at.text_input(key="soa_approver").input("CISO")
+    at.text_input(key="soa_note").input("first approval")
+    at.button(key="FormSubmitter:soa_snapshot_form-Approve the working copy as a new version").click().run()
+    assert_healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    assert db_value(demo_db, "SELECT approved_by FROM soa_versions ORDER BY version DESC LIMIT 1") == "CISO"
+    assert frame_with(at, "change", "field", "old_value", "new_value") is not None
+
+
+def test_soa_proposal_accepted(demo_db: Path) -> None:
+    from engine import soa
+
+    open_ = soa.proposals(demo_db)
+    if open_.is_empty():
+        pytest.skip("the demo organisation has no open SoA proposal")
+    pid = open_["proposal_id"][0]
+    at = open_page("soa")
+    at.multiselect(key="soa_proposal_pick").set_value([pid]).run()
+    at.button(key="soa_accept").click().run()
+    assert_healthy(at)
+    assert pid not in soa.proposals(demo_db)["proposal_id"].to_list()
+
+
+def test_soa_export_bytes_hold_the_soa(demo_db: Path) -> None:
+    """AppTest cannot read a download's bytes: check the function that makes them, then that the page offers them."""
+    import io
+
+    from ui import downloads
+
+    formats = downloads.soa_formats()
+    assert set(formats) == {"xlsx", "csv", "md", "json"}
+    for kind, fmt in formats.items():
+        data = fmt.make()
+        assert data, kind
+        if kind == "xlsx":
+            frame = pl.read_excel(io.BytesIO(data), sheet_name="Combined")
+            assert "A.5.1" in frame["Control"].to_list()
+        else:
+            assert "A.5.1" in data.decode("utf-8"), kind
+    at = open_page("soa")
+    at.button(key="soa_export_prepare").click().run()
+    assert_healthy(at)
+    assert at.download_button(key="soa_export_download")
+
+
+# --- treatment plan ---------------------------------------------------------------------------------
+
+def test_treatment_plan_renders_timeline_and_ranking(demo_db: Path) -> None:
+    at = open_page("treatment")
+    assert len(at.get("plotly_chart")) == 2
+    ranked = frame_with(at, "rank", "n_27001", "n_42001")
+    assert list(ranked["rank"]) == sorted(ranked["rank"])
+
+
+def test_treatment_action_edit_is_saved(demo_db: Path) -> None:
+    at = open_page("treatment")
+    action = db_value(demo_db, "SELECT id FROM actions WHERE status = 'planned' ORDER BY id LIMIT 1")
+    idx = row_index(at, "plan_editor", "action_id", action)
+    at = edit_cells(at, "plan_editor", {idx: {"status": "in_progress"}})
+    at.button(key="plan_save").click().run()
+    assert_healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    assert db_value(demo_db, "SELECT status FROM actions WHERE id = ?", [action]) == "in_progress"
+
+
+def test_treatment_plan_approval_is_recorded(demo_db: Path) -> None:
+    owner = db_value(demo_db, "SELECT owner FROM v_plan_residual WHERE NOT plan_approval_current "
+                              "AND len(action_ids) > 0 ORDER BY risk_id LIMIT 1")
+    at = open_page("treatment")
+    at.selectbox(key="plan_approve_owner").select(owner).run()
+    at.button(key="FormSubmitter:plan_approve_form-Record approval").click().run()
+    assert_healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    assert db_value(demo_db, "SELECT count(*) FROM plan_approvals WHERE approved_by = ?", [owner]) >= 1
+
+
+# --- import -----------------------------------------------------------------------------------------
+
+GOOD_CSV = (b"Risk ID,Title,Chance,Impact,Owner,Management system,Annex A controls\n"
+            b"IMP-1,Phishing of finance staff,4,3,IT,ISMS,A.6.3\n"
+            b"IMP-2,Model drift in credit scoring,3,4,Risk office,AIMS,iso42001-2023:A.6.2.6\n")
+BAD_CSV = (b"Risk ID,Title,Likelihood,Impact,Owner,Management system,Annex A controls\n"
+           b"BAD-1,,4,3,IT,ISMS,A.99.1\n"
+           b"BAD-2,Model drift,3,2,ML,Nope,iso42001-2023:A.6.2.6\n")
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="import_file").upload(name, data, "text/csv")
+    return at.run()
+
+
+def test_import_maps_columns_checks_then_commits(demo_db: Path) -> None:
+    before = db_value(demo_db, "SELECT count(*) FROM risks")
+    at = _upload(open_page("imports"), "good.csv", GOOD_CSV)
+    assert_healthy(at)
+    assert len(frame_with(at, "row", "Risk ID", "Chance")) == 2                     # the preview
+    next(s for s in at.selectbox if s.label.startswith("Chance")).select("inherent_likelihood").run()
+    assert at.button(key="import_commit").disabled                                 # not checked yet
+    at.button(key="import_check").click().run()
+    assert_healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("Check passed" in s.value and "2 new" in s.value for s in at.success)
+    assert db_value(demo_db, "SELECT count(*) FROM risks") == before               # a dry run writes nothing
+    at.button(key="import_commit").click().run()
+    assert_healthy(at)
+    assert db_value(demo_db, "SELECT count(*) FROM risks") == before + 2
+    assert db_value(demo_db, "SELECT inherent_likelihood FROM risks WHERE title = 'Phishing of finance staff'") == 4
+    assert db_value(demo_db, "SELECT count(*) FROM import_batches WHERE source = 'good'") == 1
+
+
+def test_import_lists_every_problem_and_writes_nothing(demo_db: Path) -> None:
+    before = db_value(demo_db, "SELECT count(*) FROM risks")
+    at = _upload(open_page("imports"), "bad_values.csv", BAD_CSV)
+    at.button(key="import_check").click().run()
+    assert_healthy(at)
+    assert at.error and "nothing was imported" in at.error[0].value
+    problems = frame_with(at, "file", "row", "column", "problem", "expected")
+    assert set(problems["file"]) == {"bad_values.csv"}                             # the user's name, not a temp path
+    assert {("2", "Title"), ("2", "Annex A controls"), ("3", "Management system")} <= set(
+        zip(problems["row"], problems["column"], strict=True))
+    assert at.button(key="import_commit").disabled
+    assert db_value(demo_db, "SELECT count(*) FROM risks") == before

@@ -1,0 +1,213 @@
+"""End to end in a real browser: the app on a fresh demo database, driven by Playwright in Debian's chromium.
+
+Visits every page (no exception, a screenshot of each in docs/screenshots/), edits a risk register cell
+and saves it, and downloads the SoA as Excel and reads it back.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.test_app_pages import PAGES, TITLES, build_demo_db
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ACTOR = "Browser Tester"
+WIDTH, HEIGHT = 1440, 1000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium "
+                                                     "(apt-get install chromium; CI installs it)"),
+]
+
+# The script has finished, nothing is still loading, and every chart has drawn.
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
+  if (!document.querySelector('h1')) return false;
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  return charts.every(c => c.querySelector('.main-svg'));
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo_db(tmp_path_factory.mktemp("browser") / "demo.duckdb")
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by `streamlit run` on a free port, on the demo database."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    env = {**os.environ, "RISKMAP_DB": str(demo_copy), "RISKMAP_ACTOR": ACTOR}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not become healthy:\n{log.read_text(errors='replace')}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()
+
+
+def wait_idle(pg) -> None:
+    """Wait until the app has finished its script run and drawn everything (a rerun may follow a first
+    idle moment, so idle must hold twice in a row)."""
+    for _ in range(2):
+        pg.wait_for_function(IDLE_JS, timeout=60_000)
+        pg.wait_for_timeout(400)
+    pg.wait_for_function(IDLE_JS, timeout=60_000)
+
+
+def visit(pg, url: str, name: str) -> None:
+    pg.goto(f"{url}/{'' if name == 'overview' else name}")
+    wait_idle(pg)
+
+
+def screenshot(pg, name: str) -> Path:
+    """The whole page, however long: the main area scrolls inside the window, so grow the window to fit."""
+    height = pg.evaluate("() => Math.max(...[...document.querySelectorAll("
+                         "'[data-testid=stMain], [data-testid=stMainBlockContainer], section')]"
+                         ".map(e => e.scrollHeight), 0)")
+    pg.set_viewport_size({"width": WIDTH, "height": min(max(int(height) + 40, HEIGHT), 6000)})
+    pg.wait_for_timeout(500)
+    wait_idle(pg)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    pg.screenshot(path=str(path))
+    pg.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    return path
+
+
+def test_every_page_renders_with_a_screenshot(app_url: str, page) -> None:
+    for name in PAGES:
+        visit(page, app_url, name)
+        assert page.locator('[data-testid="stException"]').count() == 0, f"{name}: exception on the page"
+        assert page.locator("h1").first.inner_text().strip() == TITLES[name], name
+        path = screenshot(page, name)
+        assert path.stat().st_size > 10_000, f"{name}: screenshot looks empty"
+
+
+def _grid_cell_click(pg, editor, row: int) -> None:
+    """Click the first cell of a data row of a data editor (the grid is drawn on a canvas)."""
+    box = editor.bounding_box()
+    assert box, "the data editor is not visible"
+    header, row_height = 35, 35
+    pg.mouse.click(box["x"] + 30, box["y"] + header + row_height * row + row_height / 2)
+
+
+def test_register_cell_edit_is_saved(app_url: str, page, demo_copy: Path) -> None:
+    from playwright.sync_api import expect
+
+    with duckdb.connect(str(demo_copy), read_only=True) as con:
+        risk_id, version = con.execute(
+            "SELECT id, version FROM risks WHERE status IN ('open', 'treated', 'accepted') ORDER BY id LIMIT 1"
+        ).fetchone()
+    visit(page, app_url, "register")
+    editor = page.locator('[data-testid="stDataFrame"]').first
+    editor.scroll_into_view_if_needed()
+    _grid_cell_click(page, editor, 0)            # the id cell of the first row (read-only)
+    page.keyboard.press("ArrowRight")            # the title cell
+    page.keyboard.press("Enter")                 # open the cell editor
+    page.wait_for_timeout(300)
+    page.keyboard.press("ControlOrMeta+a")
+    new_title = "Customer data leaked (edited in the browser)"
+    page.keyboard.type(new_title)
+    page.keyboard.press("Enter")
+    save = page.get_by_role("button", name="Save changes")
+    expect(save).to_be_enabled(timeout=30_000)   # the edit reached the script, which enables saving
+    wait_idle(page)
+    save.click()
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Saved 1 risk(s)").count() == 1, page.locator('[data-testid="stAlert"]').all_inner_texts()
+    # The app holds no connection between runs: read the file while it is running.
+    with duckdb.connect(str(demo_copy), read_only=True) as con:
+        title, new_version = con.execute("SELECT title, version FROM risks WHERE id = ?", [risk_id]).fetchone()
+    assert title == new_title
+    assert new_version == version + 1
+
+
+def test_soa_downloads_as_excel(app_url: str, page, demo_copy: Path, tmp_path: Path) -> None:
+    visit(page, app_url, "soa")
+    page.get_by_role("tab", name="Export").click()
+    page.get_by_role("button", name="Prepare Excel workbook").click()
+    wait_idle(page)
+    button = page.get_by_role("button", name="Download statement_of_applicability.xlsx")
+    with page.expect_download() as got:
+        button.click()
+    target = tmp_path / "soa.xlsx"
+    got.value.save_as(target)
+    data = target.read_bytes()
+    combined = pl.read_excel(io.BytesIO(data), sheet_name="Combined")
+    with duckdb.connect(str(demo_copy), read_only=True) as con:
+        n_rows = con.execute("SELECT count(*) FROM v_soa").fetchone()[0]
+    assert combined.height == n_rows
+    assert {"A.5.1", "A.6.2.8"} <= set(combined["Control"].to_list())
+    cover = pl.read_excel(io.BytesIO(data), sheet_name="Cover", has_header=False)
+    assert "Statement of Applicability" in cover.row(0)

@@ -1,0 +1,173 @@
+"""The chart builders (engine.charts): plotly figures from frames, testable without Streamlit."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import plotly.graph_objects as go
+import polars as pl
+import pytest
+
+from engine import charts, coverage
+from engine.charts import MatrixSpec
+
+MATRIX = MatrixSpec(5, ["1", "2", "3", "4", "5"], ["a", "b", "c", "d", "e"], ["Low", "Medium", "High", "Critical"],
+                    [1, 4, 8, 15], ["#0f0", "#ff0", "#f80", "#f00"], 6)
+RISKS = pl.DataFrame({
+    "id": ["R-1", "R-2", "R-3"],
+    "inherent_likelihood": [4, 4, 2], "inherent_impact": [5, 5, 1],
+    "residual_likelihood": [2, 1, 1], "residual_impact": [3, 3, None],
+    "current_level": ["Critical", "Critical", "Low"],
+    "management_system": ["ISMS", "AIMS", "ISMS"],
+})
+
+
+def _json_ok(fig: go.Figure) -> dict:
+    """The figure serialises (what Streamlit sends to the browser)."""
+    return json.loads(fig.to_json())
+
+
+def _message(fig: go.Figure) -> str:
+    return " ".join(a.text for a in fig.layout.annotations)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: charts.coverage_by_group(pl.DataFrame()),
+    lambda: charts.coverage_summary(pl.DataFrame()),
+    lambda: charts.overlap_heatmap(pl.DataFrame()),
+    lambda: charts.crosswalk_sankey(pl.DataFrame()),
+    lambda: charts.risk_matrix(pl.DataFrame(), MATRIX),
+    lambda: charts.inherent_vs_residual(pl.DataFrame(), MATRIX),
+    lambda: charts.risks_by_level(pl.DataFrame()),
+    lambda: charts.risks_by(pl.DataFrame(), "ai_system"),
+    lambda: charts.treatment_gantt(pl.DataFrame()),
+    lambda: charts.do_once_ranking(pl.DataFrame()),
+    lambda: charts.status_bar(pl.DataFrame()),
+    lambda: charts.gap_effort(pl.DataFrame()),
+])
+def test_every_builder_accepts_an_empty_frame(build) -> None:
+    fig = build()
+    assert isinstance(fig, go.Figure)
+    _json_ok(fig)
+
+
+def test_empty_figure_says_so() -> None:
+    assert "No data yet" in _message(charts.coverage_by_group(pl.DataFrame(), "x"))
+
+
+def test_overlap_heatmap_cells_match_the_view(fresh_db: Path) -> None:
+    overlap = coverage.overlap_summary(fresh_db)
+    fig = charts.overlap_heatmap(overlap, "n_links")
+    heat = fig.data[0]
+    assert len(heat.y) == overlap["theme_27001"].n_unique()
+    assert len(heat.x) == overlap["group_42001"].n_unique()
+    total = sum(v for row in heat.z for v in row if v is not None)
+    assert total == overlap["n_links"].sum()
+    # Groups in numeric order: A.2 before A.10.
+    groups = [x.split()[0] for x in heat.x]
+    assert groups.index("A.2") < groups.index("A.10")
+    strength = charts.overlap_heatmap(overlap, "mean_strength").data[0]
+    assert max(v for row in strength.z for v in row if v is not None) <= 10
+
+
+def test_overlap_heatmap_refuses_an_unknown_metric() -> None:
+    with pytest.raises(ValueError, match="unknown metric"):
+        charts.overlap_heatmap(pl.DataFrame({"theme_27001": ["x"]}), "colour")
+
+
+def test_sankey_groups_flows_and_keeps_the_strongest_relationship() -> None:
+    links = pl.DataFrame({"left": ["T1", "T1", "T2"], "right": ["G1", "G1", "G2"],
+                          "relationship": ["intersects_with", "equal", "subset_of"], "strength": [4, 8, 6]})
+    sankey = charts.crosswalk_sankey(links).data[0]
+    assert list(sankey.node.label) == ["T1", "T2", "G1", "G2"]
+    assert list(sankey.link.value) == [2, 1]           # link counts per flow at group level
+    assert "strongest: equal" in sankey.link.customdata[0]
+    control_level = charts.crosswalk_sankey(links, level="control").data[0]
+    assert list(control_level.link.value) == [6, 6]     # mean strength per flow
+
+
+def test_risk_matrix_puts_each_risk_in_its_cell() -> None:
+    heat = charts.risk_matrix(RISKS, MATRIX, "inherent").data[0]
+    assert heat.text[3][4] == "2"      # likelihood 4, impact 5
+    assert heat.text[1][0] == "1"      # likelihood 2, impact 1
+    assert heat.z[3][4] == 3           # score 20: Critical (4th level)
+    assert heat.z[0][0] == 0           # score 1: Low
+    fig = charts.inherent_vs_residual(RISKS, MATRIX)
+    assert len(fig.data) == 2
+    assert fig.data[1].text[1][2] == "1" and fig.data[1].text[0][2] == "1"   # a risk without residual is left out
+    _json_ok(fig)
+
+
+def test_matrix_spec_levels() -> None:
+    assert [MATRIX.level_index(s) for s in (1, 3, 4, 8, 14, 15, 25)] == [0, 0, 1, 2, 2, 3, 3]
+    spec = MatrixSpec.from_mapping({"size": 4, "likelihood_labels": list("abcd"), "impact_labels": list("abcd"),
+                                    "level_names": ["L", "H"], "level_thresholds": [1, 6],
+                                    "level_colours": ["#0f0", "#f00"], "appetite": 4})
+    assert spec.size == 4 and spec.level_index(6) == 1 and spec.appetite == 4
+
+
+def test_risks_by_level_stacks_management_systems() -> None:
+    fig = charts.risks_by_level(RISKS, MATRIX, level_col="current_level")
+    names = {t.name for t in fig.data}
+    assert names == {"ISMS", "AIMS"}
+    isms = next(t for t in fig.data if t.name == "ISMS")
+    assert list(isms.x) == MATRIX.level_names and list(isms.y) == [1, 0, 0, 1]
+
+
+def test_user_text_is_never_markup() -> None:
+    links = pl.DataFrame({"risk_id": ["R-1"], "ai_system": ['<a href="http://evil">Bot</a>'],
+                          "current_level": ["High"]})
+    fig = charts.risks_by(links, "ai_system", "current_level", MATRIX)
+    assert fig.data[0].y[0] == '&lt;a href="http://evil"&gt;Bot&lt;/a&gt;'
+    actions = pl.DataFrame({"title": ["<b>bold</b>"], "due_date": [date(2026, 5, 1)], "status": ["planned"],
+                            "owner": ["<i>me</i>"]})
+    bar = charts.treatment_gantt(actions).data[0]
+    assert bar.y[0] == "&lt;b&gt;bold&lt;/b&gt;" and bar.customdata[0][2] == "&lt;i&gt;me&lt;/i&gt;"
+    assert charts.plain("a & b") == "a &amp; b"
+
+
+def test_gantt_spans_start_to_due() -> None:
+    actions = pl.DataFrame({
+        "action_id": ["A-1", "A-2", "A-3"], "title": ["one", "two", "three"],
+        "start_date": [date(2026, 1, 1), None, None],
+        "due_date": [date(2026, 1, 31), date(2026, 3, 15), None],
+        "status": ["in_progress", "planned", "planned"]})
+    fig = charts.treatment_gantt(actions, today=date(2026, 2, 1))
+    bars = {t.name: t for t in fig.data}
+    assert set(bars) == {"in_progress", "planned"}
+    assert bars["in_progress"].base[0] == "2026-01-01" and bars["in_progress"].x[0] == 30 * 86_400_000
+    assert bars["planned"].base[0] == "2026-03-01"          # no start: 14 days before the due date
+    assert list(bars["planned"].y) == ["two"]               # no due date: not on the timeline
+    assert fig.layout.shapes                                # today's line
+    timestamps = actions.with_columns(pl.col("start_date").cast(pl.Datetime) + pl.duration(hours=9))
+    assert charts.treatment_gantt(timestamps).data[0].base[0] == "2026-01-01"
+    assert charts._as_date(datetime(2026, 1, 2, 3, 4)) == date(2026, 1, 2)
+
+
+def test_do_once_ranking_keeps_the_rank_order() -> None:
+    ranking = pl.DataFrame({"title": [f"a{i}" for i in range(20)], "n_27001": list(range(20)),
+                            "n_42001": [1] * 20})
+    fig = charts.do_once_ranking(ranking, top=5)
+    assert list(fig.data[0].y) == ["a4", "a3", "a2", "a1", "a0"]   # best at the top of the chart
+    assert {t.name for t in fig.data} == {"ISO/IEC 27001 controls", "ISO/IEC 42001 controls"}
+
+
+def test_status_bar_counts() -> None:
+    frame = pl.DataFrame({"status": ["done", "done", "planned", None], "standard": ["a", "b", "a", "a"]})
+    simple = charts.status_bar(frame).data[0]
+    assert dict(zip(simple.y, simple.x, strict=True)) == {"-": 1, "done": 2, "planned": 1}
+    stacked = charts.status_bar(frame, by="standard")
+    done = next(t for t in stacked.data if t.name == "done")
+    assert list(done.y) == ["a", "b"] and list(done.x) == [1, 1]
+
+
+def test_coverage_charts_count_every_control(fresh_db: Path) -> None:
+    cov = coverage.coverage_frame(fresh_db)
+    fig = charts.coverage_by_group(cov)
+    assert sum(sum(t.y) for t in fig.data) == cov.height
+    donut = charts.coverage_summary(cov).data[0]
+    assert sum(donut.values) == cov.height
+    report = coverage.gaps(fresh_db, implemented=["A.5.1"])
+    assert sum(sum(t.y) for t in charts.gap_effort(report.rows).data) == report.total

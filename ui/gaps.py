@@ -1,0 +1,100 @@
+"""Gap analysis: with these controls of one standard in place, what remains for the other?"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from engine import charts, coverage
+from engine.config import ISO27001, ISO42001
+from engine.exports_safe import safe_frame
+from ui import common
+
+DIRECTIONS = {
+    "27001 → 42001": (ISO27001, ISO42001),
+    "42001 → 27001": (ISO42001, ISO27001),
+}
+SOURCES = ("Statement of Applicability", "All Annex A controls", "Choose controls")
+ORDERS = {"effort, then risk": ["remaining_effort", "max_risk_score", "n_risks"],
+          "risk, then effort": ["max_risk_score", "n_risks", "remaining_effort"]}
+
+RISK_SQL = """
+SELECT rc.ref, count(DISTINCT r.id) AS n_risks,
+       max(coalesce(r.current_likelihood * r.current_impact, r.inherent_likelihood * r.inherent_impact))
+           AS max_risk_score
+FROM risk_controls rc JOIN risks r ON r.id = rc.risk_id
+WHERE rc.framework = ? AND r.status <> 'closed'
+GROUP BY rc.ref
+"""
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _annex_a(stamp: tuple[str, int, int], framework: str) -> pl.DataFrame:
+    return common.read("SELECT ref, title FROM v_controls WHERE framework = ? AND kind = 'annex_a_control' "
+                       "ORDER BY ordinal", [framework])
+
+
+def render() -> None:
+    common.header("Gap analysis", "Choose what is implemented of one standard and see what remains for the "
+                  "other, most work first. Full: an implemented control equals or contains it; partial: one "
+                  "only overlaps it.")
+    c1, c2, c3 = st.columns([2, 3, 2])
+    direction = c1.radio("Implemented → to reach", list(DIRECTIONS), key="gap_direction") or "27001 → 42001"
+    source, target = DIRECTIONS[direction]
+    chosen_source = c2.radio("Take what is implemented from", SOURCES, key="gap_source",
+                             help="The SoA rows whose status is implemented, every Annex A control, "
+                                  "or a list you pick.") or SOURCES[0]
+    clauses = c3.checkbox("Include clauses 4-10", key="gap_clauses")
+    order = c3.radio("Order by", list(ORDERS), key="gap_order") or "effort, then risk"
+
+    stamp = common.stamp()
+    annex = _annex_a(stamp, source)
+    implemented: list[str] | None
+    if chosen_source == SOURCES[0]:
+        implemented = coverage.implemented_from_soa(common.db_path(), source)
+        if implemented is None:
+            st.info("No SoA row of this standard is marked implemented yet: nothing counts as implemented. "
+                    "Pick the controls yourself to explore.")
+            implemented = []
+    elif chosen_source == SOURCES[1]:
+        implemented = None
+    else:
+        titles = dict(zip(annex["ref"].to_list(), annex["title"].to_list(), strict=True))
+        implemented = st.multiselect("Implemented controls", list(titles), key=f"gap_pick_{source}",
+                                     format_func=lambda r: f"{r} {titles.get(r, '')}")
+
+    with common.guard():
+        report = coverage.gaps(common.db_path(), source, target, implemented, include_clauses=clauses,
+                               implemented_label="the chosen controls")
+        risks = common.read(RISK_SQL, [target])
+        rows = report.rows.join(risks, on="ref", how="left").with_columns(
+            pl.col("n_risks").fill_null(0), pl.col("max_risk_score").fill_null(0))
+        rows = rows.sort(ORDERS[order], descending=True, maintain_order=True)
+
+        m = st.columns(5)
+        m[0].metric("Implemented", len(report.implemented))
+        m[1].metric(f"{target} controls", report.total)
+        m[2].metric("Fully covered", report.full, f"{report.full_pct}%", delta_color="off", delta_arrow="off")
+        m[3].metric("Partly covered", report.partial)
+        m[4].metric("Not covered", report.none)
+
+        remaining = rows.filter(pl.col("coverage") != "full")
+        st.plotly_chart(charts.gap_effort(rows, f"Coverage of {target} by group"), key="gap_chart")
+        st.subheader(f"What remains: {remaining.height} control(s)")
+        show_all = st.toggle("Show fully covered controls too", key="gap_show_all")
+        table = rows if show_all else remaining
+        st.dataframe(
+            table, hide_index=True,
+            column_config={
+                "remaining_effort": st.column_config.ProgressColumn(
+                    "remaining effort", min_value=0, max_value=10, format="%d",
+                    help="10: nothing covers it; 0: fully covered"),
+                "covered_by": st.column_config.TextColumn("covered by", width="large"),
+                "n_risks": st.column_config.NumberColumn("open risks", help="Open risks citing the control"),
+                "max_risk_score": st.column_config.NumberColumn("highest risk score"),
+            })
+        st.download_button("Download the gap list (CSV)", safe_frame(table).write_csv().encode("utf-8"),
+                           file_name=f"gaps_{source}_to_{target}.csv", mime="text/csv", key="gap_download")
+
+
+render()

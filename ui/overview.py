@@ -1,0 +1,64 @@
+"""Overview: the state of the integrated programme at a glance."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from engine import audit, charts, coverage
+from engine.config import ISO27001, ISO42001
+from ui import common
+
+QUERIES = {
+    "risks": "SELECT risk_id, management_system, current_level, current_score, above_appetite_now, "
+             "above_appetite_after_plan FROM v_plan_residual",
+    "actions": "SELECT action_id, status, overdue FROM v_treatment_plan",
+    "soa": "SELECT framework, standard, applicability, status FROM v_soa WHERE NOT custom",
+    "matrix": "SELECT * FROM risk_matrix_versions",
+}
+
+
+def render() -> None:
+    common.header("Overview", "One programme for ISO/IEC 27001:2022 (ISMS) and ISO/IEC 42001:2023 (AIMS).")
+    cov = coverage.coverage_frame(common.db_path(), ISO42001, ISO27001)
+    data = common.load(QUERIES)
+    matrix = common.matrix_from(data["matrix"])
+    risks, actions, soa = data["risks"], data["actions"], data["soa"]
+    found = audit.run_audits(common.db_path())
+
+    annex = cov.filter(pl.col("kind") == "annex_a_control")
+    full = annex.filter(pl.col("coverage") == "full").height
+    partial = annex.filter(pl.col("coverage") == "partial").height
+    decided = soa.filter(pl.col("applicability") != "undecided").height if not soa.is_empty() else 0
+    m = st.columns(6)
+    m[0].metric("42001 Annex A covered by 27001", f"{round(100 * (full + partial) / max(annex.height, 1))}%",
+                f"{full} full, {partial} partial", delta_color="off", delta_arrow="off")
+    m[1].metric("Open risks", risks.height)
+    m[2].metric("Above appetite now", int(risks["above_appetite_now"].sum()) if not risks.is_empty() else 0)
+    m[3].metric("Actions overdue", int(actions["overdue"].fill_null(False).sum()) if not actions.is_empty() else 0)
+    m[4].metric("SoA decided", f"{decided} / {soa.height}")
+    m[5].metric("Open audit findings", found.height,
+                f"{found.filter(pl.col('severity') == 'error').height} error(s)", delta_color="off", delta_arrow="off")
+
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.coverage_by_group(cov, "ISO/IEC 42001 covered by the ISO/IEC 27001 programme"),
+                        key="overview_coverage")
+    with right:
+        st.plotly_chart(charts.risks_by_level(risks, matrix, level_col="current_level",
+                                              title="Open risks by current level and management system"),
+                        key="overview_risks")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.status_bar(actions, "status", title="Treatment plan progress (actions)"),
+                        key="overview_plan")
+    with right:
+        st.plotly_chart(charts.status_bar(soa, "applicability", by="standard",
+                                          title="Statement of Applicability: decisions"), key="overview_soa")
+    if not soa.is_empty():
+        st.plotly_chart(charts.status_bar(soa.filter(pl.col("applicability") == "applicable"), "status",
+                                          by="standard", title="Applicable controls: implementation status"),
+                        key="overview_soa_status")
+
+
+render()

@@ -1,0 +1,48 @@
+"""Data quality: the consistency audit findings (engine/sql/audits); zero rows means healthy."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from engine import audit
+from engine.exports_safe import safe_frame
+from ui import common
+
+
+def render() -> None:
+    common.header("Data quality", "Consistency checks across the register, the treatment plan, the SoA and "
+                  "the crosswalk. Each rule returns the records breaking it; the same rows are in the view "
+                  "v_audit_findings.")
+    with common.guard():
+        found = audit.run_audits(common.db_path())
+        rules = audit.summary(found)
+        errors = found.filter(pl.col("severity") == "error").height
+        m = st.columns(3)
+        m[0].metric("Findings", found.height)
+        m[1].metric("Errors", errors)
+        m[2].metric("Rules passing", f"{rules.filter(pl.col('findings') == 0).height} / {rules.height}")
+        if found.is_empty():
+            st.success("Every consistency rule passes.")
+
+        st.subheader("Rules")
+        st.dataframe(rules, hide_index=True,
+                     column_config={"purpose": st.column_config.TextColumn("purpose", width="large")})
+
+        st.subheader("Findings")
+        c1, c2 = st.columns(2)
+        severities = c1.multiselect("Severity", ["error", "warning"], default=["error", "warning"],
+                                    key="quality_severity")
+        failing = rules.filter(pl.col("findings") > 0)["rule"].to_list()
+        chosen = c2.multiselect("Rule", failing, default=[], key="quality_rule", placeholder="All rules")
+        shown = found.filter(pl.col("severity").is_in(severities or []))
+        if chosen:
+            shown = shown.filter(pl.col("rule").is_in(chosen))
+        st.dataframe(shown, hide_index=True,
+                     column_config={"detail": st.column_config.TextColumn("detail", width="large")})
+        st.download_button("Download findings (CSV)", safe_frame(shown).write_csv().encode("utf-8"),
+                           file_name="audit_findings.csv", mime="text/csv", key="quality_download",
+                           on_click="ignore")
+
+
+render()

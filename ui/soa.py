@@ -1,0 +1,168 @@
+"""Statement of Applicability (ISO 27001 6.1.3 d, ISO 42001 6.1.3 f): decide, snapshot, compare, export.
+
+Excluding a control needs a justification: the engine refuses an exclusion without one, and the page
+shows its message. Every row is saved with the version the user saw (optimistic concurrency).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from engine import soa
+from ui import common, downloads
+
+APPLICABILITY = {"applicable": True, "not applicable": False, "undecided": None}
+EDITABLE = ["applicability", "reasons", "exclusion_reason", "justification", "status", "implementation_notes",
+            "owner"]
+SHOWN = ["control", "framework", "ref", "title", "applicability", "reasons", "exclusion_reason", "justification", "status",
+         "implementation_notes", "owner", "risk_ids", "implementing_actions", "counterparts", "ai_systems",
+         "version"]
+STANDARDS = {"iso27001-2022": "ISO/IEC 27001:2022", "iso42001-2023": "ISO/IEC 42001:2023"}
+
+
+def _filters(rows: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    c = st.columns([2, 2, 2, 3])
+    fws = sorted(rows["framework"].unique().to_list())
+    standard = c[0].multiselect("Standard", fws, default=[], placeholder="Both", key="soa_fw",
+                                format_func=lambda f: STANDARDS.get(f, f))
+    applicability = c[1].multiselect("Applicability", list(APPLICABILITY), default=[], placeholder="All",
+                                     key="soa_app")
+    status = c[2].multiselect("Status", list(soa.STATUSES), default=[], placeholder="All", key="soa_status",
+                              format_func=lambda s: soa.STATUSES.get(s, s))
+    text = c[3].text_input("Search ref or title", key="soa_search")
+    frame = rows
+    if standard:
+        frame = frame.filter(pl.col("framework").is_in(standard))
+    if applicability:
+        frame = frame.filter(pl.col("applicability").is_in(applicability))
+    if status:
+        frame = frame.filter(pl.col("status").is_in(status))
+    if text:
+        frame = frame.filter(pl.col("ref").str.contains(text, literal=True)
+                             | pl.col("title").str.to_lowercase().str.contains(text.lower(), literal=True))
+    return frame, {"fw": standard, "app": applicability, "status": status, "text": text}
+
+
+def _save_row(control: str, version: int, changes: dict[str, Any]) -> None:
+    """One SoA row through the engine; the applicability column is the engine's true / false / None."""
+    framework, ref = control.split(":", 1)
+    kwargs = dict(changes)
+    if "applicability" in kwargs:
+        kwargs["applicable"] = APPLICABILITY.get(kwargs.pop("applicability"))
+    if "reasons" in kwargs:
+        kwargs["reasons"] = list(kwargs["reasons"] or [])
+    soa.set_row(common.db_path(), framework, ref, expected_version=version, actor=common.actor(),
+                channel=common.CHANNEL, **kwargs)
+
+
+def _decisions(rows: pl.DataFrame) -> None:
+    shown, chosen = _filters(rows)
+    st.caption(f"{shown.height} of {rows.height} row(s). Edit cells, then save. Marking a control not applicable "
+               "needs a justification.")
+    shown = shown.with_columns((pl.col("framework") + ":" + pl.col("ref")).alias("control")).select(SHOWN)
+    common.versioned_editor(
+        shown, name="soa", id_col="control", editable=EDITABLE, save=_save_row, noun="SoA row", selection=chosen,
+        column_config={
+            "control": None,
+            "title": st.column_config.TextColumn("title", width="medium"),
+            "applicability": st.column_config.SelectboxColumn("applicability", options=list(APPLICABILITY),
+                                                              required=True),
+            "reasons": st.column_config.MultiselectColumn("reasons", options=list(soa.REASONS),
+                                                          format_func=lambda r: soa.REASONS.get(r, r)),
+            "exclusion_reason": st.column_config.SelectboxColumn(
+                "exclusion reason", options=list(soa.EXCLUSION_REASONS),
+                format_func=lambda r: soa.EXCLUSION_REASONS.get(r, r)),
+            "justification": st.column_config.TextColumn("justification", width="medium", max_chars=2000),
+            "status": st.column_config.SelectboxColumn("status", options=list(soa.STATUSES), required=True,
+                                                       format_func=lambda s: soa.STATUSES.get(s, s)),
+            "implementation_notes": st.column_config.TextColumn("implementation notes", max_chars=4000),
+        })
+
+
+def _proposals() -> None:
+    found = soa.proposals(common.db_path())
+    st.caption("What the register and the crosswalk suggest. Nothing changes until you accept; a rejection "
+               "needs a justification and holds while the proposal rests on the same basis.")
+    if found.is_empty():
+        st.success("No open proposal.")
+        return
+    st.dataframe(common.list_text(found.drop("row_version")), hide_index=True,
+                 column_config={"basis": st.column_config.TextColumn("basis", width="large")})
+    ids = found["proposal_id"].to_list()
+    picked = st.multiselect("Proposals", ids, default=[], key="soa_proposal_pick")
+    justification = st.text_input("Justification (required to reject)", key="soa_proposal_just")
+    c1, c2 = st.columns([1, 1])
+    if c1.button("Accept selected", disabled=not picked, key="soa_accept"):
+        actor = common.require_actor()
+        if actor:
+            with common.guard():
+                n = soa.accept_proposals(common.db_path(), proposal_ids=picked, actor=actor, channel=common.CHANNEL)
+                common.next_generation("soa_generation")
+                common.flash(f"Accepted {n} proposal(s)")
+                st.rerun()
+    if c2.button("Reject selected", disabled=not picked, key="soa_reject"):
+        actor = common.require_actor()
+        if actor:
+            with common.guard():
+                for pid in picked:
+                    soa.reject_proposal(common.db_path(), pid, justification=justification, actor=actor,
+                                        channel=common.CHANNEL)
+                common.flash(f"Rejected {len(picked)} proposal(s)")
+                st.rerun()
+
+
+def _versions() -> None:
+    versions = soa.versions(common.db_path())
+    st.caption("Approved versions are frozen; compare any two, or a version with the working copy.")
+    with st.form("soa_snapshot_form"):
+        c1, c2 = st.columns([1, 2])
+        approver = c1.text_input("Approved by", key="soa_approver")
+        note = c2.text_input("Note", key="soa_note")
+        if st.form_submit_button("Approve the working copy as a new version"):
+            actor = common.require_actor()
+            if actor:
+                with common.guard():
+                    n = soa.snapshot(common.db_path(), approved_by=approver or "", actor=actor,
+                                     channel=common.CHANNEL, note=note or None)
+                    common.flash(f"SoA version {n} approved by {approver}")
+                    st.rerun()
+    if versions.is_empty():
+        st.info("No approved version yet.")
+        return
+    st.dataframe(versions, hide_index=True)
+    sides = ["current", *[str(v) for v in versions["version"].to_list()]]
+    c1, c2 = st.columns(2)
+    v1 = c1.selectbox("From version", sides[1:], index=len(sides) - 2, key="soa_diff_from")
+    v2 = c2.selectbox("To", sides, index=0, key="soa_diff_to",
+                      format_func=lambda s: "working copy" if s == "current" else f"version {s}")
+    with common.guard():
+        changes = soa.diff(common.db_path(), v1 or sides[1], v2 or "current")
+        st.caption(f"{changes.height} change(s)")
+        st.dataframe(changes, hide_index=True)
+
+
+def render() -> None:
+    common.header("Statement of Applicability", "Every Annex A control of both standards: applicable or not "
+                  "and why, how far it is implemented, its risks, actions and counterparts.")
+    rows = soa.soa_frame(common.db_path())
+    decided = rows.filter(pl.col("applicability") != "undecided")
+    m = st.columns(4)
+    m[0].metric("Controls", rows.height)
+    m[1].metric("Decided", f"{decided.height} / {rows.height}")
+    m[2].metric("Applicable", rows.filter(pl.col("applicability") == "applicable").height)
+    m[3].metric("Implemented", rows.filter(pl.col("status") == "implemented").height)
+    decisions, proposals, versions, export = st.tabs(["Decisions", "Proposals", "Versions and diff", "Export"])
+    with decisions:
+        _decisions(rows)
+    with proposals:
+        _proposals()
+    with versions:
+        _versions()
+    with export:
+        downloads.soa_downloads()
+
+
+render()

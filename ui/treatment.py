@@ -1,0 +1,145 @@
+"""Treatment plan (ISO 27001 6.1.3 e-f, ISO 42001 6.1.3 g): timeline, "do once, satisfy both", approvals."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from engine import charts, treatment
+from ui import common, downloads
+
+RANK_COLUMNS = ["rank", "action_id", "title", "owner", "status", "due_date", "effort", "n_27001", "n_42001",
+                "satisfies_both", "n_controls_satisfied", "risk_reduction", "reduction_per_effort",
+                "controls_per_effort", "score", "risk_ids", "controls_27001", "controls_42001",
+                "controls_via_crosswalk"]
+ACTION_EDITABLE = ["title", "owner", "due_date", "status", "effort"]
+ACTION_SHOWN = ["action_id", "title", "owner", "due_date", "status", "effort", "overdue", "risk_ids",
+                "controls_27001", "controls_42001", "version"]
+APPROVAL_COLUMNS = ["risk_id", "title", "owner", "management_system", "current_level", "residual_level_after_plan",
+                    "above_appetite_after_plan", "action_ids", "plan_approval_current", "plan_approved_by",
+                    "plan_approved_at", "plan_approval_expires", "acceptance_current", "acceptance_approver",
+                    "acceptance_expiry"]
+
+
+def with_counts(plan: pl.DataFrame) -> pl.DataFrame:
+    """Controls satisfied in each standard: listed by the action plus those reached through the crosswalk."""
+    def n_in(prefix: str, listed: str, name: str) -> pl.Expr:
+        via = pl.col("controls_via_crosswalk").list.eval(pl.element().str.starts_with(prefix)).list.sum()
+        return (pl.col(listed).list.len() + via.fill_null(0)).alias(name)
+
+    return plan.with_columns(n_in("iso27001-2022:", "controls_27001", "n_27001"),
+                             n_in("iso42001-2023:", "controls_42001", "n_42001"),
+                             pl.col("created_at").cast(pl.Date).alias("start_date"))
+
+
+def _save_action(action_id: str, version: int, changes: dict[str, Any]) -> None:
+    treatment.update_action(common.db_path(), action_id, expected_version=version, actor=common.actor(),
+                            channel=common.CHANNEL, **changes)
+
+
+def _actions_editor(plan: pl.DataFrame) -> None:
+    common.versioned_editor(
+        plan.select(ACTION_SHOWN).sort("action_id"), name="plan", id_col="action_id", editable=ACTION_EDITABLE,
+        save=_save_action, noun="action",
+        column_config={
+            "title": st.column_config.TextColumn("title", required=True, width="medium", max_chars=300),
+            "status": st.column_config.SelectboxColumn("status", options=list(treatment.ACTION_STATUSES),
+                                                       required=True),
+            "due_date": st.column_config.DateColumn("due date"),
+            "effort": st.column_config.NumberColumn("effort (person-days)", min_value=0.1, step=0.5),
+        })
+
+
+def _approvals(residual: pl.DataFrame) -> None:
+    st.caption("Each risk owner approves the plan for their risks, or accepts a residual risk "
+               "(ISO 27001 6.1.3 f, ISO 42001 6.1.3 g). An approval lapses when the risk's actions change or it "
+               "expires.")
+    st.dataframe(common.list_text(residual.select([c for c in APPROVAL_COLUMNS if c in residual.columns])),
+                 hide_index=True)
+    owners = sorted(residual["owner"].drop_nulls().unique().to_list()) if not residual.is_empty() else []
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Approve the plan**")
+        owner = st.selectbox("Risk owner approving", owners, key="plan_approve_owner")
+    with left, st.form("plan_approve_form"):
+        waiting = residual.filter((pl.col("owner") == owner) & ~pl.col("plan_approval_current")
+                                  & (pl.col("action_ids").list.len() > 0)) if owner else residual.clear()
+        risks = st.multiselect("Risks (empty: all of theirs with actions)", waiting["risk_id"].to_list(),
+                               key="plan_approve_risks")
+        expires = st.date_input("Expires on", value=None, min_value=date.today() + timedelta(days=1),
+                                key="plan_approve_expiry")
+        note = st.text_input("Note", key="plan_approve_note")
+        if st.form_submit_button("Record approval"):
+            actor = common.require_actor()
+            if actor and owner:
+                with common.guard():
+                    ids = treatment.approve_plan(common.db_path(), approved_by=owner, risk_ids=risks or None,
+                                                 expires_on=expires, note=note or None, actor=actor,
+                                                 channel=common.CHANNEL)
+                    common.flash(f"Plan approved by {owner} for {', '.join(ids)}")
+                    st.rerun()
+    with right, st.form("plan_accept_form"):
+        st.markdown("**Accept a residual risk**")
+        risk_id = st.selectbox("Risk", residual["risk_id"].to_list() if not residual.is_empty() else [],
+                               key="plan_accept_risk")
+        expiry = st.date_input("Expires on", value=date.today() + timedelta(days=365),
+                               min_value=date.today() + timedelta(days=1), key="plan_accept_expiry")
+        why = st.text_area("Justification", key="plan_accept_why", height=80)
+        if st.form_submit_button("Record acceptance"):
+            actor = common.require_actor()
+            if actor and risk_id:
+                owner_of = residual.filter(pl.col("risk_id") == risk_id)["owner"].item()
+                with common.guard():
+                    treatment.accept_residual(common.db_path(), risk_id, accepted_by=owner_of or "",
+                                              expires_on=expiry, justification=why or "", actor=actor,
+                                              channel=common.CHANNEL)
+                    common.flash(f"Residual risk of {risk_id} accepted by {owner_of} until {expiry}")
+                    st.rerun()
+
+
+def render() -> None:
+    common.header("Treatment plan", "Actions chosen so that one piece of work satisfies controls in both "
+                  "standards, with the risk owners' approval of the plan for their risks.")
+    plan = treatment.ranking(common.db_path(), include_closed=True)
+    residual = treatment.residual_after_plan(common.db_path())
+    if plan.is_empty():
+        st.info("No treatment action is recorded yet.")
+        return
+    plan = with_counts(plan)
+    open_plan = plan.filter(pl.col("status").is_in(["planned", "in_progress"]))
+    m = st.columns(5)
+    m[0].metric("Actions", plan.height, f"{open_plan.height} open", delta_color="off", delta_arrow="off")
+    m[1].metric("Done", plan.filter(pl.col("status") == "done").height)
+    m[2].metric("Overdue", int(plan["overdue"].fill_null(False).sum()))
+    m[3].metric("Open actions satisfying both", int(open_plan["satisfies_both"].fill_null(False).sum()))
+    waiting = residual.filter(~pl.col("plan_approval_current") & (pl.col("action_ids").list.len() > 0)) \
+        if not residual.is_empty() else residual
+    m[4].metric("Risks awaiting plan approval", waiting.height)
+
+    timeline, ranking, approvals = st.tabs(["Timeline and actions", "Do once, satisfy both", "Approvals"])
+    with timeline:
+        statuses = sorted(plan["status"].unique().to_list())
+        chosen = st.multiselect("Status", statuses, default=[s for s in statuses if s != "cancelled"],
+                                key="plan_status")
+        st.plotly_chart(charts.treatment_gantt(plan.filter(pl.col("status").is_in(chosen or [])),
+                                               "Actions by due date", today=date.today()), key="plan_gantt")
+        _actions_editor(plan)
+    with ranking:
+        st.caption("Open actions ranked by risk reduction and by controls satisfied in the two standards, each "
+                   "per person-day of effort; controls reached through an equal or containing crosswalk link "
+                   "count too.")
+        ranked = open_plan.sort("rank", nulls_last=True)
+        st.plotly_chart(charts.do_once_ranking(ranked, title="Do once, satisfy both (top 15)"), key="plan_rank")
+        st.dataframe(common.list_text(ranked.select([c for c in RANK_COLUMNS if c in ranked.columns])),
+                     hide_index=True,
+                     column_config={"title": st.column_config.TextColumn("title", width="medium")})
+    with approvals:
+        _approvals(residual)
+    with st.expander("Export the plan"):
+        downloads.prepared_download("treatment_plan", downloads.plan_formats(), "plan_export")
+
+
+render()
