@@ -107,13 +107,13 @@ def database_kind(path: Path) -> str:
             return "other"
         demo_rows, other_rows = con.execute(
             "SELECT count(*) FILTER (WHERE channel = ? AND actor = ?), count(*) FILTER (WHERE channel <> ?) "
-            "FROM history", [CHANNEL, ACTOR, CHANNEL]).fetchone()
+            "FROM history", [CHANNEL, ACTOR, CHANNEL]).fetchone() or (0, 0)
         if demo_rows:
             return "demo"
         if other_rows:
             return "other"
         for table in ("assets", "ai_systems", "risks", "actions"):
-            if table in tables and con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+            if table in tables and (con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,))[0]:
                 return "other"
         return "empty"
     except duckdb.Error:
@@ -167,14 +167,9 @@ def _build(path: Path, say: Progress) -> DemoReport:
     init_database(path)
     say("database initialised: catalogs and crosswalks loaded")
 
-    got = register.import_assets(path, ASSETS, source="Asset inventory", actor=ACTOR, channel=CHANNEL)
-    say(_line(got))
-    got = register.import_ai_systems(path, AI_SYSTEMS, source="AI system inventory", actor=ACTOR,
-                                     channel=CHANNEL)
-    say(_line(got))
-    got = register.import_assessments(path, ASSESSMENTS, source="AI impact assessments", actor=ACTOR,
-                                      channel=CHANNEL)
-    say(_line(got))
+    for importer, file in ((register.import_assets, ASSETS), (register.import_ai_systems, AI_SYSTEMS),
+                           (register.import_assessments, ASSESSMENTS)):
+        say(_line(importer(path, file, actor=ACTOR, channel=CHANNEL)))
     for file, source, mapping in ((SECURITY_REGISTER, SECURITY_SOURCE, SECURITY_MAPPING),
                                   (AI_REGISTER, AI_SOURCE, AI_MAPPING)):
         got = register.import_risks(path, file, source, mapping=mapping, actor=ACTOR, channel=CHANNEL)
@@ -186,15 +181,16 @@ def _build(path: Path, say: Progress) -> DemoReport:
     say(f"{SOA_DECISIONS.name}: {n_soa} SoA decisions recorded")
 
     with store.connect(path) as con:
-        (report.assets, report.ai_systems, report.assessments, report.source_rows, report.risks,
-         report.merged, report.translated, report.actions, report.soa_decided, report.soa_rows) = con.execute("""
+        counts = con.execute("""
             SELECT (SELECT count(*) FROM assets), (SELECT count(*) FROM ai_systems),
                    (SELECT count(*) FROM impact_assessments), (SELECT count(*) FROM risk_sources),
                    (SELECT count(*) FROM risks), (SELECT count(*) FROM risk_merges WHERE reversed_at IS NULL),
                    (SELECT count(*) FROM risk_controls WHERE translated_from IS NOT NULL),
                    (SELECT count(*) FROM actions),
                    (SELECT count(*) FROM v_soa WHERE applicable IS NOT NULL), (SELECT count(*) FROM v_soa)
-        """).fetchone()
+        """).fetchone() or ()
+    (report.assets, report.ai_systems, report.assessments, report.source_rows, report.risks, report.merged,
+     report.translated, report.actions, report.soa_decided, report.soa_rows) = (int(n) for n in counts)
     return report
 
 
@@ -260,25 +256,26 @@ def _record_soa(db: Path) -> int:
     """Record the decisions of ``soa-decisions.csv`` through the SoA's public API."""
     rows = _read_csv(SOA_DECISIONS)
     problems: list[Problem] = []
-    decisions = []
+    decisions: list[tuple[str, dict[str, str], bool, list[str], str | None, str]] = []
+
+    def code(table: dict[str, str], n: int, row: dict[str, str], column: str, value: str | None = None) -> str:
+        written = row[column] if value is None else value
+        got = table.get(written.strip().lower())
+        if got is None:
+            problems.append(Problem(SOA_DECISIONS.name, n, column, "not a value this file uses", written,
+                                    ", ".join(table)))
+        return got or ""
+
     for n, row in enumerate(rows, start=2):
-        fw = _STANDARDS.get(row["Standard"].lower())
-        if fw is None:
-            problems.append(Problem(SOA_DECISIONS.name, n, "Standard", "unknown standard", row["Standard"],
-                                    ", ".join(_STANDARDS)))
-            continue
-        applicable = {"yes": True, "no": False}.get(row["Applicable"].lower())
-        reasons = [_INCLUSION.get(r.lower()) for r in row["Reason for Inclusion"].split(";") if r.strip()]
-        exclusion = _EXCLUSION.get(row["Reason for Exclusion"].lower()) if row["Reason for Exclusion"] else None
-        status = _SOA_STATUS.get((row["Implementation Status"] or "not started").lower())
-        for what, ok, value in (("Applicable", applicable is not None, row["Applicable"]),
-                                ("Reason for Inclusion", None not in reasons, row["Reason for Inclusion"]),
-                                ("Reason for Exclusion", exclusion is not None or not row["Reason for Exclusion"],
-                                 row["Reason for Exclusion"]),
-                                ("Implementation Status", status is not None, row["Implementation Status"])):
-            if not ok:
-                problems.append(Problem(SOA_DECISIONS.name, n, what, "not a value this file uses", value))
-        decisions.append((fw, row, applicable, reasons, exclusion, status))
+        before = len(problems)
+        fw = code(_STANDARDS, n, row, "Standard")
+        applicable = code({"yes": "true", "no": "false"}, n, row, "Applicable") == "true"
+        reasons = [code(_INCLUSION, n, row, "Reason for Inclusion", r)
+                   for r in row["Reason for Inclusion"].split(";") if r.strip()]
+        exclusion = code(_EXCLUSION, n, row, "Reason for Exclusion") if row["Reason for Exclusion"] else None
+        status = code(_SOA_STATUS, n, row, "Implementation Status", row["Implementation Status"] or "not started")
+        if len(problems) == before:
+            decisions.append((fw, row, applicable, reasons, exclusion, status))
     if problems:
         raise InputError(problems, f"{SOA_DECISIONS}: cannot record the SoA decisions")
     for fw, row, applicable, reasons, exclusion, status in decisions:
@@ -307,6 +304,6 @@ def export_views_parquet(db: str | Path | None, out_dir: str | Path) -> list[tup
             target = out / f"{view}.parquet"
             quoted = str(target).replace("'", "''")
             con.execute(f"COPY (SELECT * FROM {view}) TO '{quoted}' (FORMAT parquet)")
-            rows = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
-            written.append((target, int(rows)))
+            counted = con.execute(f"SELECT count(*) FROM {view}").fetchone()
+            written.append((target, int(counted[0]) if counted else 0))
     return written

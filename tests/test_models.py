@@ -18,7 +18,8 @@ def test_every_declared_table_matches_the_database(fresh_db: Path) -> None:
                 "ORDER BY table_name, ordinal_position").fetchall():
             db_cols.setdefault(table, []).append(col)
     declared = SQLModel.metadata.tables
-    for name in ("frameworks", "controls", "mappings", "crosswalk_links", "history"):
+    for name in ("frameworks", "controls", "mappings", "crosswalk_links", "history", "soa_rows", "actions",
+                 "plan_approvals", "residual_acceptances", "soa_version_rows"):
         assert name in declared
     for name, table in declared.items():
         assert name in db_cols, f"{name} is declared but no migration creates it"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import polars as pl
 import streamlit as st
 
+from engine import register
+from engine.register import vocab
 from ui import common
 
 QUERIES = {
@@ -14,7 +17,23 @@ QUERIES = {
     "assessments": "SELECT * FROM v_impact_assessments ORDER BY next_review_due NULLS LAST, id",
 }
 INVENTORY = ["id", "name", "purpose", "lifecycle_stage", "role", "autonomy", "human_oversight", "owner", "status",
-             "n_risks", "risk_ids", "n_assessments", "last_assessed_on", "assessment_due", "assessment_overdue"]
+             "n_risks", "risk_ids", "n_assessments", "last_assessed_on", "assessment_due", "assessment_overdue",
+             "version"]
+
+
+SYSTEM_EDITABLE = ["name", "purpose", "lifecycle_stage", "autonomy", "human_oversight", "owner"]
+ASSESSMENT_EDITABLE = ["title", "affected_individuals", "affected_groups", "societal_impacts", "consequences",
+                       "severity", "assessed_on", "assessor", "next_review_due", "status"]
+
+
+def _save_system(ident: str, version: int, changes: dict[str, Any]) -> None:
+    register.update_ai_system(common.db_path(), ident, changes, version, actor=common.actor(),
+                              channel=common.CHANNEL)
+
+
+def _save_assessment(ident: str, version: int, changes: dict[str, Any]) -> None:
+    register.update_assessment(common.db_path(), ident, changes, version, actor=common.actor(),
+                               channel=common.CHANNEL)
 
 
 def render() -> None:
@@ -53,18 +72,33 @@ def render() -> None:
     stages = sorted(systems["lifecycle_stage"].drop_nulls().unique().to_list())
     chosen = st.multiselect("Life cycle stage", stages, default=[], placeholder="All stages", key="ai_stage")
     shown = systems.filter(pl.col("lifecycle_stage").is_in(chosen)) if chosen else systems
-    st.dataframe(common.list_text(shown.select(INVENTORY)), hide_index=True,
-                 column_config={"purpose": st.column_config.TextColumn("purpose", width="large")})
+    common.versioned_editor(
+        shown.select(INVENTORY), name="ai_system", id_col="id", editable=SYSTEM_EDITABLE, save=_save_system,
+        noun="AI system", selection=chosen,
+        column_config={
+            "name": st.column_config.TextColumn("name", required=True),
+            "purpose": st.column_config.TextColumn("purpose", width="large"),
+            "lifecycle_stage": st.column_config.SelectboxColumn("life cycle stage",
+                                                                options=vocab.choices(vocab.LIFECYCLE_STAGES)),
+        })
 
     st.subheader("Impact assessments")
     pick = st.selectbox("AI system", ["(all)", *systems["id"].to_list()], key="ai_pick",
                         format_func=lambda i: i if i == "(all)" else
                         f"{i} {systems.filter(pl.col('id') == i)['name'].item()}")
     rows = assessments if pick in (None, "(all)") else assessments.filter(pl.col("ai_system_id") == pick)
-    st.dataframe(rows, hide_index=True,
-                 column_config={c: st.column_config.TextColumn(c, width="medium")
-                                for c in ("affected_individuals", "affected_groups", "societal_impacts",
-                                          "consequences")})
+    common.versioned_editor(
+        rows, name="assessment", id_col="id", editable=ASSESSMENT_EDITABLE, save=_save_assessment,
+        noun="assessment", selection=pick,
+        column_config={
+            **{c: st.column_config.TextColumn(c.replace("_", " "), width="medium")
+               for c in ("affected_individuals", "affected_groups", "societal_impacts", "consequences")},
+            "severity": st.column_config.SelectboxColumn("severity", options=vocab.choices(vocab.SEVERITIES)),
+            "status": st.column_config.SelectboxColumn("status", options=vocab.choices(vocab.ASSESSMENT_STATUSES),
+                                                       required=True),
+            "assessed_on": st.column_config.DateColumn("assessed on"),
+            "next_review_due": st.column_config.DateColumn("next review due"),
+        })
 
 
 render()

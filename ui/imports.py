@@ -13,12 +13,14 @@ import polars as pl
 import streamlit as st
 import yaml
 
+from engine import register
 from engine.errors import InputError
 from engine.register.imports import headers, reading
-from engine.register.imports.risks import import_risks
 from ui import common
 
-KINDS = {"risks": "Risk register"}
+KINDS = {"risks": "Risk register", "assets": "Asset inventory", "ai_systems": "AI system inventory",
+         "assessments": "AI impact assessments"}
+NOUNS = {"risks": "risk", "assets": "asset", "ai_systems": "AI system", "assessments": "assessment"}
 AUTO = "(recognised automatically)"
 FRAMEWORKS = {None: "(as written in the file)", "iso27001-2022": "ISO/IEC 27001:2022",
               "iso42001-2023": "ISO/IEC 42001:2023", "iso27001-2013": "ISO/IEC 27001:2013 (translated to 2022)"}
@@ -45,6 +47,17 @@ def _named_error(exc: InputError, folder: Path) -> InputError:
     prefix = f"{folder}/"
     problems = [dataclasses.replace(p, file=str(p.file).replace(prefix, "")) for p in exc.problems]
     return InputError(problems, str(exc).splitlines()[0].replace(prefix, ""))
+
+
+def run_import(kind: str, path: Path, *, source: str, framework: str | None, system: str | None,
+               mapping: Path | None, dry_run: bool, actor: str) -> Any:
+    """The engine's importer for ``kind``; only risk registers take a source name and framework defaults."""
+    if kind == "risks":
+        return register.import_risks(common.db_path(), path, source, actor=actor, channel=common.CHANNEL,
+                                     mapping=mapping, framework=framework, management_system=system, dry_run=dry_run)
+    importer = {"assets": register.import_assets, "ai_systems": register.import_ai_systems,
+                "assessments": register.import_assessments}[kind]
+    return importer(common.db_path(), path, actor=actor, channel=common.CHANNEL, mapping=mapping, dry_run=dry_run)
 
 
 def _mapping_file(folder: Path, columns: dict[str, str], sheet: str | None) -> Path | None:
@@ -92,13 +105,16 @@ def render() -> None:
         return
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()[:16]
-    c1, c2, c3 = st.columns(3)
-    source = c1.text_input("Register name (source)", value=Path(upload.name).stem, key=f"import_source_{digest}",
-                           help="Names where the rows came from; a re-import of the same register updates it.")
-    framework = c2.selectbox("Bare control references (A.x.y) belong to", list(FRAMEWORKS),
-                             format_func=FRAMEWORKS.get, key="import_framework")
-    system = c3.selectbox("Management system of every row", list(SYSTEMS), format_func=SYSTEMS.get,
-                          key="import_system")
+    source, framework, system = "", None, None
+    if kind == "risks":
+        c1, c2, c3 = st.columns(3)
+        source = c1.text_input("Register name (source)", value=Path(upload.name).stem,
+                               key=f"import_source_{digest}",
+                               help="Names where the rows came from; a re-import of the same register updates it.")
+        framework = c2.selectbox("Bare control references (A.x.y) belong to", list(FRAMEWORKS),
+                                 format_func=FRAMEWORKS.get, key="import_framework")
+        system = c3.selectbox("Management system of every row", list(SYSTEMS), format_func=SYSTEMS.get,
+                              key="import_system")
 
     with tempfile.TemporaryDirectory(prefix="riskmap-upload-") as tmp:
         folder = Path(tmp)
@@ -110,22 +126,22 @@ def render() -> None:
             return
         with common.guard():
             st.subheader("Columns")
-            columns = _column_choices(table, kind, f"import_{digest}")
+            columns = _column_choices(table, kind, f"import_{kind}_{digest}")
             st.subheader(f"Preview ({table.rows} row(s))")
             names = {f"c{i}": (h or f"column {headers.column_letter(i)}") for i, h in enumerate(table.headers)}
             preview = table.frame.head(20).rename({reading.ROW: "row", **names}, strict=False)
             st.dataframe(preview, hide_index=True)
             mapping = _mapping_file(folder, columns, None)
-            settings = (digest, source, framework, system, tuple(sorted(columns.items())))
-            args = {"actor": common.actor() or "app user", "channel": common.CHANNEL, "mapping": mapping,
-                    "framework": framework, "management_system": system}
+            settings = (kind, digest, source, framework, system, tuple(sorted(columns.items())))
+            args = {"source": source or "", "framework": framework, "system": system, "mapping": mapping,
+                    "actor": common.actor() or "app user"}
 
             check, commit = st.columns([1, 1])
             if check.button("Check (dry run)", key="import_check"):
                 st.session_state.pop(_CHECKED_KEY, None)
                 with st.status("Checking every row...", expanded=False) as status:
                     try:
-                        report = _named(import_risks(common.db_path(), path, source or "", dry_run=True, **args))
+                        report = _named(run_import(kind, path, dry_run=True, **args))
                     except InputError as exc:
                         status.update(label=f"{len(exc.problems)} problem(s): nothing can be imported yet",
                                       state="error")
@@ -137,7 +153,7 @@ def render() -> None:
             checked = st.session_state.get(_CHECKED_KEY)
             ready = bool(checked and checked[0] == settings)
             if ready:
-                _show_report(checked[1])
+                _show_report(checked[1], NOUNS[kind])
             if commit.button("Import", type="primary", disabled=not ready, key="import_commit",
                              help="Check the file first; the import is enabled once the check passes."):
                 actor = common.require_actor()
@@ -145,8 +161,7 @@ def render() -> None:
                     args["actor"] = actor
                     with st.status(f"Importing {table.rows} row(s)...", expanded=False) as status:
                         try:
-                            report = _named(import_risks(common.db_path(), path, source or "", dry_run=False,
-                                                         **args))
+                            report = _named(run_import(kind, path, dry_run=False, **args))
                         except InputError as exc:  # the database changed since the check
                             status.update(label="Not imported", state="error")
                             common.show_error(_named_error(exc, folder))
@@ -157,14 +172,14 @@ def render() -> None:
                     st.rerun()
 
 
-def _show_report(report: Any) -> None:
+def _show_report(report: Any, noun: str) -> None:
     """What the import would do: per file the new, merged and updated rows."""
     for f in report.files:
         st.success(common.md("Check passed: " + f.summary()))
         for note in f.notes:
             st.caption(common.md(note))
-        for label, rows in (("New risks", f.created), ("Merged into existing risks", f.merged),
-                            ("Updated risks", f.updated)):
+        for label, rows in ((f"New: {noun}", f.created), (f"Merged into an existing {noun}", f.merged),
+                            (f"Updated: {noun}", f.updated)):
             if rows:
                 st.markdown(f"**{label}: {len(rows)}**")
                 st.dataframe(common.list_text(pl.DataFrame(rows, strict=False)), hide_index=True)

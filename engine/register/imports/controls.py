@@ -52,22 +52,49 @@ def _other(fw: pl.Expr) -> pl.Expr:
     return pl.when(fw == ISO42001).then(pl.lit(ISO27001)).otherwise(pl.lit(ISO42001))
 
 
-def resolve_control_cells(cells: pl.DataFrame, catalog: pl.DataFrame, successors: pl.DataFrame,
-                          file: str) -> tuple[pl.DataFrame, list[Problem]]:
-    """Parse control cells into links.
+def resolve_control_cells(cells: pl.DataFrame, catalog: pl.DataFrame,
+                          successors: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
+    """Parse control cells (of one file or of every file of a run at once) into links.
 
-    ``cells`` has ``_row``, ``column`` (heading, for messages), ``status`` (existing|planned),
-    ``text`` and ``default_fw``. Returns (links, problems); links has ``_row``, ``framework``,
-    ``ref``, ``status``, ``as_written`` and ``translated_from``, one row per (row, control).
+    ``cells`` has ``_file`` (index of the file in the run), ``file`` (its name, for messages),
+    ``_row``, ``column`` (heading, for messages), ``status`` (existing|planned), ``text`` and
+    ``default_fw``. Returns (links, problems); links has ``_file``, ``_row``, ``framework``, ``ref``,
+    ``status``, ``as_written`` and ``translated_from``, one row per (file, row, control); a control
+    named both as existing and as planned is existing.
+
+    Registers repeat the same cells many times, so each distinct (text, default framework) is
+    parsed once and the result joined back to its rows.
     """
-    empty = pl.DataFrame(schema={"_row": pl.Int32, "framework": pl.String, "ref": pl.String,
+    empty = pl.DataFrame(schema={"_file": pl.Int32, "_row": pl.Int32, "framework": pl.String, "ref": pl.String,
                                  "status": pl.String, "as_written": pl.String,
                                  "translated_from": pl.String})
+    if cells.is_empty():
+        return empty, []
     cells = cells.filter(pl.col("text").is_not_null())
     if cells.is_empty():
         return empty, []
+    distinct = cells.select("text", "default_fw").unique().with_row_index("cell")
+    links, bad = _parse_cells(distinct, catalog, successors)
+    problems: list[Problem] = []
+    if not bad.is_empty():
+        where = cells.join(distinct, on=["text", "default_fw"]).join(bad, on="cell").sort("_file", "_row", "idx")
+        problems = [Problem(f, r, c, msg, piece, exp) for f, r, c, msg, piece, exp in
+                    where.select("file", "_row", "column", "message", "piece", "expected").iter_rows()]
+    if links.is_empty():
+        return empty, problems
+    rows = (cells.join(distinct, on=["text", "default_fw"]).select("_file", "_row", "status", "cell")
+            .join(links, on="cell")
+            .sort(["_file", "_row", "status"])  # existing before planned
+            .unique(["_file", "_row", "framework", "ref"], keep="first", maintain_order=True))
+    return rows.select(empty.columns).cast(empty.schema), problems  # type: ignore[arg-type]
+
+
+def _parse_cells(distinct: pl.DataFrame, catalog: pl.DataFrame,
+                 successors: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Links per distinct cell (cell, framework, ref, as_written, translated_from) and its bad
+    pieces (cell, idx, piece, message, expected)."""
     pieces = (
-        cells.with_columns(
+        distinct.with_columns(
             pl.col("text").str.replace_all(r"(?i)iso\s*/\s*iec", "ISO IEC")
             .str.replace_all(_SPLIT, "\x1f").str.split("\x1f").alias("piece"))
         .with_columns(pl.int_ranges(pl.col("piece").list.len()).alias("idx"))
@@ -89,7 +116,7 @@ def resolve_control_cells(cells: pl.DataFrame, catalog: pl.DataFrame, successors
         | (pl.col("std") == "27001") & pl.col("year").is_not_null() & ~pl.col("year").is_in(["2013", "2022"]),
     ).with_columns(
         # A prefix carries on to the bare references after it in the same cell, as their default.
-        carried=pl.col("explicit").forward_fill().over("_row", "column"),
+        carried=pl.col("explicit").forward_fill().over("cell", order_by="idx"),
     ).with_columns(
         default_fw=pl.when(pl.col("carried") == "27001").then(pl.lit(ISO27001))
         .when(pl.col("carried").is_not_null()).then(pl.col("carried")).otherwise(pl.col("default_fw")),
@@ -113,34 +140,28 @@ def resolve_control_cells(cells: pl.DataFrame, catalog: pl.DataFrame, successors
         .when(pl.col("c2_hit")).then(pl.col("c2"))
         .when(pl.col("c3_hit")).then(pl.col("c3"))
         .otherwise(pl.lit(None, pl.String)))
-    problems = [
-        Problem(file, r["_row"], r["column"],
-                ("several references in one item" if r["several"] else "not a control reference")
-                if not r["ok"] else ("unknown edition" if r["bad_year"] else "unknown control reference"),
-                r["piece"], EXPECTED)
-        for r in parsed.filter(pl.col("framework").is_null())
-        .with_columns(several=pl.col("rest").fill_null("").str.contains(_REST_BAD))
-        .select("_row", "column", "piece", "ok", "bad_year", "several").iter_rows(named=True)
-    ]
+    bad = parsed.filter(pl.col("framework").is_null()).select(
+        "cell", "idx", "piece",
+        pl.when(pl.col("ok") & pl.col("bad_year")).then(pl.lit("unknown edition"))
+        .when(pl.col("ok")).then(pl.lit("unknown control reference"))
+        .when(pl.col("rest").fill_null("").str.contains(_REST_BAD)).then(pl.lit("several references in one item"))
+        .otherwise(pl.lit("not a control reference")).alias("message"),
+        pl.lit(EXPECTED).alias("expected"))
     good = parsed.filter(pl.col("framework").is_not_null()).select(
-        "_row", "column", "status", "framework", "ref", pl.col("piece").alias("as_written"))
+        "cell", "idx", "framework", "ref", pl.col("piece").alias("as_written"))
     legacy = good.filter(pl.col("framework") == ISO27001_2013).join(successors, on="ref", how="left")
-    for r in legacy.filter(pl.col("successor").is_null()).iter_rows(named=True):
-        problems.append(Problem(file, r["_row"], r["column"],
-                                "this 27001:2013 control has no 27001:2022 successor in the crosswalk",
-                                r["as_written"], "a 27001:2022 or 42001:2023 control"))
+    orphan = legacy.filter(pl.col("successor").is_null()).select(
+        "cell", "idx", pl.col("as_written").alias("piece"),
+        pl.lit("this 27001:2013 control has no 27001:2022 successor in the crosswalk").alias("message"),
+        pl.lit("a 27001:2022 or 42001:2023 control").alias("expected"))
     legacy = legacy.filter(pl.col("successor").is_not_null()).select(
-        "_row", "status", pl.lit(ISO27001).alias("framework"), pl.col("successor").alias("ref"), "as_written",
+        "cell", "idx", pl.lit(ISO27001).alias("framework"), pl.col("successor").alias("ref"), "as_written",
         (pl.lit(ISO27001_2013 + ":") + pl.col("ref")).alias("translated_from"))
-    current = good.filter(pl.col("framework") != ISO27001_2013).select(
-        "_row", "status", "framework", "ref", "as_written", pl.lit(None, pl.String).alias("translated_from"))
-    links = pl.concat([current, legacy])
-    if links.is_empty():
-        return empty, problems
-    links = links.group_by("_row", "framework", "ref", maintain_order=True).agg(
-        pl.when((pl.col("status") == "existing").any()).then(pl.lit("existing"))
-        .otherwise(pl.lit("planned")).first().alias("status"),
+    current = good.filter(pl.col("framework") != ISO27001_2013).with_columns(
+        pl.lit(None, pl.String).alias("translated_from"))
+    links = pl.concat([current, legacy]).sort("cell", "idx").group_by("cell", "framework", "ref",
+                                                                      maintain_order=True).agg(
         pl.col("as_written").unique(maintain_order=True).str.join("; "),
         pl.col("translated_from").drop_nulls().unique(maintain_order=True).str.join("; "),
-    ).with_columns(pl.col("translated_from").replace("", None), pl.col("_row").cast(pl.Int32))
-    return links.select(empty.columns), problems
+    ).with_columns(pl.col("translated_from").replace("", None))
+    return links, pl.concat([bad, orphan])

@@ -19,7 +19,7 @@ import writes nothing at all. A row's key is its Risk ID (or, without an ID colu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from ..matrix import matrix_on
 from ..scoring import MatrixSpec
 from . import headers as hd
 from .controls import reference_frames, resolve_control_cells
-from .matching import MatchPool, with_title_keys
+from .matching import candidate_pairs, reason, with_title_keys
 from .normalise import (
     Cells,
     check_pairs,
@@ -86,52 +86,50 @@ class _Entities:
 
     kind: str
     frame: pl.DataFrame                      # id, name
-    new: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"id": pl.String, "name": pl.String}))
 
     def resolve(self, names: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """(_row, id, obj) for (_row, name) cells, creating entities for unknown names.
-        Returns (links, entities created by this call)."""
+        """Find the entity of every (_file, _row, name) cell by id or name (case-insensitive),
+        creating one per unknown name. Returns (links: _file, _row, id, obj; created: id, name, _file)."""
+        link_schema = {"_file": pl.Int32, ROW: pl.Int32, "id": pl.String, "obj": pl.String}
+        created = pl.DataFrame(schema={"id": pl.String, "name": pl.String, "_file": pl.Int32})
         if names.is_empty():
-            return (pl.DataFrame(schema={ROW: pl.Int32, "id": pl.String, "obj": pl.String}),
-                    pl.DataFrame(schema={"id": pl.String, "name": pl.String}))
-        known = pl.concat([self.frame, self.new])
-        by_id = known.select(pl.col("id").str.to_lowercase().alias("key"), "id", "name")
-        by_name = known.select(pl.col("name").str.to_lowercase().alias("key"), "id", "name").unique(
-            "key", keep="first", maintain_order=True)
-        keyed = names.with_columns(pl.col("name").str.to_lowercase().alias("key"))
-        hit_id = keyed.join(by_id.rename({"name": "n1", "id": "id1"}), on="key", how="left", maintain_order="left")
-        hit = hit_id.join(by_name.rename({"name": "n2", "id": "id2"}), on="key", how="left", maintain_order="left")
+            return pl.DataFrame(schema=link_schema), created
+        by_id = self.frame.select(pl.col("id").str.to_lowercase().alias("key"), pl.col("id").alias("id1"),
+                                  pl.col("name").alias("n1"))
+        by_name = self.frame.select(pl.col("name").str.to_lowercase().alias("key"), pl.col("id").alias("id2"),
+                                    pl.col("name").alias("n2")).unique("key", keep="first", maintain_order=True)
+        hit = (names.with_columns(pl.col("name").str.to_lowercase().alias("key"))
+               .join(by_id, on="key", how="left", maintain_order="left")
+               .join(by_name, on="key", how="left", maintain_order="left"))
         unknown = hit.filter(pl.col("id1").is_null() & pl.col("id2").is_null()).unique(
             "key", keep="first", maintain_order=True)
-        created = pl.DataFrame(schema={"id": pl.String, "name": pl.String})
         if not unknown.is_empty():
-            used = set(known["id"].to_list())
+            used = set(self.frame["id"].to_list())
             created = pl.DataFrame({"id": [records.slug(n, used) for n in unknown["name"]],
-                                    "name": unknown["name"].to_list()})
-            self.new = pl.concat([self.new, created])
-            hit = hit.join(created.select(pl.col("name").str.to_lowercase().alias("key"),
-                                          pl.col("id").alias("id3"), pl.col("name").alias("n3")),
-                           on="key", how="left", maintain_order="left")
-        else:
-            hit = hit.with_columns(id3=pl.lit(None, pl.String), n3=pl.lit(None, pl.String))
+                                    "name": unknown["name"].to_list(), "_file": unknown["_file"].to_list()},
+                                   schema=created.schema)
+            self.frame = pl.concat([self.frame, created.select("id", "name")])
+        hit = hit.join(created.select(pl.col("name").str.to_lowercase().alias("key"), pl.col("id").alias("id3"),
+                                      pl.col("name").alias("n3")), on="key", how="left", maintain_order="left")
         links = hit.select(
-            ROW, pl.coalesce("id1", "id2", "id3").alias("id"),
+            "_file", ROW, pl.coalesce("id1", "id2", "id3").alias("id"),
             pl.coalesce("n1", "n2", "n3").str.to_lowercase().str.strip_chars().alias("obj"),
-        ).unique([ROW, "id"], maintain_order=True)
-        return links, created
+        ).unique(["_file", ROW, "id"], maintain_order=True)
+        return links.cast(link_schema), created  # type: ignore[arg-type]
 
 
 @dataclass
 class _Parsed:
     spec: RiskFile
+    index: int                      # position of the file in the run
     file: str
     sha256: str
     rows: int
     frame: pl.DataFrame             # _row, source_key, provided fields, management_system, default_fw
     provided: list[str]             # record fields the file provides
     links_provided: list[str]
-    controls: pl.DataFrame          # _row, framework, ref, status, as_written, translated_from
-    names: dict[str, pl.DataFrame]  # assets / ai_systems: _row, name
+    control_cells: pl.DataFrame     # cells of the control columns, resolved for the whole run at once
+    names: dict[str, pl.DataFrame]  # assets / ai_systems: _file, _row, name
     raw: pl.DataFrame               # _row, raw (JSON text), original_likelihood, original_impact
     scale_note: str | None
     notes: list[str]
@@ -149,17 +147,18 @@ class _Context:
         self.default_framework = default_framework
 
 
-def _split_names(frame: pl.DataFrame, fld: str) -> pl.DataFrame:
-    """(_row, name) for each name of a list cell (names separated by , ; | or new lines)."""
+def _split_names(frame: pl.DataFrame, fld: str, index: int) -> pl.DataFrame:
+    """(_file, _row, name) for each name of a list cell (names separated by , ; | or new lines)."""
     if fld not in frame.columns:
-        return pl.DataFrame(schema={ROW: pl.Int32, "name": pl.String})
-    return (frame.select(ROW, pl.col(fld).str.replace_all(r"\s*[;,\n|]+\s*", "\x1f").str.split("\x1f"))
+        return pl.DataFrame(schema={"_file": pl.Int32, ROW: pl.Int32, "name": pl.String})
+    return (frame.select(pl.lit(index, pl.Int32).alias("_file"), ROW, pl.col(fld).str.replace_all(r"\s*[;,\n|]+\s*", "\x1f").str.split("\x1f"))
             .explode(fld).with_columns(pl.col(fld).str.strip_chars())
             .filter(pl.col(fld).is_not_null() & (pl.col(fld) != "")).rename({fld: "name"}))
 
 
-def parse_risk_file(spec: RiskFile, ctx: _Context) -> _Parsed:
-    """Read and normalise one register; every problem is collected, none raised."""
+def parse_risk_file(spec: RiskFile, ctx: _Context, index: int = 0) -> _Parsed:
+    """Read and normalise one register; every problem is collected, none raised. Control cells
+    are gathered for :func:`resolve_control_cells`, run once for every file of the run."""
     mapping = hd.load_mapping(spec.mapping, "risks") if spec.mapping else None
     table = read_table(spec.path, mapping.sheet if mapping else None)
     cols = hd.resolve_columns(table, "risks", mapping)
@@ -261,23 +260,21 @@ def parse_risk_file(spec: RiskFile, ctx: _Context) -> _Parsed:
             if named:
                 part = part.with_columns(pl.lit(named).alias("default_fw"))
             control_cells.append(part)
-    if control_cells:
-        controls, cprob = resolve_control_cells(pl.concat(control_cells), ctx.catalog, ctx.successors, file)
-        problems.extend(cprob)
-    else:
-        controls = pl.DataFrame(schema={ROW: pl.Int32, "framework": pl.String, "ref": pl.String,
-                                        "status": pl.String, "as_written": pl.String,
-                                        "translated_from": pl.String})
-    names = {fld: _split_names(cells.frame, fld) for fld in ("assets", "ai_systems")}
+    cell_schema = {"_file": pl.Int32, "file": pl.String, ROW: pl.Int32, "column": pl.String, "status": pl.String,
+                   "text": pl.String, "default_fw": pl.String}
+    controls = (pl.concat(control_cells).select(pl.lit(index, pl.Int32).alias("_file"), pl.lit(file).alias("file"),
+                                                pl.all()).cast(cell_schema)  # type: ignore[arg-type]
+                if control_cells else pl.DataFrame(schema=cell_schema))
+    names = {fld: _split_names(cells.frame, fld, index) for fld in ("assets", "ai_systems")}
     problems.extend(cells.problems)
-    problems.sort(key=lambda p: (p.file, p.record if isinstance(p.record, int) else 0, str(p.field)))
 
     provided = [f for f in RECORD_FIELDS if f in cells.frame.columns]
-    links_provided = [f for f in LINK_FIELDS if f in cols.fields or (f == "controls" and "planned_controls" in cols.fields)]
+    links_provided = [f for f in LINK_FIELDS
+                      if f in cols.fields or (f == "controls" and "planned_controls" in cols.fields)]
     note_parts = [f"{f}: {n}" for f, n in scale_notes.items()]
     notes.extend(f"{labels[f]}: {n}" for f, n in scale_notes.items())
-    return _Parsed(spec, file, table.sha256, table.rows, cells.frame, provided, links_provided, controls, names,
-                   raw, "; ".join(note_parts) or None, notes, problems)
+    return _Parsed(spec, index, file, table.sha256, table.rows, cells.frame, provided, links_provided, controls,
+                   names, raw, "; ".join(note_parts) or None, notes, problems)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -297,7 +294,8 @@ def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: st
     """Import several risk registers in one transaction (all of them or nothing).
 
     ``framework`` is the default framework of bare control references for files that do not set
-    one. Raises InputError listing every problem of every file; nothing is written then.
+    one. Raises InputError listing every problem of every file; nothing is written then. Files are
+    taken in order: a row of a later file can merge into a risk an earlier file brought in.
     """
     if framework is not None:
         fw = hd.parse_framework(framework)
@@ -305,31 +303,38 @@ def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: st
             raise InputError([Problem("--framework", None, None, "unknown framework", framework,
                                       "iso27001-2022, iso42001-2023 or iso27001-2013")])
         framework = fw
-    sources = [f.source for f in files]
+    sources = [str(f.source) for f in files]
     problems = [Problem(str(f.path), None, "--source", "empty source name", f.source, "a register name")
                 for f in files if not str(f.source).strip()]
-    dupes = sorted({s for s in sources if sources.count(s) > 1})
     problems.extend(Problem("--source", None, None, "two files of one run share a source name", s,
-                            "one source name per file") for s in dupes)
+                            "one source name per file") for s in sorted({s for s in sources if sources.count(s) > 1}))
+    if not files:
+        problems.append(Problem("import", None, None, "no file given", expected="one or more .csv or .xlsx files"))
     if problems:
         raise InputError(problems)
     try:
         with store.transaction(db) as con:
             ctx = _Context(con, framework)
             parsed: list[_Parsed] = []
-            for spec in files:
+            for i, spec in enumerate(files):
                 try:
-                    parsed.append(parse_risk_file(spec, ctx))
+                    parsed.append(parse_risk_file(spec, ctx, i))
                 except InputError as exc:  # unreadable file or mapping: keep going to report the rest
                     problems.extend(exc.problems)
+            cells = [p.control_cells for p in parsed if not p.control_cells.is_empty()]
+            if cells:
+                controls, cproblems = resolve_control_cells(pl.concat(cells), ctx.catalog, ctx.successors)
+            else:
+                controls, cproblems = resolve_control_cells(pl.DataFrame(), ctx.catalog, ctx.successors)
             for p in parsed:
                 problems.extend(p.problems)
+            problems.extend(cproblems)
             if problems:
+                order = {str(f.path): i for i, f in enumerate(files)}
+                problems.sort(key=lambda x: (order.get(x.file, -1), x.record if isinstance(x.record, int) else 0,
+                                             str(x.field)))
                 raise InputError(problems, f"{len(problems)} problem(s) found; nothing was imported")
-            report = ImportReport("risks", dry_run)
-            pool = _build_pool(con, parsed)
-            for p in parsed:
-                report.files.append(_import_one(con, p, ctx, pool, actor, channel))
+            report = ImportReport("risks", dry_run, _run(con, parsed, controls, ctx, actor, channel))
             if dry_run:
                 raise _DryRun(report)
     except _DryRun as done:
@@ -348,135 +353,150 @@ def import_risks(db: str | Path | None, path: str | Path, source: str, *, actor:
                              channel=channel, framework=framework, dry_run=dry_run)
 
 
-def _objects_of_risks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.execute(
-        "SELECT ra.risk_id, lower(trim(a.name)) AS obj FROM risk_assets ra JOIN assets a ON a.id = ra.asset_id "
-        "UNION SELECT rs.risk_id, lower(trim(s.name)) FROM risk_ai_systems rs "
-        "JOIN ai_systems s ON s.id = rs.ai_system_id").pl()
+def _link_lists(controls: pl.DataFrame, links: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Per (_file, _row): sorted controls (framework:ref:status), asset ids, AI system ids."""
+    out = controls.group_by("_file", ROW).agg(
+        (pl.col("framework") + ":" + pl.col("ref") + ":" + pl.col("status")).sort().alias("controls"))
+    for fld in ("assets", "ai_systems"):
+        out = out.join(links[fld].group_by("_file", ROW).agg(pl.col("id").sort().alias(fld)),
+                       on=["_file", ROW], how="full", coalesce=True)
+    return out
 
 
-def _build_pool(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed]) -> MatchPool:
-    existing = with_title_keys(con.execute("SELECT id AS risk_id, title FROM risks").pl())
-    new_titles = [with_title_keys(p.frame.select("title"))["tokens"] for p in parsed if "title" in p.frame.columns]
-    pool = MatchPool(MatchPool.rank_words([existing["tokens"], *new_titles]))
-    sources = con.execute("SELECT DISTINCT risk_id, source FROM risk_sources").pl()
-    pool.add(existing, _objects_of_risks(con), sources)
-    return pool
+def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.DataFrame, ctx: _Context,
+         actor: str, channel: str) -> list[FileReport]:
+    reps = [FileReport(p.file, p.spec.source, "risks", rows=p.rows, notes=list(p.notes)) for p in parsed]
 
-
-def _record_json(frame: pl.DataFrame, fields: list[str], extra: list[str]) -> pl.Expr:
-    cols = [pl.col(f) for f in fields] + [pl.col(f) for f in extra]
-    return pl.struct(cols).struct.json_encode()
-
-
-def _import_one(con: duckdb.DuckDBPyConnection, p: _Parsed, ctx: _Context, pool: MatchPool, actor: str,
-                channel: str) -> FileReport:
-    rep = FileReport(p.file, p.spec.source, "risks", rows=p.rows, notes=list(p.notes))
-    frame = p.frame
-    # assets and AI systems
+    # assets and AI systems, for every file at once
     links: dict[str, pl.DataFrame] = {}
     created: dict[str, pl.DataFrame] = {}
     for fld, ents in (("assets", ctx.assets), ("ai_systems", ctx.ai_systems)):
-        links[fld], created[fld] = ents.resolve(p.names[fld])
-    rep.new_assets = created["assets"]["id"].to_list()
-    rep.new_ai_systems = created["ai_systems"]["id"].to_list()
-    objects = pl.concat([links["assets"].select(ROW, "obj"), links["ai_systems"].select(ROW, "obj")]).unique()
-    rep.translated = [{"row": r, "as_written": a, "ref": f"{fw}:{ref}"} for r, fw, ref, a in
-                      p.controls.filter(pl.col("translated_from").is_not_null())
-                      .select(ROW, "framework", "ref", "as_written").iter_rows()]
+        links[fld], created[fld] = ents.resolve(pl.concat([p.names[fld] for p in parsed]))
+    objects = pl.concat([links["assets"].select("_file", ROW, "obj"), links["ai_systems"].select("_file", ROW, "obj")])
+    lists = _link_lists(controls, links)
 
-    # the normalised record of every row, as JSON, with its links
-    link_lists = []
-    if "controls" in p.links_provided:
-        link_lists.append(p.controls.group_by(ROW).agg(
-            (pl.col("framework") + ":" + pl.col("ref") + ":" + pl.col("status")).sort().alias("controls")))
-    for fld in ("assets", "ai_systems"):
-        if fld in p.links_provided:
-            link_lists.append(links[fld].group_by(ROW).agg(pl.col("id").sort().alias(fld)))
-    rec = frame.select(ROW, "source_key", "title", *[f for f in p.provided if f != "title"])
-    for ll in link_lists:
-        rec = rec.join(ll, on=ROW, how="left", maintain_order="left")
-    for fld in p.links_provided:
-        rec = rec.with_columns(pl.col(fld).fill_null([]))
-    rec = rec.with_columns(pl.lit(ctx.matrix.version).alias("_matrix_version"))
-    json_fields = [*p.provided, *p.links_provided, "_matrix_version"]
-    rec = rec.with_columns(pl.struct(json_fields).struct.json_encode().alias("normalised"))
-    rec = rec.join(p.raw, on=ROW, how="left", maintain_order="left")
-
-    # which risk each row is: lineage by key, else a merge, else new
+    # the normalised record of every row, as JSON with its links, and what the row was last time
+    recs = []
+    for p in parsed:
+        rec = p.frame.select(ROW, "source_key", "title", *[f for f in p.provided if f != "title"]).with_columns(
+            pl.lit(p.index, pl.Int32).alias("_file"), pl.lit(p.spec.source).alias("source"))
+        rec = rec.join(lists.filter(pl.col("_file") == p.index).drop("_file"), on=ROW, how="left",
+                       maintain_order="left")
+        rec = rec.with_columns([pl.col(f).fill_null(pl.lit([], pl.List(pl.String))) for f in LINK_FIELDS]
+                               ).with_columns(pl.lit(ctx.matrix.version).alias("_matrix_version"))
+        rec = rec.with_columns(pl.struct([*p.provided, *p.links_provided, "_matrix_version"])
+                               .struct.json_encode().alias("normalised"))
+        rec = rec.drop(*LINK_FIELDS, "_matrix_version").join(p.raw, on=ROW, how="left", maintain_order="left")
+        recs.append(rec)
+    rec = pl.concat(recs, how="diagonal_relaxed")
     prev = con.execute(
-        "SELECT source_key, risk_id, batch_id AS prev_batch, source_row AS prev_row, "
+        "SELECT source, source_key, risk_id, batch_id AS prev_batch, source_row AS prev_row, "
         "CAST(normalised AS VARCHAR) AS prev_norm, CAST(raw AS VARCHAR) AS prev_raw "
-        "FROM risk_sources WHERE source = ?", [p.spec.source]).pl()
-    rec = rec.join(prev, on="source_key", how="left", maintain_order="left")
+        "FROM risk_sources WHERE source IN (SELECT unnest(?))", [[p.spec.source for p in parsed]]).pl()
+    rec = rec.join(prev, on=["source", "source_key"], how="left", maintain_order="left")
     known = rec.filter(pl.col("risk_id").is_not_null())
     fresh = rec.filter(pl.col("risk_id").is_null())
-    rep.missing = sorted(set(prev["source_key"].drop_nulls().to_list()) - set(rec["source_key"].to_list()))
-    changed = known.filter(pl.col("normalised").ne_missing(pl.col("prev_norm")))
-    rep.unchanged = known.height - changed.height
-    moved = known.filter((pl.col("prev_raw").ne_missing(pl.col("raw"))) | (pl.col("prev_row") != pl.col(ROW)))
+    for p, rep in zip(parsed, reps, strict=True):
+        had = prev.filter(pl.col("source") == p.spec.source)["source_key"].drop_nulls()
+        rep.missing = sorted(set(had.to_list()) - set(p.frame["source_key"].drop_nulls().to_list()))
 
-    fresh_keys = with_title_keys(fresh.select(ROW, "title"))
-    matches = pool.find(fresh_keys, objects, p.spec.source)
-    match_frame = pl.DataFrame(
-        {ROW: [m.row for m in matches], "kept": [m.risk_id for m in matches],
-         "similarity": [m.similarity for m in matches], "reason": [m.reason for m in matches]},
-        schema={ROW: pl.Int32, "kept": pl.String, "similarity": pl.Float64, "reason": pl.String})
-    merging = fresh.join(match_frame, on=ROW, how="inner", maintain_order="left")
-    creating = fresh.join(match_frame, on=ROW, how="anti", maintain_order="left")
+    # which risk each new row is: one already stored or brought in by an earlier file, or a new one
+    decision = _decide(con, parsed, fresh, objects, ctx)
+    fresh = fresh.join(decision, on=["_file", ROW], how="left", maintain_order="left")
+    creating = fresh.filter(pl.col("merge").is_null()).drop(*[c for c in decision.columns if c not in ("_file", ROW)],
+                                                            "risk_id")
+    merging = fresh.filter(pl.col("merge").is_not_null())
+    changed_rows = known.filter(pl.col("normalised").ne_missing(pl.col("prev_norm")))
+    moved = known.filter(pl.col("prev_raw").ne_missing(pl.col("raw")) | (pl.col("prev_row") != pl.col(ROW)))
+    touched = set(creating["_file"].to_list()) | set(merging["_file"].to_list()) \
+        | set(changed_rows["_file"].to_list()) | set(moved["_file"].to_list())
+    for p, rep in zip(parsed, reps, strict=True):
+        rep.unchanged = known.filter(pl.col("_file") == p.index).height - changed_rows.filter(
+            pl.col("_file") == p.index).height
+    if not touched:
+        return reps  # every file is exactly as last imported: write nothing
 
-    if creating.is_empty() and merging.is_empty() and changed.is_empty() and moved.is_empty():
-        return rep  # the source is exactly as last imported: write nothing
-
-    batch_id = records.next_ids(con, "import_batches", "B", 1)[0]
-    rep.batch_id = batch_id
+    # ids
+    changed_files = sorted(touched)
+    batch_ids = dict(zip(changed_files, records.next_ids(con, "import_batches", "B", len(changed_files)),
+                         strict=True))
+    batch_frame = pl.DataFrame({"_file": list(batch_ids), "_batch": list(batch_ids.values())},
+                               schema={"_file": pl.Int32, "_batch": pl.String})
+    creating = creating.with_columns(pl.Series("risk_id", records.next_ids(con, "risks", "R", creating.height),
+                                               dtype=pl.String)).join(batch_frame, on="_file", how="left",
+                                                                      maintain_order="left")
+    # earlier files' rows may have merged into a risk created in this run: name it now
+    new_ids = creating.select("_file", ROW, "risk_id")
+    merging = (merging.join(new_ids.rename({"_file": "kept_file", ROW: "kept_row", "risk_id": "_new"}),
+                            on=["kept_file", "kept_row"], how="left", maintain_order="left")
+               .with_columns(pl.coalesce("kept", "_new").alias("kept")).drop("_new"))
     when = store.now()
-    con.execute("INSERT INTO import_batches VALUES (?, 'risks', ?, ?, ?, ?, ?, ?)",
-                [batch_id, p.spec.source, Path(p.file).name, p.sha256, p.rows, when, actor])
-    _insert_entities(con, created, actor, channel, batch_id)
+    con.register("_batches", pl.DataFrame(
+        {"id": list(batch_ids.values()), "source": [parsed[i].spec.source for i in batch_ids],
+         "file_name": [Path(parsed[i].file).name for i in batch_ids], "sha": [parsed[i].sha256 for i in batch_ids],
+         "rows": [parsed[i].rows for i in batch_ids]}))
+    try:
+        con.execute("INSERT INTO import_batches SELECT id, 'risks', source, file_name, sha, rows, ?, ? FROM _batches",
+                    [when, actor])
+    finally:
+        con.unregister("_batches")
+    _insert_entities(con, created, batch_frame, actor, channel)
+    for fld, key in (("assets", "new_assets"), ("ai_systems", "new_ai_systems")):
+        for i, ids in created[fld].group_by("_file").agg("id").iter_rows():
+            setattr(reps[i], key, ids)
 
-    # new risks
-    new_ids = records.next_ids(con, "risks", "R", creating.height)
-    creating = creating.with_columns(pl.Series("risk_id", new_ids, dtype=pl.String))
+    # new risks, in bulk
     if not creating.is_empty():
-        _insert_risks(con, creating, p.provided, ctx.matrix.version or 1, when)
-        _insert_links(con, creating.select(ROW, "risk_id"), p, links)
+        provided = [f for f in RECORD_FIELDS if f in creating.columns]
+        _insert_risks(con, creating, provided, ctx.matrix.version or 1, when)
+        _insert_links(con, creating.select("_file", ROW, "risk_id"), controls, links)
         records.record_history(con, creating.select(
             pl.lit("risk").alias("entity"), pl.col("risk_id").alias("id"), pl.lit("create").alias("action"),
-            pl.col("normalised").alias("new_value")), actor=actor, channel=channel, batch_id=batch_id)
-        rep.created = [{"row": r, "id": i, "title": t} for r, i, t in
-                       creating.select(ROW, "risk_id", "title").iter_rows()]
-        keys = with_title_keys(creating.select("risk_id", "title"))
-        risk_objs = creating.select(ROW, "risk_id").join(objects, on=ROW).select("risk_id", "obj")
-        pool.add(keys, risk_objs, creating.select("risk_id", pl.lit(p.spec.source).alias("source")))
+            # the values are in the lineage row (risk_sources.normalised); history names that row
+            pl.lit("source").alias("field"), (pl.col("source") + ":" + pl.col(ROW).cast(pl.String)).alias("new_value"),
+            "_batch"),
+            actor=actor, channel=channel, batch_id=None)
+        for (i,), part in creating.select("_file", ROW, "risk_id", "title").partition_by(
+                "_file", as_dict=True, maintain_order=True).items():
+            reps[i].created = [{"row": r, "id": k, "title": t} for _, r, k, t in part.iter_rows()]
 
-    # merges
+    # merges, file by file (a later file may merge into the same risk again)
     if not merging.is_empty():
         merge_ids = records.next_ids(con, "risk_merges", "M", merging.height)
-        merging = merging.with_columns(pl.Series("merge_id", merge_ids, dtype=pl.String),
-                                       pl.col("kept").alias("risk_id"))
-        _apply_merges(con, merging, p, ctx, links, actor, channel, batch_id, when)
-        rep.merged = [{"row": r, "risk_id": k, "merge_id": m, "similarity": s, "reason": why}
-                      for r, k, m, s, why in merging.select(ROW, "kept", "merge_id", "similarity", "reason").iter_rows()]
-        pool.add_sources(merging.select(pl.col("kept").alias("risk_id"), pl.lit(p.spec.source).alias("source")))
+        merging = merging.with_columns(pl.Series("merge_id", merge_ids, dtype=pl.String))
+        for (i,), part in merging.partition_by("_file", as_dict=True, maintain_order=True).items():
+            p = parsed[i]
+            ctl = controls.filter(pl.col("_file") == i)
+            lk = {f: links[f].filter(pl.col("_file") == i) for f in links}
+            _apply_merges(con, part, p, ctx, ctl, lk, actor, channel, batch_ids[i], when)
+            reps[i].merged = [{"row": r, "risk_id": k, "merge_id": m, "similarity": s, "reason": why}
+                              for r, k, m, s, why in part.select(ROW, "kept", "merge_id", "similarity", "reason")
+                              .iter_rows()]
 
-    # updates of known rows (only what changed in the source since the last import)
-    if not changed.is_empty():
-        rep.updated = _apply_updates(con, changed, p, ctx, links, actor, channel, batch_id)
+    # updates of known rows: only what changed in the source since its last import
+    for (i,), part in changed_rows.partition_by("_file", as_dict=True, maintain_order=True).items():
+        reps[i].updated = _apply_updates(con, part, parsed[i], ctx, controls.filter(pl.col("_file") == i),
+                                         actor, channel, batch_ids[i])
+        reps[i].unchanged += sum(1 for u in reps[i].updated if not u["fields"])
+        reps[i].updated = [u for u in reps[i].updated if u["fields"]]
 
-    # lineage of every row of this file points at this batch
-    lineage = pl.concat([
-        creating.select(ROW, "risk_id", "source_key", "raw", "normalised", "original_likelihood", "original_impact"),
-        merging.select(ROW, "risk_id", "source_key", "raw", "normalised", "original_likelihood", "original_impact"),
-        known.select(ROW, "risk_id", "source_key", "raw", "normalised", "original_likelihood", "original_impact"),
-    ])
-    if not known.is_empty():
-        old = known.select(pl.col("prev_batch").alias("batch_id"), pl.col("prev_row").alias("source_row"), ROW)
+    # lineage: every row of a touched file now points at that file's batch
+    cols = ["_file", ROW, "risk_id", "source_key", "raw", "normalised", "original_likelihood", "original_impact"]
+    relink = known.filter(pl.col("_file").is_in(changed_files))
+    lineage = pl.concat([creating.select(cols), merging.select(*cols[:2], pl.col("kept").alias("risk_id"), *cols[3:]),
+                         relink.select(cols)]).join(batch_frame, on="_file")
+    notes = pl.DataFrame({"_file": [p.index for p in parsed], "scale_note": [p.scale_note for p in parsed],
+                          "source": [p.spec.source for p in parsed]},
+                         schema={"_file": pl.Int32, "scale_note": pl.String, "source": pl.String})
+    lineage = lineage.join(notes, on="_file")
+    if not relink.is_empty():
+        old = relink.select(pl.col("prev_batch").alias("batch_id"), pl.col("prev_row").alias("source_row"), ROW,
+                            "_file").join(batch_frame, on="_file")
         con.register("_old", old)
         try:
-            con.execute("UPDATE risk_merges SET merged_batch_id = ?, merged_source_row = _old._row FROM _old "
-                        "WHERE risk_merges.merged_batch_id = _old.batch_id "
-                        "AND risk_merges.merged_source_row = _old.source_row", [batch_id])
+            con.execute("UPDATE risk_merges SET merged_batch_id = _old._batch, merged_source_row = _old._row "
+                        "FROM _old WHERE risk_merges.merged_batch_id = _old.batch_id "
+                        "AND risk_merges.merged_source_row = _old.source_row")
             con.execute("DELETE FROM risk_sources WHERE (batch_id, source_row) IN "
                         "(SELECT (batch_id, source_row) FROM _old)")
         finally:
@@ -485,34 +505,119 @@ def _import_one(con: duckdb.DuckDBPyConnection, p: _Parsed, ctx: _Context, pool:
     try:
         con.execute("INSERT INTO risk_sources (risk_id, batch_id, source, source_row, source_key, raw, "
                     "original_likelihood, original_impact, scale_note, normalised) "
-                    "SELECT risk_id, ?, ?, _row, source_key, raw, original_likelihood, original_impact, ?, normalised "
-                    "FROM _lin", [batch_id, p.spec.source, p.scale_note])
+                    "SELECT risk_id, _batch, source, _row, source_key, raw, original_likelihood, original_impact, "
+                    "scale_note, normalised FROM _lin")
     finally:
         con.unregister("_lin")
-    return rep
+    for i, b in batch_ids.items():
+        reps[i].batch_id = b
+    for rep, p in zip(reps, parsed, strict=True):
+        rep.translated = [{"row": r, "as_written": a, "ref": f"{fw}:{ref}"} for r, fw, ref, a in
+                          controls.filter((pl.col("_file") == p.index) & pl.col("translated_from").is_not_null())
+                          .select(ROW, "framework", "ref", "as_written").iter_rows()]
+    return reps
 
 
-def _insert_entities(con: duckdb.DuckDBPyConnection, created: dict[str, pl.DataFrame], actor: str, channel: str,
-                     batch_id: str) -> None:
+def _decide(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], fresh: pl.DataFrame, objects: pl.DataFrame,
+            ctx: _Context) -> pl.DataFrame:
+    """For each new row, the risk it is (kept) or None for a new risk, file by file.
+
+    A row may merge into a stored risk or into the risk an earlier file's row brought in, never
+    into a risk that already has a row of its own register, and each risk takes at most one row
+    per file (the most similar; ties go to the earlier row).
+    """
+    schema = {"_file": pl.Int32, ROW: pl.Int32, "merge": pl.Boolean, "kept": pl.String, "kept_file": pl.Int32,
+              "kept_row": pl.Int32, "similarity": pl.Float64, "reason": pl.String}
+    if fresh.is_empty():
+        return pl.DataFrame(schema=schema)
+    stored = with_title_keys(con.execute("SELECT id AS risk_id, title FROM risks").pl())
+    stored_objs = con.execute(
+        "SELECT ra.risk_id, lower(trim(a.name)) AS obj FROM risk_assets ra JOIN assets a ON a.id = ra.asset_id "
+        "UNION SELECT rs.risk_id, lower(trim(s.name)) FROM risk_ai_systems rs "
+        "JOIN ai_systems s ON s.id = rs.ai_system_id").pl()
+    n_stored = stored.height
+    stored = stored.with_row_index("key").with_columns(pl.col("key").cast(pl.Int64), pl.lit(-1, pl.Int32).alias("file"))
+    stored = stored.join(stored_objs.group_by("risk_id").agg(pl.col("obj").alias("objs")), on="risk_id", how="left",
+                         maintain_order="left")
+    rows = fresh.select("_file", ROW, "title")
+    rows = with_title_keys(rows).with_row_index("key", offset=n_stored).with_columns(pl.col("key").cast(pl.Int64))
+    rows = rows.join(objects.group_by("_file", ROW).agg(pl.col("obj").alias("objs")), on=["_file", ROW],
+                     how="left", maintain_order="left")
+    cols = ["key", "file", "tokens", "norm", "digits", "objs"]
+    entries = pl.concat([stored.select(cols), rows.select(pl.col("key"), pl.col("_file").alias("file"), *cols[2:])])
+    entries = entries.with_columns(pl.when(pl.col("objs").list.len().fill_null(0) == 0)
+                                   .then(pl.lit([""], pl.List(pl.String))).otherwise(pl.col("objs")).alias("objs"))
+    pairs = candidate_pairs(entries)
+    if pairs.is_empty():
+        return pl.DataFrame(schema=schema)
+    stored_ids = stored["risk_id"].to_list()
+    row_of = {k: (f, r) for k, f, r in rows.select("key", "_file", ROW).iter_rows()}
+    wanted = sorted({stored_ids[o] for o in pairs["other"].to_list() if o < n_stored})
+    lineage: dict[str, set[str]] = {}
+    for rid, srcs in con.execute("SELECT risk_id, list(DISTINCT source) FROM risk_sources "
+                                 "WHERE risk_id IN (SELECT unnest(?)) GROUP BY risk_id", [wanted]).fetchall():
+        lineage[rid] = set(srcs)
+    pairs = pairs.join(rows.select("key", "_file", ROW), on="key").sort(
+        ["_file", "similarity", ROW, "other"], descending=[False, True, False, False])
+    by_file = {f: part for (f,), part in pairs.partition_by("_file", as_dict=True, maintain_order=True).items()}
+    # each row's risk as decided: ("stored", risk id) or ("row", (file, row)) for a risk a row of this run brings in
+    owner: dict[tuple[int, int], tuple[str, Any]] = {}
+    sources_of_new: dict[tuple[str, Any], set[str]] = {}
+    out = []
+    for p in parsed:
+        f, source = p.index, p.spec.source
+        taken: set[tuple[str, Any]] = set()
+        part = by_file.get(f)
+        rows_iter = part.select("other", "obj", "similarity", "how", ROW).iter_rows() if part is not None else []
+        for other, obj, sim, how, r in rows_iter:
+            if (f, r) in owner:
+                continue
+            if other < n_stored:
+                target: tuple[str, Any] = ("stored", stored_ids[other])
+            else:
+                target = owner.get(row_of[other], ("?", None))
+                if target[0] == "?":
+                    continue
+            srcs = lineage.setdefault(target[1], set()) if target[0] == "stored" else sources_of_new[target]
+            if source in srcs or target in taken:
+                continue
+            taken.add(target)
+            srcs.add(source)
+            owner[(f, r)] = target
+            kept, kept_file, kept_row = (target[1], None, None) if target[0] == "stored" else (None, *target[1])
+            out.append((f, r, True, kept, kept_file, kept_row, sim, reason(obj, sim, how)))
+        for r in fresh.filter(pl.col("_file") == f)[ROW].to_list():
+            if (f, r) not in owner:
+                owner[(f, r)] = ("row", (f, r))
+                sources_of_new[("row", (f, r))] = {source}
+    return pl.DataFrame(out, schema=schema, orient="row")
+
+
+def _insert_entities(con: duckdb.DuckDBPyConnection, created: dict[str, pl.DataFrame], batches: pl.DataFrame,
+                     actor: str, channel: str) -> None:
+    """Assets and AI systems named by a register but not in the inventory yet, with history."""
     for fld, table, entity in (("assets", "assets", "asset"), ("ai_systems", "ai_systems", "ai_system")):
         new = created[fld]
         if new.is_empty():
             continue
-        con.register("_ent", new)
+        con.register("_ent", new.select("id", "name"))
         try:
             con.execute(f"INSERT INTO {table} (id, name) SELECT id, name FROM _ent")
         finally:
             con.unregister("_ent")
-        records.record_history(con, new.select(
+        records.record_history(con, new.join(batches, on="_file", how="left").select(
             pl.lit(entity).alias("entity"), "id", pl.lit("create").alias("action"),
-            pl.lit("name").alias("field"), pl.col("name").alias("new_value")),
-            actor=actor, channel=channel, batch_id=batch_id)
+            pl.lit("name").alias("field"), pl.col("name").alias("new_value"), "_batch"),
+            actor=actor, channel=channel, batch_id=None)
 
 
 def _insert_risks(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, provided: list[str], matrix_version: int,
                   when: Any) -> None:
-    cols = ["risk_id", *provided]
-    frame = rows.select(cols).rename({"risk_id": "id"})
+    """New risks in one INSERT ... SELECT; columns a file did not provide take their defaults."""
+    defaults = {"status": "open", "confidentiality": False, "integrity": False, "availability": False}
+    frame = rows.select(pl.col("risk_id").alias("id"), *[
+        pl.col(c).fill_null(defaults[c]) if c in defaults else pl.col(c) for c in provided])
+    frame = _typed(frame, provided)
     con.register("_new", frame)
     try:
         names = ", ".join(f'"{c}"' for c in frame.columns)
@@ -522,11 +627,11 @@ def _insert_risks(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, provided: 
         con.unregister("_new")
 
 
-def _insert_links(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, p: _Parsed,
+def _insert_links(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, controls: pl.DataFrame,
                   links: dict[str, pl.DataFrame]) -> None:
-    """Links of new risks: rows has (_row, risk_id)."""
-    ctl = p.controls.join(rows, on=ROW).select("risk_id", "framework", "ref", "status", "as_written",
-                                                 "translated_from")
+    """Links of new risks: rows has (_file, _row, risk_id)."""
+    keys = ["_file", ROW]
+    ctl = controls.join(rows, on=keys).select("risk_id", "framework", "ref", "status", "as_written", "translated_from")
     if not ctl.is_empty():
         con.register("_ctl", ctl)
         try:
@@ -534,7 +639,7 @@ def _insert_links(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, p: _Parsed
         finally:
             con.unregister("_ctl")
     for fld, table, col in (("assets", "risk_assets", "asset_id"), ("ai_systems", "risk_ai_systems", "ai_system_id")):
-        lk = links[fld].join(rows, on=ROW).select("risk_id", pl.col("id").alias(col)).unique()
+        lk = links[fld].join(rows, on=keys).select("risk_id", pl.col("id").alias(col)).unique()
         if not lk.is_empty():
             con.register("_lk", lk)
             try:
@@ -548,7 +653,8 @@ def _typed(frame: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
 
 
 def _apply_merges(con: duckdb.DuckDBPyConnection, merging: pl.DataFrame, p: _Parsed, ctx: _Context,
-                  links: dict[str, pl.DataFrame], actor: str, channel: str, batch_id: str, when: Any) -> None:
+                  controls: pl.DataFrame, links: dict[str, pl.DataFrame], actor: str, channel: str, batch_id: str,
+                  when: Any) -> None:
     """Fold each merged row into the risk it matched: empty fields are filled, C/I/A and lists are
     united, ISMS + AIMS becomes both, and its links are added. Every change is recorded under the
     merge's id so :func:`engine.register.merges.undo_merge` can take it back."""
@@ -581,8 +687,8 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, merging: pl.DataFrame, p: _Par
     if fields:
         records.apply_changes(con, "risk", merged_vals, actor=actor, channel=channel, action="merge", current=cur)
     # lineage row of the merged row goes in with the file's lineage; here the decision and links
-    rows = merging.select(ROW, "risk_id", "merge_id")
-    _add_links(con, rows, p, links, actor, channel)
+    rows = merging.select(ROW, pl.col("kept").alias("risk_id"), "merge_id")
+    _add_links(con, rows, controls, links, actor, channel)
     con.register("_mg", merging.select("merge_id", "kept", ROW, "reason", "similarity"))
     try:
         con.execute("INSERT INTO risk_merges (id, kept_risk_id, merged_batch_id, merged_source_row, reason, "
@@ -597,12 +703,12 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, merging: pl.DataFrame, p: _Par
     records.record_history(con, hist, actor=actor, channel=channel, batch_id=None)
 
 
-def _add_links(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, p: _Parsed, links: dict[str, pl.DataFrame],
-               actor: str, channel: str) -> None:
+def _add_links(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, controls: pl.DataFrame,
+               links: dict[str, pl.DataFrame], actor: str, channel: str) -> None:
     """Add the links of merged rows that the kept risk lacks; rows has (_row, risk_id, merge_id)."""
     hist = []
-    ctl = p.controls.join(rows, on=ROW).select("risk_id", "framework", "ref", "status", "as_written",
-                                                 "translated_from", "merge_id")
+    ctl = controls.join(rows, on=ROW).select("risk_id", "framework", "ref", "status", "as_written",
+                                              "translated_from", "merge_id")
     if not ctl.is_empty():
         have = con.execute("SELECT risk_id, framework, ref FROM risk_controls WHERE risk_id IN (SELECT unnest(?))",
                            [ctl["risk_id"].unique().to_list()]).pl()
@@ -640,13 +746,13 @@ def _add_links(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, p: _Parsed, l
 
 
 def _apply_updates(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, p: _Parsed, ctx: _Context,
-                   links: dict[str, pl.DataFrame], actor: str, channel: str, batch_id: str) -> list[dict[str, Any]]:
+                   controls: pl.DataFrame, actor: str, channel: str, batch_id: str) -> list[dict[str, Any]]:
     """Apply to each known risk the fields and links that changed in its source row since the last import."""
     cur = records.current_rows(con, "risks", changed["risk_id"].to_list())
     cur_by_id = {r["id"]: r for r in cur.iter_rows(named=True)}
     out: list[dict[str, Any]] = []
     set_rows: list[dict[str, Any]] = []
-    link_ops: list[tuple[str, str, str, str]] = []   # risk_id, kind, value, op
+    link_ops: list[tuple[str, str, str, str, int]] = []   # risk_id, kind, value, op, row
     problems: list[Problem] = []
     new_rows = {r[ROW]: r for r in changed.select(ROW, "risk_id", "normalised", "prev_norm").iter_rows(named=True)}
     typed = _typed(changed, p.provided)
@@ -671,8 +777,8 @@ def _apply_updates(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, p: _Pa
         for kind in ("controls", "assets", "ai_systems"):
             if kind in diff:
                 before, after = set(old.get(kind) or []), set(new.get(kind) or [])
-                link_ops += [(risk["id"], kind, v, "link") for v in sorted(after - before)]
-                link_ops += [(risk["id"], kind, v, "unlink") for v in sorted(before - after)]
+                link_ops += [(risk["id"], kind, v, "link", row[ROW]) for v in sorted(after - before)]
+                link_ops += [(risk["id"], kind, v, "unlink", row[ROW]) for v in sorted(before - after)]
         out.append({"row": row[ROW], "id": risk["id"], "fields": diff})
     if problems:
         raise InputError(problems, f"{len(problems)} problem(s) found; nothing was imported")
@@ -683,19 +789,20 @@ def _apply_updates(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, p: _Pa
     for cols, vals in groups.items():
         frame = pl.DataFrame(vals, schema={"id": pl.String, **{c: RECORD_TYPES[c] for c in cols}})
         records.apply_changes(con, "risk", frame, actor=actor, channel=channel, batch_id=batch_id, action="update")
-    _apply_link_ops(con, link_ops, p, actor, channel, batch_id)
+    _apply_link_ops(con, link_ops, controls, actor, channel, batch_id)
     return out
 
 
-def _apply_link_ops(con: duckdb.DuckDBPyConnection, ops: list[tuple[str, str, str, str]], p: _Parsed, actor: str,
-                    channel: str, batch_id: str) -> None:
+def _apply_link_ops(con: duckdb.DuckDBPyConnection, ops: list[tuple[str, str, str, str, int]], controls: pl.DataFrame,
+                    actor: str, channel: str, batch_id: str) -> None:
     from ..risks import _link_on, _unlink_on
 
-    for risk_id, kind, value, op in ops:
+    for risk_id, kind, value, op, row in ops:
         if kind == "controls":
             framework, ref, status = value.split(":")
             if op == "link":
-                written = p.controls.filter((pl.col("framework") == framework) & (pl.col("ref") == ref))
+                written = controls.filter((pl.col(ROW) == row) & (pl.col("framework") == framework)
+                                          & (pl.col("ref") == ref))
                 as_written = written["as_written"][0] if written.height else None
                 translated = written["translated_from"][0] if written.height else None
                 _link_on(con, risk_id, "control", f"{framework}:{ref}", actor=actor, channel=channel,

@@ -33,7 +33,7 @@ INSERT INTO actions (id, title, owner, due_date, status, effort, created_at, upd
 INSERT INTO action_risks VALUES ('A-001', 'R-0001'), ('A-002', 'R-0004'), ('A-003', 'R-0003'), ('A-004', 'R-0002');
 INSERT INTO action_controls VALUES ('A-001', 'iso27001-2022', 'A.8.12'), ('A-002', 'iso27001-2022', 'A.5.19'),
  ('A-002', 'iso42001-2023', 'A.7.5'), ('A-003', 'iso42001-2023', 'A.5.4'), ('A-004', 'iso42001-2023', 'A.6.2.4');
-INSERT INTO soa_rows (framework, ref, applicable, reasons, status, justification) VALUES
+INSERT OR REPLACE INTO soa_rows (framework, ref, applicable, reasons, status, justification) VALUES
  ('iso27001-2022', 'A.5.1', true, ['best_practice'], 'implemented', NULL),
  ('iso27001-2022', 'A.5.15', true, ['risk_treatment'], 'implemented', NULL),
  ('iso27001-2022', 'A.8.12', true, ['risk_treatment'], 'partial', NULL),

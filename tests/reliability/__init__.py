@@ -1,0 +1,1 @@
+"""Reliability tests: hostile files, crashes, concurrency, history, backup and restore."""

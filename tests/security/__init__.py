@@ -1,0 +1,1 @@
+"""Security tests: hostile SQL, hostile text in exports and in the app."""
