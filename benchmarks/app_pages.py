@@ -48,11 +48,11 @@ def measure_pages(db: Path, repeats: int = 5, pages: list[str] | None = None) ->
     AppTest.from_file(str(APP), default_timeout=60).run()
     rows = []
     for page in pages or PAGES:
-        st.cache_data.clear()
-        st.cache_resource.clear()
         at = AppTest.from_file(str(APP), default_timeout=60).run()
         if page != "overview":
             at.switch_page(f"ui/{page}.py")
+        st.cache_data.clear()
+        st.cache_resource.clear()
         start = time.perf_counter()
         at.run()
         cold = time.perf_counter() - start

@@ -8,6 +8,7 @@ of failing, so a page on a new database still renders.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -84,8 +85,7 @@ def coverage_by_group(coverage: pl.DataFrame, title: str = "Coverage") -> go.Fig
     if coverage.is_empty():
         return empty_figure(title)
     counts = _counts(coverage.with_columns(pl.col("grp").fill_null("-")), ["grp", "coverage"])
-    order = coverage.with_columns(pl.col("grp").fill_null("-")).select("grp").unique(maintain_order=True)
-    groups = order["grp"].to_list()
+    groups = sorted(counts["grp"].unique().to_list(), key=_ref_key)
     fig = _figure(title)
     for level in ("full", "partial", "none"):
         sub = counts.filter(pl.col("coverage") == level)
@@ -137,9 +137,11 @@ def overlap_heatmap(overlap: pl.DataFrame, metric: str = "n_links",
 
 
 def _ref_key(ref: object) -> tuple[Any, ...]:
-    """Order refs numerically: A.2 < A.10, 6.1.2 < 6.1.10."""
-    parts = str(ref).replace("A.", "").split(".")
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
+    """Order refs numerically, clauses before Annex A: 4 < 10 < A.2 < A.10, 6.1.2 < 6.1.10."""
+    text = str(ref)
+    annex = text.startswith("A.")
+    parts = (text[2:] if annex else text).split(".")
+    return (int(annex), *((0, int(p)) if p.isdigit() else (1, p) for p in parts))
 
 
 def crosswalk_sankey(links: pl.DataFrame, title: str = "Mappings", level: str = "group") -> go.Figure:
@@ -301,8 +303,10 @@ def risks_by_level(risks: pl.DataFrame, matrix: MatrixSpec | None = None, level_
 
 
 def risks_by(links: pl.DataFrame, by: str, level_col: str = "level", matrix: MatrixSpec | None = None,
-             title: str | None = None) -> go.Figure:
-    """Horizontal stacked bars: risks per ``by`` (an AI system or an asset), coloured by level."""
+             title: str | None = None, top: int | None = None) -> go.Figure:
+    """Horizontal stacked bars: risks per ``by`` (an AI system or an asset), coloured by level.
+
+    ``top`` keeps the ``top`` entries with most risks (the title says so)."""
     title = title or f"Risks by {by.replace('_', ' ')}"
     if links.is_empty() or by not in links.columns:
         return empty_figure(title)
@@ -311,6 +315,10 @@ def risks_by(links: pl.DataFrame, by: str, level_col: str = "level", matrix: Mat
     frame = frame.with_columns(_plain_col(by).fill_null("-"))
     counts = _counts(frame, [by, level_col])
     order = (counts.group_by(by).agg(pl.col("n").sum()).sort(["n", by], descending=[False, True])[by].to_list())
+    if top is not None and len(order) > top:
+        order = order[-top:]
+        counts = counts.filter(pl.col(by).is_in(order))
+        title = f"{title} (top {top} of {frame[by].n_unique()})"
     levels = list(matrix.level_names) if matrix else []
     levels += [lv for lv in counts[level_col].unique().sort().to_list() if lv not in levels]
     colours = dict(zip(matrix.level_names, matrix.level_colours, strict=False)) if matrix else {}
@@ -330,10 +338,12 @@ def risks_by(links: pl.DataFrame, by: str, level_col: str = "level", matrix: Mat
 
 def treatment_gantt(actions: pl.DataFrame, title: str = "Treatment plan", label_col: str = "title",
                     start_col: str = "start_date", end_col: str = "due_date", status_col: str = "status",
-                    today: date | None = None) -> go.Figure:
-    """A Gantt chart of treatment actions, one bar per action from start to due date, coloured by status.
+                    effort_col: str = "effort", today: date | None = None) -> go.Figure:
+    """A Gantt chart of treatment actions, one bar per action ending on its due date, coloured by status.
 
-    An action without a start date starts on its due date minus 14 days; one without a due date is left out.
+    A bar starts at ``start_col`` when the action has one; otherwise it spans the calendar time of the
+    action's effort in person-days (five working days a week, at least a week), or two weeks when no
+    effort is given. An action without a due date is left out.
     """
     if actions.is_empty() or end_col not in actions.columns:
         return empty_figure(title)
@@ -344,7 +354,7 @@ def treatment_gantt(actions: pl.DataFrame, title: str = "Treatment plan", label_
     statuses = sorted({str(r.get(status_col) or "-") for r in rows})
     for i, status in enumerate(statuses):
         sub = [r for r in rows if str(r.get(status_col) or "-") == status]
-        starts = [_as_date(r.get(start_col)) or (_as_date(r[end_col]) - timedelta(days=14)) for r in sub]
+        starts = [_as_date(r.get(start_col)) or (_as_date(r[end_col]) - _span(r.get(effort_col))) for r in sub]
         ends = [_as_date(r[end_col]) for r in sub]
         # A bar of a one-day action would be invisible: give it at least a day.
         durations = [max((e - s).days, 1) * 86_400_000 for s, e in zip(starts, ends, strict=True)]
@@ -361,6 +371,13 @@ def treatment_gantt(actions: pl.DataFrame, title: str = "Treatment plan", label_
         fig.add_vline(x=today.isoformat(), line_dash="dot", line_color="#c62828")
     fig.update_layout(barmode="overlay", height=max(360, 26 * len(rows) + 140), legend_title="status")
     return fig
+
+
+def _span(effort: object) -> timedelta:
+    """Calendar time of an effort in person-days: five working days a week, at least a week."""
+    if not isinstance(effort, int | float) or effort <= 0:
+        return timedelta(days=14)
+    return timedelta(days=max(7, math.ceil(float(effort) * 7 / 5)))
 
 
 def _as_date(value: object) -> date | None:

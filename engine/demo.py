@@ -22,12 +22,12 @@ import csv
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from . import soa, store, treatment
+from . import register, soa, store, treatment
 from .config import DATA_DIR, ISO27001, ISO42001, db_path
 from .errors import ConfigError, InputError, Problem, RuleViolation
 from .lifecycle import init_database
@@ -80,7 +80,6 @@ class DemoReport:
     soa_decided: int = 0
     soa_rows: int = 0
     seconds: float = 0.0
-    steps: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"{self.path}: demo organisation {ORGANISATION} built in {self.seconds:.1f} s: "
@@ -126,12 +125,16 @@ def database_kind(path: Path) -> str:
 
 def build_demo(db: str | Path | None = None, progress: Progress | None = None, *,
                force: bool = False) -> DemoReport:
-    """Build the Northwind Health demo database at ``db`` (default: ``--db``/``RISKMAP_DB``/embedded).
+    """Build the Northwind Health demo database at ``db`` (default: ``RISKMAP_DB``, else the embedded default).
 
     Steps: ``init``; import assets, AI systems and impact assessments; import the legacy security
     register (27001:2013 references translated to 2022) and the AI register (the same risk in both is
-    merged, keeping both lineages); add the treatment actions; record the SoA decisions. Refuses to
-    replace a database that holds anything but the demo (:class:`RuleViolation`) unless ``force``.
+    merged, keeping both lineages); add the treatment actions; record the SoA decisions. ``progress``
+    receives one line (or a few) per step.
+
+    A database the demo built is rebuilt from scratch (changes made to it since are lost, which is what
+    rebuilding the demo means); a missing or empty one is built. Any other database is refused with
+    :class:`RuleViolation` unless ``force``.
     """
     target = db_path(db)
     kind = database_kind(target)
@@ -141,7 +144,9 @@ def build_demo(db: str | Path | None = None, progress: Progress | None = None, *
     say = progress or (lambda _text: None)
     started = time.monotonic()
     target.parent.mkdir(parents=True, exist_ok=True)
-    work = target.with_name(f".{target.name}.demo-build")
+    # Beside the target (same file system, so the final rename is atomic), named like a database file so
+    # that the repository's ignore rules cover it if a build is interrupted.
+    work = target.with_name(f".{target.stem}.demo-build{target.suffix or '.duckdb'}")
     _remove(work)
     try:
         report = _build(work, say)
@@ -161,19 +166,19 @@ def _remove(path: Path) -> None:
 
 
 def _build(path: Path, say: Progress) -> DemoReport:
-    from . import register
-
     report = DemoReport(path)
     init_database(path)
     say("database initialised: catalogs and crosswalks loaded")
 
+    # The order matters: risks name assets and AI systems, and the AI register's rows are recognised as
+    # risks the security register already holds.
     for importer, file in ((register.import_assets, ASSETS), (register.import_ai_systems, AI_SYSTEMS),
                            (register.import_assessments, ASSESSMENTS)):
-        say(_line(importer(path, file, actor=ACTOR, channel=CHANNEL)))
+        say("\n".join(importer(path, file, actor=ACTOR, channel=CHANNEL).lines()))
     for file, source, mapping in ((SECURITY_REGISTER, SECURITY_SOURCE, SECURITY_MAPPING),
                                   (AI_REGISTER, AI_SOURCE, AI_MAPPING)):
         got = register.import_risks(path, file, source, mapping=mapping, actor=ACTOR, channel=CHANNEL)
-        say(_line(got))
+        say("\n".join(got.lines()))
 
     n_actions = _add_actions(path)
     say(f"{ACTIONS.name}: {n_actions} treatment actions added")
@@ -192,13 +197,6 @@ def _build(path: Path, say: Progress) -> DemoReport:
     (report.assets, report.ai_systems, report.assessments, report.source_rows, report.risks, report.merged,
      report.translated, report.actions, report.soa_decided, report.soa_rows) = (int(n) for n in counts)
     return report
-
-
-def _line(result: object) -> str:
-    lines = getattr(result, "lines", None)
-    if callable(lines):
-        return "\n".join(lines())
-    return str(result)
 
 
 # ---------------------------------------------------------------------------- actions and SoA decisions

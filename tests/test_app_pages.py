@@ -37,7 +37,7 @@ def _has_demo_command() -> bool:
 
 def build_demo_db(path: Path) -> Path:
     """The demo organisation (`riskmap demo`); a small seeded organisation while the demo is not available."""
-    if False and _has_demo_command():
+    if _has_demo_command():
         from engine.cli import main
 
         code = main(["demo", "--db", str(path)])
@@ -308,7 +308,7 @@ def test_register_edit_is_saved_with_history(demo_db: Path) -> None:
     rid, version = _first_open_risk(demo_db)
     at = open_page("register")
     at = edit_cells(at, "register_editor", {row_index(at, "register_editor", "id", rid):
-                                            {"owner": "New Owner", "residual_likelihood": 1}})
+                                            {"owner": "New Owner", "residual_likelihood": 1, "residual_impact": 2}})
     at.button(key="register_save").click().run()
     assert_healthy(at)
     assert not at.error, [e.value for e in at.error]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -133,14 +133,17 @@ def test_gantt_spans_start_to_due() -> None:
         "action_id": ["A-1", "A-2", "A-3"], "title": ["one", "two", "three"],
         "start_date": [date(2026, 1, 1), None, None],
         "due_date": [date(2026, 1, 31), date(2026, 3, 15), None],
-        "status": ["in_progress", "planned", "planned"]})
+        "status": ["in_progress", "planned", "planned"], "effort": [None, None, 10.0]})
     fig = charts.treatment_gantt(actions, today=date(2026, 2, 1))
     bars = {t.name: t for t in fig.data}
     assert set(bars) == {"in_progress", "planned"}
     assert bars["in_progress"].base[0] == "2026-01-01" and bars["in_progress"].x[0] == 30 * 86_400_000
-    assert bars["planned"].base[0] == "2026-03-01"          # no start: 14 days before the due date
+    assert bars["planned"].base[0] == "2026-03-01"          # no start, no effort: 14 days before the due date
     assert list(bars["planned"].y) == ["two"]               # no due date: not on the timeline
     assert fig.layout.shapes                                # today's line
+    with_effort = actions.with_columns(pl.lit(10.0).alias("effort"), pl.lit(None, pl.Date).alias("start_date"))
+    assert charts.treatment_gantt(with_effort).data[0].base[0] == "2026-01-17"   # 10 person-days: 14 days
+    assert charts._span(2) == timedelta(days=7)
     timestamps = actions.with_columns(pl.col("start_date").cast(pl.Datetime) + pl.duration(hours=9))
     assert charts.treatment_gantt(timestamps).data[0].base[0] == "2026-01-01"
     assert charts._as_date(datetime(2026, 1, 2, 3, 4)) == date(2026, 1, 2)

@@ -138,7 +138,8 @@ def _snapshot(db: Path) -> dict[str, pl.DataFrame]:
         "merges": frame(db, "SELECT kept_risk_id, source, source_row, reason FROM v_risk_merges ORDER BY ALL"),
         "plan": frame(db, "SELECT * EXCLUDE (created_at, updated_at) FROM v_treatment_plan ORDER BY action_id"),
         "soa": frame(db, "SELECT * EXCLUDE (updated_at) FROM v_soa ORDER BY framework, ordinal"),
-        "history": frame(db, "SELECT entity, entity_id, action, field, new_value FROM v_history ORDER BY id"),
+        # The same changes; the order of rows written in one bulk statement is not part of the contract.
+        "history": frame(db, "SELECT entity, entity_id, action, field, new_value FROM v_history ORDER BY ALL"),
     }
 
 

@@ -36,10 +36,16 @@ def _save_assessment(ident: str, version: int, changes: dict[str, Any]) -> None:
                                channel=common.CHANNEL)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _data(stamp: tuple[str, int, int], today: date) -> dict[str, pl.DataFrame]:
+    """The inventory and the assessments, read once per database state and day (overdue is dated)."""
+    return common.load(QUERIES)
+
+
 def render() -> None:
     common.header("AI systems and impact assessments", "The AI system inventory (ISO/IEC 42001 A.4, A.6) and "
                   "the impact assessments on individuals, groups and society (6.1.4, 8.4, A.5).")
-    data = common.load(QUERIES)
+    data = _data(common.stamp(), date.today())
     systems, assessments = data["systems"], data["assessments"]
     today = date.today()
     if systems.is_empty():
@@ -63,7 +69,7 @@ def render() -> None:
         st.caption("Impact assessments past their review date")
         st.dataframe(overdue.select("id", "ai_system_name", "title", "severity", "next_review_due", "assessor")
                      .with_columns((pl.lit(today) - pl.col("next_review_due")).dt.total_days().alias("days_overdue")),
-                     hide_index=True)
+                     hide_index=True, column_config={"next_review_due": st.column_config.DateColumn("next review due")})
     if not unassessed.is_empty():
         st.caption("Active AI systems without an impact assessment")
         st.dataframe(unassessed.select("id", "name", "lifecycle_stage", "owner", "n_risks"), hide_index=True)

@@ -215,7 +215,7 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
     digest = hashlib.sha1(json.dumps([selection, frame[id_col].to_list()], default=str).encode()).hexdigest()[:10]
     key = f"{name}_editor_{st.session_state.get(generation, 0)}_{digest}"
     shown = editor_rows(key, frame)
-    st.data_editor(list_text(shown), key=key, hide_index=True, num_rows="fixed",
+    st.data_editor(list_text(shown, keep=editable), key=key, hide_index=True, num_rows="fixed",
                    disabled=[c for c in shown.columns if c not in editable], column_config=dict(column_config or {}))
     edits = []
     for pos, fields in sorted(st.session_state.get(key, {}).get("edited_rows", {}).items(), key=lambda kv: int(kv[0])):
@@ -246,9 +246,11 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
     c2.caption(f"{len(edits)} {noun}(s) changed, not saved yet" if edits else "No unsaved changes")
 
 
-def list_text(frame: pl.DataFrame, sep: str = "; ") -> pl.DataFrame:
-    """List columns joined into text, so tables show them compactly and CSV downloads can hold them."""
-    lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
+def list_text(frame: pl.DataFrame, sep: str = "; ", keep: Sequence[str] = ()) -> pl.DataFrame:
+    """List columns joined into text, so tables show them compactly and CSV downloads can hold them.
+
+    Columns named in ``keep`` stay lists (an editable multiselect column needs its list)."""
+    lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List) and n not in keep]
     if not lists:
         return frame
     return frame.with_columns(pl.col(n).cast(pl.List(pl.String)).list.join(sep) for n in lists)

@@ -34,6 +34,23 @@ def _annex_a(stamp: tuple[str, int, int], framework: str) -> pl.DataFrame:
                        "ORDER BY ordinal", [framework])
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _implemented_from_soa(stamp: tuple[str, int, int], framework: str) -> list[str]:
+    """Refs whose SoA row (v_soa) says implemented and not excluded."""
+    rows = common.read("SELECT ref FROM v_soa WHERE framework = ? AND status = 'implemented' "
+                       "AND coalesce(applicable, true) ORDER BY ordinal", [framework])
+    return rows["ref"].to_list() if not rows.is_empty() else []
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _gaps(stamp: tuple[str, int, int], source: str, target: str, implemented: tuple[str, ...] | None,
+          clauses: bool) -> tuple[coverage.GapReport, pl.DataFrame]:
+    """The gap report with the open risks citing each target control, per database state and choice."""
+    report = coverage.gaps(stamp[0], source, target, None if implemented is None else list(implemented),
+                           include_clauses=clauses, implemented_label="the chosen controls")
+    return report, common.read(RISK_SQL, [target])
+
+
 def render() -> None:
     common.header("Gap analysis", "Choose what is implemented of one standard and see what remains for the "
                   "other, most work first. Full: an implemented control equals or contains it; partial: one "
@@ -51,8 +68,8 @@ def render() -> None:
     annex = _annex_a(stamp, source)
     implemented: list[str] | None
     if chosen_source == SOURCES[0]:
-        implemented = coverage.implemented_from_soa(common.db_path(), source)
-        if implemented is None:
+        implemented = _implemented_from_soa(stamp, source)
+        if not implemented:
             st.info("No SoA row of this standard is marked implemented yet: nothing counts as implemented. "
                     "Pick the controls yourself to explore.")
             implemented = []
@@ -64,9 +81,7 @@ def render() -> None:
                                      format_func=lambda r: f"{r} {titles.get(r, '')}")
 
     with common.guard():
-        report = coverage.gaps(common.db_path(), source, target, implemented, include_clauses=clauses,
-                               implemented_label="the chosen controls")
-        risks = common.read(RISK_SQL, [target])
+        report, risks = _gaps(stamp, source, target, None if implemented is None else tuple(implemented), clauses)
         rows = report.rows.join(risks, on="ref", how="left").with_columns(
             pl.col("n_risks").fill_null(0), pl.col("max_risk_score").fill_null(0))
         rows = rows.sort(ORDERS[order], descending=True, maintain_order=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import streamlit as st
 
@@ -18,21 +20,31 @@ QUERIES = {
 }
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _data(stamp: tuple[str, int, int], today: date) -> dict[str, pl.DataFrame]:
+    """Everything the overview shows, read once per database state and day (dates decide what is overdue)."""
+    db = stamp[0]
+    return {"coverage": coverage.coverage_frame(db, ISO42001, ISO27001),
+            "findings": audit.run_audits(db, today=today),
+            **common.load(QUERIES)}
+
+
 def render() -> None:
     common.header("Overview", "One programme for ISO/IEC 27001:2022 (ISMS) and ISO/IEC 42001:2023 (AIMS).")
-    cov = coverage.coverage_frame(common.db_path(), ISO42001, ISO27001)
-    data = common.load(QUERIES)
+    data = _data(common.stamp(), date.today())
+    cov, found = data["coverage"], data["findings"]
     matrix = common.matrix_from(data["matrix"])
     risks, actions, soa = data["risks"], data["actions"], data["soa"]
-    found = audit.run_audits(common.db_path())
 
     annex = cov.filter(pl.col("kind") == "annex_a_control")
     full = annex.filter(pl.col("coverage") == "full").height
     partial = annex.filter(pl.col("coverage") == "partial").height
     decided = soa.filter(pl.col("applicability") != "undecided").height if not soa.is_empty() else 0
     m = st.columns(6)
-    m[0].metric("42001 Annex A covered by 27001", f"{round(100 * (full + partial) / max(annex.height, 1))}%",
-                f"{full} full, {partial} partial", delta_color="off", delta_arrow="off")
+    m[0].metric("42001 coverage", f"{round(100 * (full + partial) / max(annex.height, 1))}%",
+                f"{full} full, {partial} partial", delta_color="off", delta_arrow="off",
+                help="ISO/IEC 42001 Annex A controls covered fully or partly by ISO/IEC 27001:2022 controls "
+                     "(crosswalk, v_coverage).")
     m[1].metric("Open risks", risks.height)
     m[2].metric("Above appetite now", int(risks["above_appetite_now"].sum()) if not risks.is_empty() else 0)
     m[3].metric("Actions overdue", int(actions["overdue"].fill_null(False).sum()) if not actions.is_empty() else 0)

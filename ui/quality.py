@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import streamlit as st
 
@@ -10,12 +12,18 @@ from engine.exports_safe import safe_frame
 from ui import common
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _findings(stamp: tuple[str, int, int], today: date) -> pl.DataFrame:
+    """The audit findings, run once per database state and day (some rules compare dates)."""
+    return audit.run_audits(stamp[0], today=today)
+
+
 def render() -> None:
     common.header("Data quality", "Consistency checks across the register, the treatment plan, the SoA and "
                   "the crosswalk. Each rule returns the records breaking it; the same rows are in the view "
                   "v_audit_findings.")
     with common.guard():
-        found = audit.run_audits(common.db_path())
+        found = _findings(common.stamp(), date.today())
         rules = audit.summary(found)
         errors = found.filter(pl.col("severity") == "error").height
         m = st.columns(3)

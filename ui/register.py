@@ -6,6 +6,7 @@ based on a row someone else has changed since is refused with a clear message (o
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -61,6 +62,12 @@ def _filters(risks: pl.DataFrame, matrix: charts.MatrixSpec) -> tuple[pl.DataFra
     return frame, chosen
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _data(stamp: tuple[str, int, int], today: date) -> dict[str, pl.DataFrame]:
+    """The register and the matrix, read once per database state and day (overdue reviews are dated)."""
+    return common.load(QUERIES)
+
+
 def _save(risk_id: str, version: int, changes: dict[str, Any]) -> None:
     register.update_risk(common.db_path(), risk_id, changes, version, actor=common.actor(), channel=common.CHANNEL)
 
@@ -68,7 +75,7 @@ def _save(risk_id: str, version: int, changes: dict[str, Any]) -> None:
 def render() -> None:
     common.header("Risk register", "Information-security and AI risks on one matrix. Edit cells, then save: "
                   "each row is saved with the version you saw, so a row changed meanwhile is refused.")
-    data = common.load(QUERIES)
+    data = _data(common.stamp(), date.today())
     risks, matrix = data["risks"], common.matrix_from(data["matrix"])
     if risks.is_empty():
         st.info("The register is empty. Import a register on the Import page.")
@@ -93,11 +100,11 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         by_ai = shown.select("level", pl.col("ai_systems").alias("ai_system")).explode("ai_system").drop_nulls()
-        st.plotly_chart(charts.risks_by(by_ai, "ai_system", "level", matrix, "Risks by AI system"),
+        st.plotly_chart(charts.risks_by(by_ai, "ai_system", "level", matrix, "Risks by AI system", top=15),
                         key="register_by_ai")
     with right:
         by_asset = shown.select("level", pl.col("assets").alias("asset")).explode("asset").drop_nulls()
-        st.plotly_chart(charts.risks_by(by_asset, "asset", "level", matrix, "Risks by asset"),
+        st.plotly_chart(charts.risks_by(by_asset, "asset", "level", matrix, "Risks by asset", top=15),
                         key="register_by_asset")
     with st.expander("Export the register"):
         downloads.prepared_download("risk_register", downloads.register_formats(), "register_export")

@@ -23,6 +23,13 @@ SHOWN = ["control", "framework", "ref", "title", "applicability", "reasons", "ex
 STANDARDS = {"iso27001-2022": "ISO/IEC 27001:2022", "iso42001-2023": "ISO/IEC 42001:2023"}
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _data(stamp: tuple[str, int, int]) -> dict[str, pl.DataFrame]:
+    """The working copy, the open proposals and the approved versions, read once per database state."""
+    db = stamp[0]
+    return {"rows": soa.soa_frame(db), "proposals": soa.proposals(db), "versions": soa.versions(db)}
+
+
 def _filters(rows: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
     c = st.columns([2, 2, 2, 3])
     fws = sorted(rows["framework"].unique().to_list())
@@ -82,8 +89,7 @@ def _decisions(rows: pl.DataFrame) -> None:
         })
 
 
-def _proposals() -> None:
-    found = soa.proposals(common.db_path())
+def _proposals(found: pl.DataFrame) -> None:
     st.caption("What the register and the crosswalk suggest. Nothing changes until you accept; a rejection "
                "needs a justification and holds while the proposal rests on the same basis.")
     if found.is_empty():
@@ -114,8 +120,7 @@ def _proposals() -> None:
                 st.rerun()
 
 
-def _versions() -> None:
-    versions = soa.versions(common.db_path())
+def _versions(versions: pl.DataFrame) -> None:
     st.caption("Approved versions are frozen; compare any two, or a version with the working copy.")
     with st.form("soa_snapshot_form"):
         c1, c2 = st.columns([1, 2])
@@ -147,7 +152,8 @@ def _versions() -> None:
 def render() -> None:
     common.header("Statement of Applicability", "Every Annex A control of both standards: applicable or not "
                   "and why, how far it is implemented, its risks, actions and counterparts.")
-    rows = soa.soa_frame(common.db_path())
+    data = _data(common.stamp())
+    rows = data["rows"]
     decided = rows.filter(pl.col("applicability") != "undecided")
     m = st.columns(4)
     m[0].metric("Controls", rows.height)
@@ -158,9 +164,9 @@ def render() -> None:
     with decisions:
         _decisions(rows)
     with proposals:
-        _proposals()
+        _proposals(data["proposals"])
     with versions:
-        _versions()
+        _versions(data["versions"])
     with export:
         downloads.soa_downloads()
 

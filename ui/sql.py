@@ -47,7 +47,7 @@ def _run(sql: str, max_rows: int) -> None:
 def render() -> None:
     common.header("SQL", "Read-only queries on the database (one SELECT; writes, files, the network and "
                   "settings are refused). The documented views below are the stable contract.")
-    with st.expander("Documented views and their columns", expanded=False):
+    with st.expander("Documented views and their columns", expanded=True):
         st.dataframe(_views(common.stamp()), hide_index=True,
                      column_config={"columns": st.column_config.TextColumn("columns", width="large"),
                                     "purpose": st.column_config.TextColumn("purpose", width="large")})
@@ -56,7 +56,8 @@ def render() -> None:
         max_rows = st.number_input("Row limit", min_value=1, max_value=query.DEFAULT_MAX_ROWS, value=10_000,
                                    step=1000, key="sql_max_rows")
         submitted = st.form_submit_button("Run", type="primary")
-    if submitted:
+    if submitted or not st.session_state.get("sql_ran"):  # the example query's result on a first visit
+        st.session_state["sql_ran"] = True
         with common.guard():
             _run(sql or "", int(max_rows))
     got = st.session_state.get(_RESULT_KEY)

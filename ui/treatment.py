@@ -31,8 +31,7 @@ def with_counts(plan: pl.DataFrame) -> pl.DataFrame:
         return (pl.col(listed).list.len() + via.fill_null(0)).alias(name)
 
     return plan.with_columns(n_in("iso27001-2022:", "controls_27001", "n_27001"),
-                             n_in("iso42001-2023:", "controls_42001", "n_42001"),
-                             pl.col("created_at").cast(pl.Date).alias("start_date"))
+                             n_in("iso42001-2023:", "controls_42001", "n_42001"))
 
 
 def _save_action(action_id: str, version: int, changes: dict[str, Any]) -> None:
@@ -100,11 +99,17 @@ def _approvals(residual: pl.DataFrame) -> None:
                     st.rerun()
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _data(stamp: tuple[str, int, int], today: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The ranked plan and each risk after it, read once per database state and day."""
+    return (treatment.ranking(stamp[0], include_closed=True, today=today),
+            treatment.residual_after_plan(stamp[0], today=today))
+
+
 def render() -> None:
     common.header("Treatment plan", "Actions chosen so that one piece of work satisfies controls in both "
                   "standards, with the risk owners' approval of the plan for their risks.")
-    plan = treatment.ranking(common.db_path(), include_closed=True)
-    residual = treatment.residual_after_plan(common.db_path())
+    plan, residual = _data(common.stamp(), date.today())
     if plan.is_empty():
         st.info("No treatment action is recorded yet.")
         return

@@ -26,7 +26,8 @@ SHEET = "Risk Register"
 
 COLUMNS = [
     "Risk Ref", "Date Raised", "Risk Title", "Risk Description", "Asset", "Threat", "Vulnerability", "CIA",
-    "Likelihood (1-5)", "Impact (1-5)", "Risk Score", "Risk Rating", "Risk Owner",
+    "Likelihood (1-5)", "Impact (1-5)", "Risk Score", "Risk Rating", "Target Likelihood (1-5)", "Target Impact (1-5)",
+    "Risk Owner",
     "Existing Controls (ISO 27001:2013)", "Treatment", "Treatment Notes", "Accepted By", "Acceptance Date",
     "Acceptance Expiry", "Review Date", "Status",
 ]
@@ -325,6 +326,21 @@ RISKS: list[tuple[str, str, str, str, str, str, str, str, int, int, str, str, st
      "Accepted"),
 ]
 
+# Risk Ref -> (Target Likelihood, Target Impact): where the owner expects the risk to be once treated.
+# Tolerated and closed risks have no target.
+TARGETS = {
+    "ISR-001": (2, 5), "ISR-002": (2, 3), "ISR-003": (2, 5), "ISR-004": (1, 4), "ISR-005": (1, 5),
+    "ISR-006": (2, 5), "ISR-007": (2, 4), "ISR-008": (2, 5), "ISR-009": (2, 4), "ISR-010": (2, 2),
+    "ISR-012": (1, 5), "ISR-013": (2, 3), "ISR-014": (2, 4), "ISR-015": (1, 3), "ISR-016": (2, 3),
+    "ISR-017": (2, 4), "ISR-019": (2, 4), "ISR-020": (2, 3), "ISR-021": (2, 3), "ISR-022": (2, 4),
+    "ISR-023": (1, 4), "ISR-025": (1, 4), "ISR-026": (2, 3), "ISR-029": (2, 3), "ISR-031": (2, 3),
+    "ISR-032": (1, 3), "ISR-033": (2, 4), "ISR-034": (1, 5), "ISR-035": (2, 4), "ISR-036": (2, 4),
+    "ISR-037": (1, 5), "ISR-038": (2, 4), "ISR-040": (1, 4), "ISR-041": (2, 4), "ISR-042": (2, 3),
+    "ISR-043": (1, 4), "ISR-044": (2, 4), "ISR-045": (1, 5), "ISR-046": (2, 4), "ISR-047": (2, 3),
+    "ISR-048": (2, 3), "ISR-049": (2, 4), "ISR-051": (2, 3), "ISR-052": (2, 4), "ISR-053": (2, 4),
+    "ISR-056": (1, 5), "ISR-058": (2, 3), "ISR-059": (1, 5),
+}
+
 # Risk Ref -> (Accepted By, Acceptance Date, Acceptance Expiry) for the risks the owners tolerate. ISR-018 and
 # ISR-054 are marked Accepted but nobody recorded the acceptance: riskmap's audits point that out.
 ACCEPTANCES = {
@@ -373,8 +389,9 @@ def register_frame() -> pl.DataFrame:
     for (ref, raised, title, desc, asset, threat, vuln, cia, lik, imp, owner, controls, treatment, notes,
          review, status) in RISKS:
         accepted_by, accepted_on, expires = ACCEPTANCES.get(ref, (None, None, None))
+        target_lik, target_imp = TARGETS.get(ref, (None, None))
         rows.append([ref, raised, title, desc, asset, threat, vuln, cia, lik, imp, lik * imp, rating(lik * imp),
-                     owner, controls, treatment, notes, accepted_by, accepted_on, expires, review, status])
+                     target_lik, target_imp, owner, controls, treatment, notes, accepted_by, accepted_on, expires, review, status])
     frame = pl.DataFrame(rows, schema=COLUMNS, orient="row")
     return frame.with_columns(pl.col("Date Raised", "Acceptance Date", "Acceptance Expiry", "Review Date").str.to_date())
 

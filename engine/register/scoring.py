@@ -17,9 +17,14 @@ of one column onto the matrix and says how (the note is kept with the lineage of
   5-6 -> 3, 7-8 -> 4, 9-10 -> 5, and Low/Medium/High becomes 1/3/5;
 - a percentage p (or a probability p/100) maps to ``max(1, ceil(p * size / 100))``:
   0-20 % -> 1, 21-40 % -> 2, ... on a 5x5 matrix;
-- whole numbers that all fit the matrix (1..size) are read as the matrix's own scale. A register on a
-  smaller scale (say 1-3 on a 5x5 matrix) must say so, in the header (``Likelihood (1-3)``) or in
-  the mapping file (``scales: {likelihood: 1-3}``), or its values are taken as they are.
+- without a declared scale a column is read by what it holds: whole numbers that all fit the matrix
+  (1..size) are the matrix's own scale; whole numbers up to 10 are 1-10; up to 100, or any value
+  written with ``%``, percentages; fractions from 0 to 1 probabilities; words a label scale (the
+  matrix's own labels first, then Low/Medium/High, Low..Critical, Very low..Very high,
+  Rare..Almost certain, Negligible..Severe). A register on a smaller scale (say 1-3 on a 5x5 matrix)
+  must say so, in the heading (``Likelihood (1-3)``) or in the mapping file
+  (``scales: {likelihood: 1-3}``), or its values are taken as they are. The note of each column
+  (shown by a dry run) says which reading was used.
 """
 
 from __future__ import annotations
@@ -255,8 +260,10 @@ def default_matrix(size: int = 5) -> MatrixSpec:
                                   expected=f"a whole number from {MIN_SIZE} to {MAX_SIZE}")])
     lik, imp = _DEFAULT_LABELS[size]
     th, appetite = _DEFAULT_LEVELS[size]
-    return MatrixSpec(size=size, likelihood_labels=lik, impact_labels=imp, level_names=_LEVEL_NAMES,
-                      level_thresholds=tuple(th), level_colours=_LEVEL_COLOURS, appetite=appetite)
+    n = len(th)
+    colours = _LEVEL_COLOURS if n == 4 else (_LEVEL_COLOURS[0], _LEVEL_COLOURS[1], _LEVEL_COLOURS[3])
+    return MatrixSpec(size=size, likelihood_labels=lik, impact_labels=imp, level_names=_LEVEL_NAMES[:n],
+                      level_thresholds=tuple(th), level_colours=colours, appetite=appetite)
 
 
 DEFAULT_MATRIX = replace(default_matrix(5), version=1, note="default 5x5 matrix")
@@ -431,10 +438,12 @@ def normalise_values(values: Iterable[str], size: int, labels: Sequence[str],
                 scale = Scale("1-10", "numeric", 10)
             elif min(vals) >= 0 and max(vals) <= 1 and not whole:
                 scale = Scale("probability", "probability")
-            elif min(vals) >= 0 and max(vals) <= 100 and (max(vals) > 10 or not whole):
+            elif whole and min(vals) >= 0 and 10 < max(vals) <= 100:
                 scale = Scale("percent", "percent")
+            elif max(vals) <= size:
+                scale = Scale(f"1-{size}", "numeric", size)  # 0 and fractions are reported below
             else:
-                scale = Scale("1-10", "numeric", 10)  # values out of every range are reported below
+                scale = Scale("1-10", "numeric", 10)
         for v, (x, _pct) in numbers.items():
             if scale.kind == "numeric":
                 if not float(x).is_integer() or not 1 <= x <= scale.points:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import duckdb
@@ -14,15 +13,14 @@ def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def db_state(path: Path) -> dict[str, tuple[int, str]]:
-    """Per base table: its row count and a digest of its rows (order-independent)."""
+    """Per base table: its row count and a digest of its rows (order-independent), in one query."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        out = {}
-        for table in base_tables(con):
-            rows = con.execute(f'SELECT CAST(t AS VARCHAR) FROM "{table}" AS t').fetchall()
-            digest = hashlib.sha256("\n".join(sorted(r[0] for r in rows)).encode()).hexdigest()
-            out[table] = (len(rows), digest)
-        return out
+        tables = base_tables(con)
+        sql = " UNION ALL ".join(
+            f"SELECT '{t}' AS name, count(*) AS n, CAST(coalesce(sum(hash(CAST(x AS VARCHAR))::HUGEINT), 0) "
+            f'AS VARCHAR) AS digest FROM "{t}" AS x' for t in tables)
+        return {name: (n, digest) for name, n, digest in con.execute(sql).fetchall()} if tables else {}
     finally:
         con.close()
 

@@ -272,7 +272,11 @@ def load_mapping(path: str | Path, kind: str) -> MappingFile:
     name = str(path)
     if not path.exists():
         raise InputError([Problem(name, None, None, "no such mapping file")])
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(name, None, None, f"not UTF-8 text (byte {exc.start})",
+                                  expected="a mapping file saved as UTF-8")]) from exc
     problems: list[Problem] = []
     out = MappingFile(name)
     expected_fields = ", ".join(fields_of(kind))
@@ -476,7 +480,7 @@ def resolve_columns(table: Table, kind: str, mapping: MappingFile | None = None)
                                             expected="a heading of the file: " + ", ".join(h for h in table.headers if h)))
     for req in REQUIRED[kind]:
         if req not in out.fields:
-            wordings = sorted((k for k, v in known.items() if v == req), key=len)[:6]
+            wordings = [k for k, v in known.items() if v == req][:6]
             out.problems.append(Problem(f, 1, None, f"no {req} column",
                                         expected="a column headed " + " / ".join(w.capitalize() for w in wordings)
                                         + " (or a mapping file naming it)"))

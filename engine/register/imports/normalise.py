@@ -153,7 +153,7 @@ def normalise_scores(cells: Cells, fields: tuple[str, ...], size: int, labels_fo
             exp = expected_values(size, labels)
             for r, v in cells.frame.filter(pl.col(fld).is_in(list(result.bad))).select(ROW, fld).iter_rows():
                 cells.problems.append(Problem(cells.file, r, cells.labels[fld],
-                                              f"not a {fld.split('_')[1]} value: {result.bad[v]}", v, exp))
+                                              f"not a valid {fld.split('_')[1]}: {result.bad[v]}", v, exp))
         keys = list(result.mapping)
         lookup = pl.DataFrame({fld: keys, "_score": [result.mapping[k] for k in keys]},
                               schema={fld: pl.String, "_score": pl.Int32})

@@ -7,6 +7,7 @@ numbers count the header row as 1, as the user sees them in a spreadsheet whose 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ class Table:
     headers: list[str | None]
     frame: pl.DataFrame          # columns c0..cN (text) plus _row
     sha256: str
+    encoding: str = "utf-8"      # how a CSV file's bytes were decoded
 
     def column(self, index: int) -> str:
         return f"c{index}"
@@ -39,9 +41,28 @@ class Table:
         return self.frame.height
 
 
-def _sniff_separator(path: Path) -> str:
-    with path.open("rb") as fh:
-        head = fh.read(65536).decode("utf-8", errors="replace")
+def decode_csv(data: bytes) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes, and the encoding it was read in.
+
+    UTF-8 (with or without a byte order mark) is read as is; UTF-16 with a byte order mark is
+    converted; anything else is read as Windows-1252, which is what spreadsheet programs on Windows
+    write as "CSV". Text is never silently replaced: a byte is always decoded to its character.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16").encode("utf-8"), "utf-16"
+    try:
+        data.decode("utf-8")
+        return data, "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252").encode("utf-8"), "windows-1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1").encode("utf-8"), "latin-1"
+
+
+def _sniff_separator(data: bytes) -> str:
+    head = data[:65536].decode("utf-8", errors="replace")
     first = head.splitlines()[0] if head else ""
     counts = {sep: first.count(sep) for sep in (",", ";", "\t", "|")}
     best = max(counts, key=lambda s: counts[s])
@@ -59,14 +80,16 @@ def read_table(path: str | Path, sheet: str | None = None) -> Table:
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     try:
+        encoding = "utf-8"
         if suffix in EXCEL_SUFFIXES:
             raw = _read_excel(path, sheet)
         elif suffix in CSV_SUFFIXES:
             if not data.strip():
                 raise InputError([Problem(name, None, None, "the file is empty",
                                           expected="a header row and at least one data row")])
-            raw = pl.read_csv(data, has_header=False, infer_schema=False, separator=_sniff_separator(path),
-                              encoding="utf8-lossy", raise_if_empty=False, truncate_ragged_lines=False)
+            text, encoding = decode_csv(data)
+            raw = pl.read_csv(text, has_header=False, infer_schema=False, separator=_sniff_separator(text),
+                              raise_if_empty=False, truncate_ragged_lines=False)
         else:
             raise InputError([Problem(name, None, None, "unsupported file type", path.suffix,
                                       expected="a .csv or .xlsx file")])
@@ -91,7 +114,7 @@ def read_table(path: str | Path, sheet: str | None = None) -> Table:
     body = raw.slice(1).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int32))
     cells = [c for c in body.columns if c != ROW]
     body = body.filter(pl.any_horizontal(pl.col(cells).is_not_null()))
-    return Table(name, headers, body, sha)
+    return Table(name, headers, body, sha, encoding)
 
 
 def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:

@@ -166,7 +166,11 @@ def parse_risk_file(spec: RiskFile, ctx: _Context, index: int = 0) -> _Parsed:
     problems = list(cols.problems)
     frame = table.frame.select(ROW, *[pl.col(f"c{i}").alias(fld) for fld, i in cols.fields.items()])
     labels = {fld: cols.labels[i] for fld, i in cols.fields.items()}
-    raw_headers = [(h, f"c{i}") for i, h in enumerate(table.headers) if h]
+    raw_headers: list[tuple[str, str]] = []
+    for i, h in enumerate(table.headers):
+        if h:
+            seen = sum(1 for k, _ in raw_headers if k == h or k.startswith(h + " ("))
+            raw_headers.append((h if not seen else f"{h} ({seen + 1})", f"c{i}"))
     raw = table.frame.select(
         ROW, pl.struct([pl.col(c).alias(h) for h, c in raw_headers]).struct.json_encode().alias("raw")
         if raw_headers else pl.lit("{}").alias("raw"),
@@ -178,6 +182,8 @@ def parse_risk_file(spec: RiskFile, ctx: _Context, index: int = 0) -> _Parsed:
     cells = Cells(file, frame, labels)
     matrix = ctx.matrix
     notes: list[str] = []
+    if table.encoding != "utf-8":
+        notes.append(f"read as {table.encoding} text (the file is not UTF-8)")
     if cols.unrecognised:
         notes.append("columns kept in the lineage only (not recognised): " + ", ".join(cols.unrecognised))
 
@@ -367,11 +373,23 @@ def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.Dat
          actor: str, channel: str) -> list[FileReport]:
     reps = [FileReport(p.file, p.spec.source, "risks", rows=p.rows, notes=list(p.notes)) for p in parsed]
 
-    # assets and AI systems, for every file at once
+    # assets and AI systems, for every file at once. An Asset cell naming an AI system of the
+    # inventory (and no asset) links that AI system rather than creating a look-alike asset.
+    names = {fld: pl.concat([p.names[fld] for p in parsed]) for fld in ("assets", "ai_systems")}
+    asset_keys = pl.concat([ctx.assets.frame["id"], ctx.assets.frame["name"]]).str.to_lowercase().implode()
+    ai_keys = pl.concat([ctx.ai_systems.frame["id"], ctx.ai_systems.frame["name"]]).str.to_lowercase().implode()
+    key = pl.col("name").str.to_lowercase()
+    moved_names = names["assets"].filter(~key.is_in(asset_keys) & key.is_in(ai_keys))
+    if not moved_names.is_empty():
+        names["assets"] = names["assets"].join(moved_names, on=["_file", ROW, "name"], how="anti")
+        names["ai_systems"] = pl.concat([names["ai_systems"], moved_names])
+        for i in moved_names["_file"].unique().to_list():
+            if "ai_systems" not in parsed[i].links_provided:
+                parsed[i].links_provided.append("ai_systems")
     links: dict[str, pl.DataFrame] = {}
     created: dict[str, pl.DataFrame] = {}
     for fld, ents in (("assets", ctx.assets), ("ai_systems", ctx.ai_systems)):
-        links[fld], created[fld] = ents.resolve(pl.concat([p.names[fld] for p in parsed]))
+        links[fld], created[fld] = ents.resolve(names[fld])
     objects = pl.concat([links["assets"].select("_file", ROW, "obj"), links["ai_systems"].select("_file", ROW, "obj")])
     lists = _link_lists(controls, links)
 

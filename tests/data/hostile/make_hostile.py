@@ -102,6 +102,11 @@ def hostile(name: str) -> Callable[[Callable[[Path], None]], Callable[[Path], No
 
 # ------------------------------------------------------------------------------- files that import
 
+@hostile("good.csv")
+def _(p: Path) -> None:
+    _bytes(p, _csv([HEADER, *_ok_rows(2, "G")]).encode())
+
+
 @hostile("bom_and_crlf.csv")
 def _(p: Path) -> None:
     _bytes(p, b"\xef\xbb\xbf" + _csv([HEADER, *_ok_rows(3)], "\r\n").encode())
@@ -230,8 +235,8 @@ def _(p: Path) -> None:
 
 @hostile("wrong_type_likelihood.xlsx")
 def _(p: Path) -> None:
-    _workbook(p, [list(HEADER), ["W-1", "Fine", "O", 2, 3, ""], ["W-2", "Words", "O", "often", 3, ""],
-                  ["W-3", "Fraction", "O", 2.5, 3, ""], ["W-4", "Too big", "O", 9, 3, ""]])
+    _workbook(p, [list(HEADER), ["W-1", "Fine", "O", 2, 3, ""], ["W-2", "A word", "O", "often", 3, ""],
+                  ["W-3", "Not decided", "O", "tbd", 3, ""], ["W-4", "A boolean", "O", True, 3, ""]])
 
 
 @hostile("wrong_type_date.csv")
@@ -268,6 +273,38 @@ def _(p: Path) -> None:
 @hostile("unsupported_extension.json")
 def _(p: Path) -> None:
     _bytes(p, b'{"Risk ID": "J-1", "Title": "json is not a register format"}')
+
+
+# ------------------------------------------------------------------------------- mapping files (with good.csv)
+
+@hostile("mapping_not_utf8.yaml")
+def _(p: Path) -> None:
+    _bytes(p, "columns:\n  Propriétaire: owner\n".encode("latin-1"))
+
+
+@hostile("mapping_invalid_yaml.yaml")
+def _(p: Path) -> None:
+    _bytes(p, b"columns: {Title: title\n  - [unclosed\n")
+
+
+@hostile("mapping_not_a_mapping.yaml")
+def _(p: Path) -> None:
+    _bytes(p, b"- Title\n- Owner\n")
+
+
+@hostile("mapping_unknown_field.yaml")
+def _(p: Path) -> None:
+    _bytes(p, b"columns:\n  Owner: favourite_colour\n")
+
+
+@hostile("mapping_unknown_scale.yaml")
+def _(p: Path) -> None:
+    _bytes(p, b"scales:\n  likelihood: 1-1000000\n")
+
+
+@hostile("mapping_missing_column.csv")
+def _(p: Path) -> None:
+    _bytes(p, b"column,field\nChance,likelihood\n")
 
 
 def write_all(folder: Path = HERE) -> list[Path]:

@@ -1,0 +1,337 @@
+"""Importing registers: one register from many, all-or-nothing, dry runs, re-imports, merges."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from engine import register
+from engine.errors import InputError, RuleViolation
+from engine.register.imports import RiskFile
+
+from .test_register_support import (
+    ACTOR,
+    data,
+    load_both_registers,
+    load_inventories,
+    query,
+    risk_by_key,
+    snapshot,
+)
+
+
+@pytest.fixture
+def loaded_db(fresh_db: Path) -> Path:
+    """A database holding the inventories and both registers."""
+    load_both_registers(fresh_db)
+    return fresh_db
+
+# -- the two registers become one ---------------------------------------------------------------------
+
+
+def test_security_excel_and_ai_csv_import_into_one_register(fresh_db: Path) -> None:
+    sec, ai = load_both_registers(fresh_db)
+    assert len(sec.created) == 6 and sec.merged == []
+    assert len(ai.created) == 3 and len(ai.merged) == 1
+    assert query(fresh_db, "SELECT count(*) FROM risks")[0][0] == 9
+    systems = dict(query(fresh_db, "SELECT management_system, count(*) FROM risks GROUP BY 1"))
+    assert systems == {"ISMS": 5, "AIMS": 3, "both": 1}
+
+
+def test_a_risk_in_both_registers_is_one_risk_with_two_lineages(loaded_db: Path) -> None:
+    rid = risk_by_key(loaded_db, "security", "SR-03")
+    assert risk_by_key(loaded_db, "ai", "AI-1") == rid
+    row = register.get_risk(loaded_db, rid)
+    assert row["management_system"] == "both"
+    assert sorted(row["sources"]) == ["ai:2", "security:4"]
+    assert {s["source_key"] for s in row["lineage"]} == {"SR-03", "AI-1"}
+    # both registers' controls are on the one risk: 2013 A.9.4.1 as 2022 A.8.3, 42001 and 2022 refs of the AI row
+    assert row["controls_27001"] == ["A.8.3", "A.8.12"]
+    assert row["controls_42001"] == ["A.6.2.8", "A.7.4"]
+    assert row["ai_systems"] == ["Customer chatbot"]
+    assert row["ai_objectives"] == ["privacy"]
+    merges = register.list_merges(loaded_db)
+    assert merges.height == 1
+    m = merges.row(0, named=True)
+    assert (m["kept_risk_id"], m["source"], m["source_row"], m["source_key"]) == (rid, "ai", 2, "AI-1")
+    assert "customer chatbot" in m["reason"] and m["similarity"] >= 0.8
+
+
+def test_legacy_references_appear_as_2022_controls(loaded_db: Path) -> None:
+    rows = query(loaded_db, "SELECT rc.ref, rc.translated_from, rc.as_written FROM risk_controls rc "
+                            "JOIN risk_sources s ON s.risk_id = rc.risk_id "
+                            "WHERE s.source = 'security' AND s.source_key = 'SR-06'")
+    assert rows == [("A.8.15", "iso27001-2013:A.12.4.1; iso27001-2013:A.12.4.3", "A.12.4.1; A.12.4.3")]
+    assert query(loaded_db, "SELECT count(*) FROM risk_controls WHERE framework = 'iso27001-2013'")[0][0] == 0
+    # a newline also separates references: SR-04 lists A.6.2.1 and A.8.3.1 on two lines
+    rid = risk_by_key(loaded_db, "security", "SR-04")
+    assert register.get_risk(loaded_db, rid)["controls_27001"] == ["A.7.10", "A.8.1"]
+
+
+def test_scales_are_normalised_and_originals_kept(loaded_db: Path) -> None:
+    rid = risk_by_key(loaded_db, "ai", "AI-2")  # High / High
+    assert query(loaded_db, "SELECT inherent_likelihood, inherent_impact FROM risks WHERE id = ?", [rid]) == [(5, 5)]
+    lineage = query(loaded_db, "SELECT original_likelihood, original_impact, scale_note, CAST(raw AS VARCHAR) "
+                               "FROM risk_sources WHERE risk_id = ?", [rid])[0]
+    assert lineage[:2] == ("High", "High")
+    assert "Low/Medium/High onto 1-5" in lineage[2]
+    assert json.loads(lineage[3])["Risk"] == "Chatbot gives harmful advice"
+
+
+def test_register_view_shows_levels_appetite_and_lists(loaded_db: Path) -> None:
+    rid = risk_by_key(loaded_db, "security", "SR-01")  # 4 x 5 = 20
+    row = register.get_risk(loaded_db, rid)
+    assert (row["inherent_score"], row["inherent_level"], row["level"]) == (20, "Critical", "Critical")
+    assert row["within_appetite"] is False
+    assert (row["confidentiality"], row["integrity"], row["availability"]) == (True, True, True)
+    assert row["assets"] == ["File servers"] and row["treatment"] == "modify"
+    assert row["acceptance_status"] == "none"
+    supplier = register.get_risk(loaded_db, risk_by_key(loaded_db, "security", "SR-05"))
+    assert supplier["treatment"] == "retain" and supplier["assets"] == []
+
+
+def test_an_asset_cell_naming_an_ai_system_links_the_ai_system(loaded_db: Path) -> None:
+    assert query(loaded_db, "SELECT count(*) FROM assets WHERE lower(name) = 'customer chatbot'")[0][0] == 0
+    assert query(loaded_db, "SELECT name FROM assets WHERE id NOT LIKE 'AST-%'") == [("Email",)]
+
+
+# -- all or nothing -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "row", "column", "value"), [
+    ("bad_likelihood_value.csv", 3, "Likelihood", "often"),
+    ("unknown_control_ref.csv", 4, "Controls", "A.99.9"),
+    ("duplicate_column_heading.csv", 1, "Likelihood", "Likelihood"),
+    ("missing_title_column.csv", 1, None, None),
+    ("empty.csv", None, None, None),
+])
+def test_a_file_with_a_problem_changes_nothing(loaded_db: Path, name: str, row: int | None, column: str | None,
+                                               value: str | None) -> None:
+    before = snapshot(loaded_db)
+    with pytest.raises(InputError) as err:
+        register.import_risks(loaded_db, data(name), "broken", actor=ACTOR)
+    assert snapshot(loaded_db) == before
+    p = err.value.problems[0]
+    assert p.file.endswith(name)
+    assert (p.record, p.field) == (row, column)
+    if value is not None:
+        assert p.value == value
+    assert p.expected
+    assert name in str(err.value)
+
+
+def test_every_problem_of_a_file_is_listed(fresh_db: Path) -> None:
+    before = snapshot(fresh_db)
+    with pytest.raises(InputError) as err:
+        register.import_risks(fresh_db, data("several_problems.csv"), "x", actor=ACTOR)
+    found = [(p.record, p.field, p.value) for p in err.value.problems]
+    assert found == [(2, "Impact", "extreme"), (3, "Controls", "A.5.77"), (4, "Title", None),
+                     (5, "Review date", "someday")]
+    assert "nothing was imported" in str(err.value)
+    assert snapshot(fresh_db) == before
+
+
+def test_a_bad_file_in_a_run_stops_the_whole_run(fresh_db: Path) -> None:
+    before = snapshot(fresh_db)
+    with pytest.raises(InputError) as err:
+        register.import_risk_files(fresh_db, [RiskFile(data("good_risk_register.csv"), "plain"),
+                                              RiskFile(data("unknown_control_ref.csv"), "other")], actor=ACTOR)
+    assert [p.file.endswith("unknown_control_ref.csv") for p in err.value.problems] == [True]
+    assert snapshot(fresh_db) == before
+
+
+def test_a_database_error_midway_rolls_everything_back(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.register.imports import risks as imp
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(imp, "_insert_links", boom)
+    before = snapshot(fresh_db)
+    with pytest.raises(RuntimeError):
+        register.import_risks(fresh_db, data("good_risk_register.csv"), "plain", actor=ACTOR)
+    assert snapshot(fresh_db) == before
+
+
+# -- dry run ------------------------------------------------------------------------------------------
+
+def test_dry_run_reports_what_would_change_and_writes_nothing(fresh_db: Path) -> None:
+    load_inventories(fresh_db)
+    register.import_risks(fresh_db, data("good_security_register.xlsx"), "security", actor=ACTOR)
+    before = snapshot(fresh_db)
+    dry = register.import_risks(fresh_db, data("good_ai_register.csv"), "ai", actor=ACTOR, dry_run=True)
+    assert snapshot(fresh_db) == before
+    assert dry.dry_run and len(dry.created) == 3 and len(dry.merged) == 1
+    real = register.import_risks(fresh_db, data("good_ai_register.csv"), "ai", actor=ACTOR)
+    assert [(x["row"], x["id"]) for x in real.created] == [(x["row"], x["id"]) for x in dry.created]
+    assert [(x["row"], x["risk_id"]) for x in real.merged] == [(x["row"], x["risk_id"]) for x in dry.merged]
+
+
+# -- re-imports ---------------------------------------------------------------------------------------
+
+def test_reimporting_the_same_file_changes_nothing(loaded_db: Path) -> None:
+    before = snapshot(loaded_db)
+    again = register.import_risks(loaded_db, data("good_ai_register.csv"), "ai", actor=ACTOR)
+    assert snapshot(loaded_db) == before
+    assert again.created == [] and again.merged == [] and again.updated == []
+    assert again.files[0].unchanged == 4 and again.files[0].batch_id is None
+
+
+def test_a_changed_row_updates_its_risk_by_source_key(loaded_db: Path, tmp_path: Path) -> None:
+    frame = pl.read_csv(data("good_ai_register.csv"), infer_schema=False)
+    frame = frame.with_columns(pl.when(pl.col("ID") == "AI-3").then(pl.lit("Low")).otherwise(pl.col("Likelihood"))
+                               .alias("Likelihood"),
+                               pl.when(pl.col("ID") == "AI-3").then(pl.lit("Frank Moss")).otherwise(pl.col("Owner"))
+                               .alias("Owner"))
+    frame = pl.concat([frame.filter(pl.col("ID") != "AI-1"), frame.filter(pl.col("ID") == "AI-1")])  # rows move
+    changed = tmp_path / "ai.csv"
+    frame.write_csv(changed)
+    rid = risk_by_key(loaded_db, "ai", "AI-3")
+    n_risks = query(loaded_db, "SELECT count(*) FROM risks")[0][0]
+    rep = register.import_risks(loaded_db, changed, "ai", actor=ACTOR)
+    assert rep.created == [] and rep.merged == []
+    assert rep.updated == [{"row": 3, "id": rid, "fields": ["owner", "inherent_likelihood"]}]
+    assert query(loaded_db, "SELECT count(*) FROM risks")[0][0] == n_risks
+    assert query(loaded_db, "SELECT owner, inherent_likelihood FROM risks WHERE id = ?", [rid]) == [("Frank Moss", 1)]
+    hist = query(loaded_db, "SELECT field, old_value, new_value, channel FROM history WHERE entity_id = ? "
+                            "AND action = 'update' ORDER BY field", [rid])
+    assert hist == [("inherent_likelihood", "3", "1", "import"), ("owner", "Eva Novak", "Frank Moss", "import")]
+    # lineage follows the rows to their new places, merges included
+    assert query(loaded_db, "SELECT source_row FROM risk_sources WHERE source = 'ai' AND source_key = 'AI-1'") == [(5,)]
+    assert register.list_merges(loaded_db)["source_row"].to_list() == [5]
+
+
+def test_an_unchanged_reimport_keeps_an_edit_made_since(loaded_db: Path) -> None:
+    rid = risk_by_key(loaded_db, "ai", "AI-2")
+    version = query(loaded_db, "SELECT version FROM risks WHERE id = ?", [rid])[0][0]
+    register.update_risk(loaded_db, rid, {"owner": "New Owner"}, version, actor=ACTOR)
+    register.import_risks(loaded_db, data("good_ai_register.csv"), "ai", actor=ACTOR)
+    assert query(loaded_db, "SELECT owner FROM risks WHERE id = ?", [rid]) == [("New Owner",)]
+
+
+def test_several_files_in_one_run_merge_into_risks_the_run_creates(fresh_db: Path) -> None:
+    load_inventories(fresh_db)
+    rep = register.import_risk_files(fresh_db, [RiskFile(data("good_security_register.xlsx"), "security"),
+                                                RiskFile(data("good_ai_register.csv"), "ai")], actor=ACTOR)
+    assert [len(f.created) for f in rep.files] == [6, 3]
+    assert rep.files[1].merged[0]["risk_id"] == risk_by_key(fresh_db, "security", "SR-03")
+    assert query(fresh_db, "SELECT count(*) FROM import_batches WHERE kind = 'risks'")[0][0] == 2
+
+
+# -- mapping files ------------------------------------------------------------------------------------
+
+def test_yaml_mapping_names_columns_scales_and_framework(fresh_db: Path) -> None:
+    rep = register.import_risks(fresh_db, data("custom_headings.csv"), "custom", actor=ACTOR,
+                                mapping=data("custom_headings_mapping.yaml"))
+    assert len(rep.created) == 2
+    rows = query(fresh_db, "SELECT title, inherent_likelihood, inherent_impact, management_system FROM risks ORDER BY id")
+    assert rows == [("Backup restore fails", 5, 5, "ISMS"), ("Shadow IT subscriptions", 1, 1, "ISMS")]
+    # bare refs read as 27001:2013 per the mapping file, stored as their 2022 successors
+    assert query(fresh_db, "SELECT ref, translated_from FROM risk_controls ORDER BY ref") == [
+        ("A.5.9", "iso27001-2013:A.8.1.1"), ("A.8.13", "iso27001-2013:A.12.3.1")]
+    raw = json.loads(query(fresh_db, "SELECT CAST(raw AS VARCHAR) FROM risk_sources WHERE source_key = 'C-1'")[0][0])
+    assert raw["Kept aside"] == "x"
+
+
+def test_csv_mapping_names_columns(fresh_db: Path) -> None:
+    rep = register.import_risks(fresh_db, data("custom_headings.csv"), "custom", actor=ACTOR,
+                                mapping=data("custom_headings_mapping.csv"), framework="iso27001-2013")
+    assert [x["title"] for x in rep.created] == ["Backup restore fails", "Shadow IT subscriptions"]
+
+
+def test_mapping_problems_are_reported(fresh_db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("columns:\n  Nr: identifier\n  Missing: title\nscales:\n  likelihood: 1-99x\ncolour: red\n")
+    with pytest.raises(InputError) as err:
+        register.import_risks(fresh_db, data("custom_headings.csv"), "c", actor=ACTOR, mapping=bad)
+    text = str(err.value)
+    assert "identifier" in text and "unknown field" in text and "1-99x" in text and "colour" in text
+
+
+def test_headings_with_different_wordings_are_recognised(fresh_db: Path, tmp_path: Path) -> None:
+    f = tmp_path / "wordings.csv"
+    f.write_text("Ref;Risk name;Probability (%);Severity;Risk owner;Annex A controls;Treatment option;C;I;A\n"
+                 "W-1;Power cut;35%;Major;Ana;A 5.30;Reduce;;;x\n", encoding="utf-8")
+    register.import_risks(fresh_db, f, "w", actor=ACTOR)
+    assert query(fresh_db, "SELECT title, inherent_likelihood, inherent_impact, owner, treatment, availability, "
+                           "confidentiality FROM risks") == [("Power cut", 2, 4, "Ana", "modify", True, False)]
+    assert query(fresh_db, "SELECT framework, ref FROM risk_controls") == [("iso27001-2022", "A.5.30")]
+
+
+# -- merges are visible and reversible ----------------------------------------------------------------
+
+def test_undoing_a_merge_splits_the_row_back_into_its_own_risk(loaded_db: Path) -> None:
+    kept = risk_by_key(loaded_db, "security", "SR-03")
+    merge_id = register.list_merges(loaded_db)["id"][0]
+    split = register.undo_merge(loaded_db, merge_id, actor=ACTOR)
+    assert split != kept
+    assert risk_by_key(loaded_db, "ai", "AI-1") == split
+    k, s = register.get_risk(loaded_db, kept), register.get_risk(loaded_db, split)
+    # the security row named the chatbot itself (in its Asset column), so the kept risk keeps that link
+    assert (k["management_system"], k["sources"], k["ai_systems"]) == ("ISMS", ["security:4"], ["Customer chatbot"])
+    assert k["controls_42001"] == [] and k["controls_27001"] == ["A.8.3"] and k["ai_objectives"] is None
+    assert (s["management_system"], s["sources"], s["ai_systems"]) == ("AIMS", ["ai:2"], ["Customer chatbot"])
+    assert s["controls_42001"] == ["A.6.2.8", "A.7.4"] and s["controls_27001"] == ["A.8.12"]
+    assert (s["inherent_likelihood"], s["inherent_impact"]) == (3, 5)
+    m = register.list_merges(loaded_db).row(0, named=True)
+    assert (m["status"], m["split_risk_id"], m["reversed_by"]) == ("reversed", split, ACTOR)
+    actions = [r[0] for r in query(loaded_db, "SELECT action FROM history WHERE batch_id = ? ORDER BY id", [merge_id])]
+    assert "merge" in actions and "unmerge" in actions and "create" in actions
+    with pytest.raises(RuleViolation):
+        register.undo_merge(loaded_db, merge_id, actor=ACTOR)
+    # re-importing the AI register afterwards keeps the split: the row is known by its key
+    before = snapshot(loaded_db)
+    register.import_risks(loaded_db, data("good_ai_register.csv"), "ai", actor=ACTOR)
+    assert snapshot(loaded_db) == before
+
+
+def test_undo_keeps_a_field_someone_changed_after_the_merge(loaded_db: Path) -> None:
+    kept = risk_by_key(loaded_db, "security", "SR-03")
+    version = query(loaded_db, "SELECT version FROM risks WHERE id = ?", [kept])[0][0]
+    register.update_risk(loaded_db, kept, {"consequence_individuals": "Customers and staff"}, version, actor=ACTOR)
+    register.undo_merge(loaded_db, register.list_merges(loaded_db)["id"][0], actor=ACTOR)
+    assert query(loaded_db, "SELECT consequence_individuals FROM risks WHERE id = ?", [kept]) == [
+        ("Customers and staff",)]
+
+
+# -- inventories ----------------------------------------------------------------------------------------
+
+def test_inventories_import_and_reimport_idempotently(fresh_db: Path) -> None:
+    load_inventories(fresh_db)
+    assert query(fresh_db, "SELECT id, lifecycle_stage, role FROM ai_systems ORDER BY id") == [
+        ("AIS-1", "operation", "developer, provider"), ("AIS-2", "verification", "user")]
+    assert query(fresh_db, "SELECT id, ai_system_id, severity, assessed_on::VARCHAR, next_review_due::VARCHAR "
+                           "FROM impact_assessments ORDER BY id") == [
+        ("IA-2026-1", "AIS-1", "medium", "2026-01-15", "2027-01-15"),
+        ("IA-2026-2", "AIS-2", "high", "2026-02-15", "2026-08-15")]
+    before = snapshot(fresh_db)
+    load_inventories(fresh_db)
+    assert snapshot(fresh_db) == before
+
+
+def test_an_inventory_file_with_a_problem_changes_nothing(fresh_db: Path) -> None:
+    load_inventories(fresh_db)
+    before = snapshot(fresh_db)
+    with pytest.raises(InputError) as err:
+        register.import_ai_systems(fresh_db, data("bad_lifecycle_stage.csv"), actor=ACTOR)
+    p = err.value.problems[0]
+    assert (p.record, p.field, p.value) == (3, "Lifecycle Stage", "half-built")
+    with pytest.raises(InputError) as err:
+        register.import_assessments(fresh_db, data("unknown_ai_system_assessment.csv"), actor=ACTOR)
+    assert (err.value.problems[0].field, err.value.problems[0].value) == ("AI System", "Crystal ball")
+    assert snapshot(fresh_db) == before
+
+
+def test_an_inventory_change_is_an_update_with_history(fresh_db: Path, tmp_path: Path) -> None:
+    load_inventories(fresh_db)
+    f = tmp_path / "systems.csv"
+    shutil.copy(data("good_ai_systems.csv"), f)
+    f.write_text(f.read_text().replace("Verification", "Deployment"))
+    rep = register.import_ai_systems(fresh_db, f, actor=ACTOR)
+    assert rep.updated == [{"row": 3, "id": "AIS-2", "fields": ["lifecycle_stage"]}]
+    assert query(fresh_db, "SELECT old_value, new_value, version FROM history h JOIN ai_systems s ON s.id = h.entity_id "
+                           "WHERE h.entity = 'ai_system' AND h.action = 'update'") == [
+        ("verification", "deployment", 2)]
