@@ -113,6 +113,20 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+EXCEL_CELL_LIMIT = 32_767
+
+
+def _cut(text: str, value: Any) -> str:
+    """Shorten a cell to Excel's limit, saying so (the CSV and JSON exports keep everything)."""
+    n = len(value) if isinstance(value, (list, tuple)) else None
+    note = (f" ... cut at Excel's cell limit: {n} entries in all, every one in the CSV and JSON exports"
+            if n is not None else " ... cut at Excel's cell limit; the CSV and JSON exports keep the full text")
+    head = text[:EXCEL_CELL_LIMIT - len(note) - 1]
+    if n is not None and LIST_SEPARATOR in head:
+        head = head.rsplit(LIST_SEPARATOR, 1)[0]
+    return head + note
+
+
 def flatten(frame: pl.DataFrame) -> pl.DataFrame:
     """Lists joined with '; ' so that every cell is a scalar (for CSV and spreadsheets)."""
     exprs = []
@@ -191,6 +205,8 @@ class _Book:
         elif (text := _text(value)) == "":
             ws.write_blank(row, col, None, self.fmt(fill=fill, wrap=wrap))
         else:
+            if len(text) > EXCEL_CELL_LIMIT:
+                text = _cut(text, value)
             ws.write_string(row, col, text, self.fmt(fill=fill, quote=is_formula_like(text), wrap=wrap,
                                                      bold=bold, size=size))
 

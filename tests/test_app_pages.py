@@ -56,10 +56,20 @@ def build_demo_db(path: Path) -> Path:
     return path
 
 
+_BUILT: list[Path] = []
+
+
+def demo_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database, built once per test session however many test modules ask for it."""
+    if not _BUILT:
+        _BUILT.append(build_demo_db(tmp_path_factory.mktemp("demo") / "demo.duckdb"))
+    return _BUILT[0]
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo database, built once per session."""
-    return build_demo_db(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    """The demo database, built once per session (copy it before changing it)."""
+    return demo_once(tmp_path_factory)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from tests.test_app_pages import PAGES, TITLES, build_demo_db
+from tests.test_app_pages import PAGES, TITLES, demo_once
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo_db(tmp_path_factory.mktemp("browser") / "demo.duckdb")
+    """A copy of the demo database for the app under test."""
+    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    shutil.copyfile(demo_once(tmp_path_factory), path)
+    return path
 
 
 @pytest.fixture(scope="module")

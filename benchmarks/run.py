@@ -1,0 +1,163 @@
+"""`make bench`: the enterprise benchmark, engine against the raw-SQL limit and the row-by-row baseline.
+
+    python -m benchmarks.run [--runs 5] [--baseline-runs 3] [--baseline-files 5] [--skip-baseline]
+
+BENCH_RISKS sets the number of risks (default 100,000). Every measurement is the median of --runs runs,
+each in a fresh process, with min and max; peak memory is the largest resident set of any engine run.
+Results are printed as a table and written to benchmarks/results.json with the machine's description.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import inference, register_bench
+from .generate import bench_risks
+from .harness import Measurement, machine, measure, run_once
+
+ROOT = Path(__file__).resolve().parent
+WORK = ROOT / "work"
+RESULTS = ROOT / "results.json"
+TARGETS = {
+    "a": "under 3 s, and at least 10x faster than the baseline",
+    "b": "within 1.5x of the raw-SQL limit",
+    "c": "within 1.5x of the raw-SQL limit",
+    "d": "under 1.5 s per page",
+    "e": "under 2 GiB",
+}
+
+
+def app_pages_run(db: str, out: str, repeats: int) -> tuple[float, str]:
+    """(d) Every page's script run under AppTest on the enterprise database (one process)."""
+    from .app_pages import measure_pages
+
+    rows = measure_pages(Path(db), repeats)
+    Path(out).write_text(json.dumps(rows))
+    return max(max(r["cold_s"], r["max_s"]) for r in rows), "per-page times in the (d) table"
+
+
+def _ratio(a: Measurement, b: Measurement | None) -> float | None:
+    return round(b.median / a.median, 2) if b and a.median else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--baseline-runs", type=int, default=3)
+    ap.add_argument("--baseline-files", type=int, default=5,
+                    help="register files the row-by-row import baseline reads (time scaled by rows to all 50)")
+    ap.add_argument("--skip-baseline", action="store_true")
+    args = ap.parse_args(argv)
+    n = bench_risks()
+    WORK.mkdir(parents=True, exist_ok=True)
+    work = str(WORK)
+    t_start = time.time()
+    print(f"riskmap benchmark: {n} risks, {args.runs} runs per measurement", flush=True)
+
+    print("preparing: registers, inventories, synthetic frameworks ...", flush=True)
+    ent, inv_db = register_bench.prepare(WORK, n)
+    inf_db = inference.prepare(WORK)
+    reg = str(ent.root)
+    results: list[Measurement] = []
+
+    def step(label: str, variant: str, target: str, runs: int, **kw: Any) -> Measurement:
+        print(f"  {label} [{variant}] x{runs} ...", end=" ", flush=True)
+        m = measure(label, variant, target, runs, **kw)
+        print(f"median {m.median:.3f} s (min {min(m.runs):.3f}, max {max(m.runs):.3f}); {m.note}", flush=True)
+        results.append(m)
+        return m
+
+    a = step("(a) import 50 registers", "engine", "benchmarks.register_bench:engine_run", args.runs,
+             db=str(inv_db), reg_dir=reg, work=work)
+    a_lim = step("(a) import 50 registers", "limit", "benchmarks.register_bench:limit_run", args.runs,
+                 db=str(inv_db), reg_dir=reg, work=work)
+    a_base = None if args.skip_baseline else step(
+        "(a) import 50 registers", "baseline", "benchmarks.register_bench:baseline_run", args.baseline_runs,
+        db=str(inv_db), reg_dir=reg, work=work, max_files=args.baseline_files)
+    # The register the engine built is the enterprise database for (c) and (d).
+    enterprise = WORK / f"enterprise-{n}.duckdb"
+    shutil.copyfile(WORK / "a-engine.duckdb", enterprise)
+
+    b = step("(b) inference depth 3", "engine", "benchmarks.inference:engine_run", args.runs,
+             db=str(inf_db), work=work)
+    b_lim = step("(b) inference depth 3", "limit", "benchmarks.inference:limit_run", args.runs,
+                 db=str(inf_db), work=work)
+    b_base = None if args.skip_baseline else step(
+        "(b) inference depth 3", "baseline", "benchmarks.inference:baseline_run", args.baseline_runs,
+        db=str(inf_db), work=work, max_rows=20_000)
+
+    c = step("(c) SoA to Excel", "engine", "benchmarks.soa_bench:engine_run", args.runs, db=str(enterprise), work=work)
+    c_lim = step("(c) SoA to Excel", "limit", "benchmarks.soa_bench:limit_run", args.runs,
+                 db=str(enterprise), work=work)
+    c_base = None if args.skip_baseline else step(
+        "(c) SoA to Excel", "baseline", "benchmarks.soa_bench:baseline_run", args.baseline_runs,
+        db=str(enterprise), work=work)
+
+    print(f"  (d) app pages [engine] x{args.runs} reruns per page ...", flush=True)
+    pages_json = WORK / "pages.json"
+    app_db = WORK / "app.duckdb"
+    shutil.copyfile(enterprise, app_db)
+    d_max, _, d_peak = (lambda r: (r[0], r[2], r[1]))(run_once("benchmarks.run:app_pages_run", db=str(app_db),
+                                                                out=str(pages_json), repeats=args.runs))
+    pages = json.loads(pages_json.read_text())
+    peak = max([m.peak_rss_mb for m in (a, b, c)] + [d_peak])
+
+    rows = []
+    for key, eng, lim, base in (("a", a, a_lim, a_base), ("b", b, b_lim, b_base), ("c", c, c_lim, c_base)):
+        rows.append({
+            "measure": eng.name, "engine": eng.as_dict(), "limit": lim.as_dict(),
+            "baseline": base.as_dict() if base else None,
+            "engine_vs_limit": _ratio(lim, eng), "baseline_vs_engine": _ratio(eng, base),
+            "target": TARGETS[key],
+        })
+    verdict = {
+        "a_under_3s": a.median < 3.0,
+        "a_10x_baseline": bool(a_base and a_base.median >= 10 * a.median),
+        "b_within_1.5x_limit": b.median <= 1.5 * b_lim.median,
+        "c_within_1.5x_limit": c.median <= 1.5 * c_lim.median,
+        "d_pages_under_1.5s": d_max < 1.5,
+        "e_peak_under_2GiB": peak < 2048,
+    }
+    report = {
+        "machine": machine(), "risks": n, "runs": args.runs, "baseline_runs": args.baseline_runs,
+        "measurements": rows, "pages": pages, "peak_rss_mb": peak, "targets_met": verdict,
+        "seconds_total": round(time.time() - t_start, 1),
+    }
+    RESULTS.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print()
+    print(render(report))
+    print(f"\nwritten to {RESULTS.relative_to(ROOT.parent)}")
+    return 0
+
+
+def render(report: dict[str, Any]) -> str:
+    """The results as Markdown tables (also used in the README)."""
+    out = [f"{report['risks']:,} risks; median of {report['runs']} runs (baseline: {report['baseline_runs']}); "
+           f"{report['machine'].get('cpus')} CPUs, {report['machine'].get('cpu_model', '')}", "",
+           "| measure | engine median (min-max) | raw-SQL limit | engine / limit | row-by-row baseline | "
+           "baseline / engine | target |", "|---|---|---|---|---|---|---|"]
+    for r in report["measurements"]:
+        e, lim, b = r["engine"], r["limit"], r["baseline"]
+        out.append(f"| {r['measure']} | {e['median']:.3f} s ({e['min']:.3f}-{e['max']:.3f}) | {lim['median']:.3f} s | "
+                   f"{r['engine_vs_limit']}x | {f'{b['median']:.1f} s' if b else 'skipped'} | "
+                   f"{f'{r['baseline_vs_engine']}x' if b else '-'} | {r['target']} |")
+    out += ["", "| page (d) | first run | median rerun | max rerun |", "|---|---|---|---|"]
+    for p in report["pages"]:
+        out.append(f"| {p['page']} | {p['cold_s']:.3f} s | {p['median_s']:.3f} s | {p['max_s']:.3f} s |")
+    out += ["", f"(e) peak memory of any engine run: {report['peak_rss_mb']:.0f} MiB", "",
+            "targets met: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in report["targets_met"].items())]
+    notes = [f"- {r['measure']} baseline: {r['baseline']['note']}" for r in report["measurements"]
+             if r["baseline"] and r["baseline"].get("note")]
+    if notes:
+        out += ["", *notes]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
