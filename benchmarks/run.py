@@ -144,9 +144,10 @@ def render(report: dict[str, Any]) -> str:
            "baseline / engine | target |", "|---|---|---|---|---|---|---|"]
     for r in report["measurements"]:
         e, lim, b = r["engine"], r["limit"], r["baseline"]
+        base = f"{b['median']:.1f} s" if b else "skipped"
+        base_ratio = f"{r['baseline_vs_engine']}x" if b else "-"
         out.append(f"| {r['measure']} | {e['median']:.3f} s ({e['min']:.3f}-{e['max']:.3f}) | {lim['median']:.3f} s | "
-                   f"{r['engine_vs_limit']}x | {f'{b['median']:.1f} s' if b else 'skipped'} | "
-                   f"{f'{r['baseline_vs_engine']}x' if b else '-'} | {r['target']} |")
+                   f"{r['engine_vs_limit']}x | {base} | {base_ratio} | {r['target']} |")
     out += ["", "| page (d) | first run | median rerun | max rerun |", "|---|---|---|---|"]
     for p in report["pages"]:
         out.append(f"| {p['page']} | {p['cold_s']:.3f} s | {p['median_s']:.3f} s | {p['max_s']:.3f} s |")
