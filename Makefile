@@ -19,7 +19,10 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/riskmap demo --db $(DB)
 
-app: demo
+# The app opens the embedded default database: built with the demo organisation the first time,
+# upgraded (never rebuilt) afterwards, so edits made in the app are kept. `make demo` rebuilds it.
+app: setup
+	@if [ -f $(DB) ]; then $(BIN)/riskmap init --db $(DB); else $(BIN)/riskmap demo --db $(DB); fi
 	RISKMAP_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 test: setup

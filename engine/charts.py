@@ -11,7 +11,7 @@ import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -155,7 +155,8 @@ def crosswalk_sankey(links: pl.DataFrame, title: str = "Mappings", level: str = 
     if links.is_empty():
         return empty_figure(title, "No mappings match the filters")
     rank = {"equal": 5, "subset_of": 4, "superset_of": 3, "intersects_with": 2, "no_relationship": 1}
-    flows = (links.with_columns(_plain_col("left"), _plain_col("right"), pl.col("relationship").replace_strict(rank, default=0).alias("rnk"))
+    flows = (links.with_columns(_plain_col("left"), _plain_col("right"),
+                                pl.col("relationship").replace_strict(rank, default=0).alias("rnk"))
              .group_by(["left", "right"])
              .agg(pl.len().alias("n"), pl.col("strength").mean().alias("strength"),
                   pl.col("rnk").max().alias("rnk"))
@@ -347,29 +348,27 @@ def treatment_gantt(actions: pl.DataFrame, title: str = "Treatment plan", label_
     """
     if actions.is_empty() or end_col not in actions.columns:
         return empty_figure(title)
-    rows = [r for r in actions.iter_rows(named=True) if r.get(end_col)]
-    if not rows:
+    dated = [(r, due) for r in actions.iter_rows(named=True) if (due := _as_date(r.get(end_col))) is not None]
+    if not dated:
         return empty_figure(title, "No action has a due date")
     fig = _figure(title)
-    statuses = sorted({str(r.get(status_col) or "-") for r in rows})
+    statuses = sorted({str(r.get(status_col) or "-") for r, _ in dated})
     for i, status in enumerate(statuses):
-        sub = [r for r in rows if str(r.get(status_col) or "-") == status]
-        starts = [_as_date(r.get(start_col)) or (_as_date(r[end_col]) - _span(r.get(effort_col))) for r in sub]
-        ends = [_as_date(r[end_col]) for r in sub]
-        # A bar of a one-day action would be invisible: give it at least a day.
-        durations = [max((e - s).days, 1) * 86_400_000 for s, e in zip(starts, ends, strict=True)]
-        labels = [plain(r.get(label_col) or r.get("id") or "") for r in sub]
-        fig.add_bar(name=status, y=labels, x=durations, base=[s.isoformat() for s in starts], orientation="h",
+        sub = [(r, due) for r, due in dated if str(r.get(status_col) or "-") == status]
+        bars = [(r, _as_date(r.get(start_col)) or due - _span(r.get(effort_col)), due) for r, due in sub]
+        fig.add_bar(name=status, y=[plain(r.get(label_col) or r.get("id") or "") for r, _, _ in bars],
+                    # A one-day action would be invisible: every bar is at least a day long.
+                    x=[max((end - start).days, 1) * 86_400_000 for _, start, end in bars],
+                    base=[start.isoformat() for _, start, _ in bars], orientation="h",
                     marker_color=_colour(status, STATUS_COLOURS, i),
-                    customdata=[[s.isoformat(), e.isoformat(), plain(r.get("owner"))]
-                                for s, e, r in zip(starts, ends, sub, strict=True)],
+                    customdata=[[start.isoformat(), end.isoformat(), plain(r.get("owner"))] for r, start, end in bars],
                     hovertemplate="%{y}<br>%{customdata[0]} → %{customdata[1]}<br>owner: %{customdata[2]}"
                                   "<extra>" + plain(status) + "</extra>")
     fig.update_xaxes(type="date")
     fig.update_yaxes(autorange="reversed")
     if today is not None:
         fig.add_vline(x=today.isoformat(), line_dash="dot", line_color="#c62828")
-    fig.update_layout(barmode="overlay", height=max(360, 26 * len(rows) + 140), legend_title="status")
+    fig.update_layout(barmode="overlay", height=max(360, 26 * len(dated) + 140), legend_title="status")
     return fig
 
 
@@ -383,8 +382,10 @@ def _span(effort: object) -> timedelta:
 def _as_date(value: object) -> date | None:
     if value is None:
         return None
+    if isinstance(value, datetime):
+        return value.date()
     if isinstance(value, date):
-        return value if type(value) is date else value.date()  # type: ignore[attr-defined]
+        return value
     try:
         return date.fromisoformat(str(value)[:10])
     except ValueError:

@@ -204,8 +204,8 @@ def implemented_from_soa(db: str | Path | None, framework: str) -> list[str] | N
             return None
         cols = {r[0] for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'soa_rows'").fetchall()}
-        if "implementation_status" not in cols:
+        if "status" not in cols:
             return None
-        rows = con.execute("SELECT ref FROM soa_rows WHERE framework = ? AND implementation_status = 'implemented'",
+        rows = con.execute("SELECT ref FROM soa_rows WHERE framework = ? AND status = 'implemented'",
                            [framework]).fetchall()
     return [r[0] for r in rows] if rows else None

@@ -48,7 +48,10 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
-            con.execute("SET enable_progress_bar = false")
+            try:
+                con.execute("SET enable_progress_bar = false")
+            except duckdb.Error:  # some front ends (a Jupyter kernel without widgets) refuse the setting
+                pass
             return con
         except duckdb.IOException as exc:
             if not _is_lock_error(exc) or time.monotonic() > deadline:

@@ -546,3 +546,24 @@ def test_import_lists_every_problem_and_writes_nothing(demo_db: Path) -> None:
         zip(problems["row"], problems["column"], strict=True))
     assert at.button(key="import_commit").disabled
     assert db_value(demo_db, "SELECT count(*) FROM risks") == before
+
+
+def test_import_an_excel_asset_inventory(demo_db: Path) -> None:
+    import io
+
+    sheet = pl.DataFrame({"Asset ID": ["AST-900", "AST-901"], "Asset": ["Test lab network", "Spare laptops"],
+                          "Asset Type": ["Hardware", "Hardware"], "Asset Owner": ["IT", "IT"]})
+    buf = io.BytesIO()
+    sheet.write_excel(buf, worksheet="Assets")
+    at = open_page("imports")
+    at.radio(key="import_kind").set_value("assets").run()
+    at.file_uploader(key="import_file").upload(
+        "assets.xlsx", buf.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    at.run()
+    assert_healthy(at)
+    assert not any(t.label.startswith("Register name") for t in at.text_input)   # only risk registers have one
+    at.button(key="import_check").click().run()
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="import_commit").click().run()
+    assert_healthy(at)
+    assert db_value(demo_db, "SELECT name FROM assets WHERE name = 'Spare laptops'") == "Spare laptops"

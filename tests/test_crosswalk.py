@@ -269,3 +269,22 @@ def test_crosswalk_file_columns_match_the_documented_format() -> None:
     for path in crosswalk.crosswalk_files():
         with path.open(newline="") as fh:
             assert tuple(next(csv.reader(fh))) == COLUMNS
+
+
+def test_gaps_reads_the_implemented_controls_from_the_soa(fresh_db: Path, run_cli) -> None:
+    from engine import soa
+
+    soa.set_row(fresh_db, "iso27001-2022", "A.8.15", applicable=True, reasons=["best_practice"],
+                status="implemented", actor="tester", channel="cli")
+    assert coverage.implemented_from_soa(fresh_db, "iso27001-2022") == ["A.8.15"]
+    code, out, _ = run_cli("gaps", "--db", fresh_db, "--format", "csv")
+    assert code == 0
+    rows = {r["ref"]: r for r in csv.DictReader(out.splitlines())}
+    assert rows["A.6.2.8"]["coverage"] == "partial"
+    assert rows["A.2.2"]["coverage"] == "none"   # the AI policy needs A.5.1, which is not implemented
+
+
+def test_query_csv_joins_list_columns(fresh_db: Path, run_cli) -> None:
+    code, out, err = run_cli("query", "SELECT ['a', 'b'] AS xs, {'k': 1} AS s", "--db", fresh_db, "--format", "csv")
+    assert code == 0, err
+    assert "a; b" in out and '""k"":1' in out

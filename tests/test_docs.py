@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer.main
 
 from engine.cli import app
@@ -10,11 +11,11 @@ from engine.cli import app
 from .conftest import ROOT
 
 
-def _commands(group: click.Group, prefix: str = "") -> list[str]:
+def _commands(group: Any, prefix: str = "") -> list[str]:
     out = []
     for name, cmd in sorted(group.commands.items()):
         full = f"{prefix}{name}"
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands") and cmd.commands:
             out.extend(_commands(cmd, full + " "))
         else:
             out.append(full)

@@ -114,3 +114,12 @@ def test_matrix_show_set_and_rescore(run_cli, fresh_db: Path, tmp_path: Path) ->
     bad.write_text("size: 9\n")
     code, _, err = run_cli("matrix", "set", bad, "--db", fresh_db)
     assert code == 2 and "3 to 6" in err
+
+
+def test_several_files_import_in_one_run(run_cli, fresh_db: Path) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run_cli("import", "risks", data("good_security_register.xlsx"), data("good_ai_register.csv"),
+                             "--db", fresh_db)
+    assert code == 0, err
+    assert "[good_security_register] 6 rows: 6 new" in out and "[good_ai_register] 4 rows: 3 new, 1 merged" in out
+    assert query(fresh_db, "SELECT DISTINCT source FROM risk_sources ORDER BY 1") == [
+        ("good_ai_register",), ("good_security_register",)]

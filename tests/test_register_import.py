@@ -335,3 +335,54 @@ def test_an_inventory_change_is_an_update_with_history(fresh_db: Path, tmp_path:
     assert query(fresh_db, "SELECT old_value, new_value, version FROM history h JOIN ai_systems s ON s.id = h.entity_id "
                            "WHERE h.entity = 'ai_system' AND h.action = 'update'") == [
         ("verification", "deployment", 2)]
+
+
+# -- inventory views ----------------------------------------------------------------------------------
+
+def test_inventory_views_count_risks_and_assessments(loaded_db: Path) -> None:
+    from datetime import date
+
+    systems = {r["id"]: r for r in register.list_ai_systems(loaded_db).iter_rows(named=True)}
+    # the chatbot: SR-03 (its Asset cell names it) merged with AI-1, and AI-2
+    assert systems["AIS-1"]["n_risks"] == 2 and systems["AIS-1"]["n_assessments"] == 1
+    assert systems["AIS-2"]["risk_ids"] == [risk_by_key(loaded_db, "ai", "AI-3")]
+    assert systems["AIS-2"]["assessment_overdue"] == (date(2026, 8, 15) < date.today())
+    assessments = register.list_assessments(loaded_db)
+    assert assessments["ai_system_name"].to_list() == ["Customer chatbot", "CV screening model"]
+    assets = {r["id"]: r["n_risks"] for r in register.list_assets(loaded_db).iter_rows(named=True)}
+    assert assets["AST-1"] == 2 and assets["AST-2"] == 0  # file servers: SR-01 and SR-06
+    history = query(loaded_db, "SELECT count(*) FROM v_history WHERE entity = 'risk' AND action = 'create'")[0][0]
+    assert history == query(loaded_db, "SELECT count(*) FROM risks")[0][0]
+
+
+def test_a_register_without_an_id_column_is_keyed_by_title(fresh_db: Path, tmp_path: Path) -> None:
+    f = tmp_path / "noid.csv"
+    f.write_text("Risk,Likelihood,Impact\nFlood in the basement,2,4\nPower cut,3,3\n", encoding="utf-8")
+    first = register.import_risks(fresh_db, f, "noid", actor=ACTOR)
+    assert len(first.created) == 2 and any("keyed by their title" in n for n in first.files[0].notes)
+    before = snapshot(fresh_db)
+    register.import_risks(fresh_db, f, "noid", actor=ACTOR)
+    assert snapshot(fresh_db) == before
+    f.write_text("Risk,Likelihood,Impact\nPower cut,2,4\nPower cut,3,3\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        register.import_risks(fresh_db, f, "noid", actor=ACTOR)
+    assert (err.value.problems[0].record, err.value.problems[0].field) == (3, "Risk")
+    assert "same title twice" in err.value.problems[0].message
+
+
+def test_a_control_moving_to_planned_is_a_status_change_not_a_removal(fresh_db: Path, tmp_path: Path) -> None:
+    f = tmp_path / "reg.csv"
+    f.write_text("ID,Title,Controls,Planned controls\nX-1,Weak passwords,\"A.5.17, A.8.5\",\n", encoding="utf-8")
+    register.import_risks(fresh_db, f, "reg", actor=ACTOR)
+    rid = risk_by_key(fresh_db, "reg", "X-1")
+    f.write_text("ID,Title,Controls,Planned controls\nX-1,Weak passwords,A.5.17,A.8.5\n", encoding="utf-8")
+    rep = register.import_risks(fresh_db, f, "reg", actor=ACTOR)
+    assert rep.updated == [{"row": 2, "id": rid, "fields": ["controls"]}]
+    assert query(fresh_db, "SELECT ref, status FROM risk_controls WHERE risk_id = ? ORDER BY ref", [rid]) == [
+        ("A.5.17", "existing"), ("A.8.5", "planned")]
+    assert query(fresh_db, "SELECT version FROM risks WHERE id = ?", [rid]) == [(2,)]
+    f.write_text("ID,Title,Controls,Planned controls\nX-1,Weak passwords,A.5.17,\n", encoding="utf-8")
+    register.import_risks(fresh_db, f, "reg", actor=ACTOR)
+    assert query(fresh_db, "SELECT ref FROM risk_controls WHERE risk_id = ?", [rid]) == [("A.5.17",)]
+    assert query(fresh_db, "SELECT action, field, old_value FROM history WHERE entity_id = ? AND action = 'unlink'",
+                 [rid]) == [("unlink", "control", "iso27001-2022:A.8.5")]

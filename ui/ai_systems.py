@@ -69,7 +69,8 @@ def render() -> None:
         st.caption("Impact assessments past their review date")
         st.dataframe(overdue.select("id", "ai_system_name", "title", "severity", "next_review_due", "assessor")
                      .with_columns((pl.lit(today) - pl.col("next_review_due")).dt.total_days().alias("days_overdue")),
-                     hide_index=True, column_config={"next_review_due": st.column_config.DateColumn("next review due")})
+                     hide_index=True,
+                     column_config={"next_review_due": st.column_config.DateColumn("next review due")})
     if not unassessed.is_empty():
         st.caption("Active AI systems without an impact assessment")
         st.dataframe(unassessed.select("id", "name", "lifecycle_stage", "owner", "n_risks"), hide_index=True)

@@ -59,8 +59,8 @@ def sidebar() -> None:
     st.session_state.setdefault(ACTOR_KEY, default_actor())
     with st.sidebar:
         st.text_input("Your name", key=ACTOR_KEY, help="Recorded in the change history with every edit.")
-        st.caption("Database")
-        st.text(str(db_path()))
+        path = db_path()
+        st.caption(md(f"Database: {path.name}"), help=md(str(path)))
 
 
 def actor() -> str:
@@ -112,11 +112,6 @@ def load(queries: Mapping[str, str | tuple[str, Sequence[Any]]]) -> dict[str, pl
 def read(sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
     """One read-only query."""
     return load({"r": (sql, params)})["r"]
-
-
-def relations() -> set[str]:
-    """Names of the tables and views in the database."""
-    return set(read("SELECT table_name FROM information_schema.tables")["table_name"].to_list())
 
 
 def matrix_from(frame: pl.DataFrame) -> MatrixSpec:
@@ -214,6 +209,9 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
     generation = f"{name}_generation"
     digest = hashlib.sha1(json.dumps([selection, frame[id_col].to_list()], default=str).encode()).hexdigest()[:10]
     key = f"{name}_editor_{st.session_state.get(generation, 0)}_{digest}"
+    for old in [k for k in st.session_state if k.startswith(f"{name}_editor_") and k != f"{key}__seen"
+                and k.endswith("__seen")]:
+        del st.session_state[old]   # rows kept for an editor no longer shown
     shown = editor_rows(key, frame)
     st.data_editor(list_text(shown, keep=editable), key=key, hide_index=True, num_rows="fixed",
                    disabled=[c for c in shown.columns if c not in editable], column_config=dict(column_config or {}))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import streamlit as st
 
 from engine import exports
@@ -50,7 +51,8 @@ def soa_formats(version: int | None = None) -> dict[str, Format]:
         if ext == "xlsx":
             out[ext] = _format(ext, lambda: exports.soa_xlsx_bytes(db, version=version))
         else:
-            out[ext] = _format(ext, lambda e=ext: _via_file(lambda p: exports.export_soa(db, e, p, version=version), e))
+            out[ext] = _format(ext, lambda e=ext: _via_file(
+                lambda p: exports.export_soa(db, e, p, version=version), e))
     return out
 
 
@@ -85,11 +87,11 @@ def prepared_download(name: str, formats: dict[str, Format], key: str) -> None:
                            mime=fmt.mime, key=f"{key}_download", type="primary", on_click="ignore")
 
 
-def soa_downloads() -> None:
-    versions = common.read("SELECT version, approved_by, approved_at FROM soa_versions ORDER BY version DESC")
-    labels = {None: "Working copy"}
-    labels.update({int(r["version"]): f"Version {r['version']} (approved by {r['approved_by']}, {r['approved_at']:%Y-%m-%d})"
-                   for r in versions.iter_rows(named=True)})
+def soa_downloads(versions: pl.DataFrame) -> None:
+    """The SoA export panel; ``versions`` are the approved versions (engine.soa.versions)."""
+    labels: dict[int | None, str] = {None: "Working copy"}
+    for r in versions.sort("version", descending=True).iter_rows(named=True):
+        labels[int(r["version"])] = f"Version {r['version']} (approved by {r['approved_by']}, {r['approved_at']:%Y-%m-%d})"
     version = st.selectbox("Which SoA", list(labels), format_func=lambda v: labels[v], key="soa_export_version")
     st.caption("The SoA in every export format: an Excel workbook with a cover sheet, one sheet per standard and a "
                "combined sheet; CSV; Markdown; JSON.")

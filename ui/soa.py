@@ -17,8 +17,8 @@ from ui import common, downloads
 APPLICABILITY = {"applicable": True, "not applicable": False, "undecided": None}
 EDITABLE = ["applicability", "reasons", "exclusion_reason", "justification", "status", "implementation_notes",
             "owner"]
-SHOWN = ["control", "framework", "ref", "title", "applicability", "reasons", "exclusion_reason", "justification", "status",
-         "implementation_notes", "owner", "risk_ids", "implementing_actions", "counterparts", "ai_systems",
+SHOWN = ["control", "framework", "ref", "title", "applicability", "reasons", "exclusion_reason", "justification",
+         "status", "implementation_notes", "owner", "risk_ids", "implementing_actions", "counterparts", "ai_systems",
          "version"]
 STANDARDS = {"iso27001-2022": "ISO/IEC 27001:2022", "iso42001-2023": "ISO/IEC 42001:2023"}
 
@@ -168,7 +168,7 @@ def render() -> None:
     with versions:
         _versions(data["versions"])
     with export:
-        downloads.soa_downloads()
+        downloads.soa_downloads(data["versions"])
 
 
 render()

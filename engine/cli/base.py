@@ -39,6 +39,11 @@ def echo(text: str = "") -> None:
 def emit_frame(frame: pl.DataFrame, fmt: str = "table") -> None:
     """Print a frame as an aligned table, CSV or JSON (records)."""
     if fmt == "csv":
+        nested = [n for n, t in frame.schema.items() if isinstance(t, (pl.List, pl.Array, pl.Struct))]
+        if nested:  # CSV has no lists: join them, structs as JSON text
+            frame = frame.with_columns(
+                [pl.col(n).cast(pl.List(pl.String)).list.join("; ") if not isinstance(frame.schema[n], pl.Struct)
+                 else pl.col(n).struct.json_encode() for n in nested])
         sys.stdout.write(frame.write_csv())
     elif fmt == "json":
         sys.stdout.write(frame.write_json() + "\n")

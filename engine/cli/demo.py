@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .. import demo
 from ..config import db_path
+from ..demo import build_demo, export_views_parquet
 from .base import DbOption, app, echo, export_app
 
 
@@ -25,7 +25,7 @@ def demo_cmd(
     Rebuilding the demo gives the same database every time.
     """
     path = db_path(db)
-    report = demo.build_demo(path, progress=None if quiet else echo, force=force)
+    report = build_demo(path, progress=None if quiet else echo, force=force)
     echo(report.summary())
 
 
@@ -35,7 +35,7 @@ def export_parquet(
     db: DbOption = None,
 ) -> None:
     """Write every documented view as DIR/<view>.parquet, read from a read-only connection."""
-    written = demo.export_views_parquet(db_path(db), out_dir)
+    written = export_views_parquet(db_path(db), out_dir)
     for path, rows in written:
         echo(f"{path}: {rows} rows")
     echo(f"{len(written)} views written to {out_dir}")

@@ -274,7 +274,11 @@ def risk_show(
         echo(f"merge {m['id']} [{m['status']}]: {m['source']}:{m['source_row']} -> {m['kept_risk_id']}: {m['reason']}")
     echo("history:")
     for h in history.iter_rows(named=True):
-        change = f" {h['field']}: {h['old_value']!r} -> {h['new_value']!r}" if h["field"] else ""
+        if h["field"]:
+            change = f" {h['field']}: {h['old_value']!r} -> {h['new_value']!r}"
+        else:
+            shown = h["new_value"] or ""
+            change = f" {shown[:117]}..." if len(shown) > 120 else (f" {shown}" if shown else "")
         echo(f"  {h['changed_at']} {h['actor']} ({h['channel']}) {h['action']}{change}")
 
 

@@ -18,7 +18,7 @@ from . import records
 
 LABELS = {"risk": "risk", "ai_system": "AI system", "impact_assessment": "impact assessment", "asset": "asset"}
 
-FRAME_TYPES: dict[str, pl.DataType] = {"text": pl.String, "enum": pl.String, "multi": pl.String,
+FRAME_TYPES: dict[str, records.DType] = {"text": pl.String, "enum": pl.String, "multi": pl.String,
                                        "list": pl.List(pl.String), "bool": pl.Boolean, "score": pl.Int32,
                                        "date": pl.Date}
 
@@ -69,7 +69,7 @@ def write(con: duckdb.DuckDBPyConnection, entity: str, record_id: str, values: M
           specs: Mapping[str, records.FieldSpec], *, actor: str, channel: str,
           batch_id: str | None = None, action: str = "update") -> pl.DataFrame:
     """Write validated values to one record through :func:`records.apply_changes`."""
-    schema: dict[str, pl.DataType] = {"id": pl.String}
+    schema: dict[str, records.DType] = {"id": pl.String}
     for name in values:
         schema[name] = FRAME_TYPES[specs[name].kind]
     frame = pl.DataFrame([{"id": record_id, **values}], schema=schema)

@@ -88,15 +88,16 @@ def _create_split(con: duckdb.DuckDBPyConnection, norm: dict[str, Any], kept: st
     split_id = records.next_ids(con, "risks", "R", 1)[0]
     values = {k: norm[k] for k in RECORD_FIELDS if k in norm}
     if not values.get("title"):
-        values["title"] = con.execute("SELECT title FROM risks WHERE id = ?", [kept]).fetchone()[0]
+        found = con.execute("SELECT title FROM risks WHERE id = ?", [kept]).fetchone()
+        values["title"] = found[0] if found else "(untitled)"
     values.setdefault("management_system", "ISMS")
     if values.get("status") is None:
         values.pop("status", None)
     for k in ("confidentiality", "integrity", "availability"):
         if values.get(k) is None:
             values.pop(k, None)
-    matrix_version = norm.get("_matrix_version") or con.execute(
-        "SELECT max(version) FROM risk_matrix_versions").fetchone()[0]
+    latest = con.execute("SELECT max(version) FROM risk_matrix_versions").fetchone()
+    matrix_version = norm.get("_matrix_version") or (latest[0] if latest else 1)
     when = store.now()
     cols = list(values)
     con.execute(f"INSERT INTO risks (id, {', '.join(cols)}, matrix_version, created_at, updated_at) "
@@ -142,7 +143,7 @@ def _revert_kept(con: duckdb.DuckDBPyConnection, kept: str, merge_id: str, actor
 def records_text(name: str, value: Any) -> str | None:
     """The history text of one stored value (as :func:`records.apply_changes` writes it)."""
     spec = records.RISK_FIELDS.get(name)
-    dtype = edit.FRAME_TYPES[spec.kind] if spec else pl.String
+    dtype: records.DType = edit.FRAME_TYPES[spec.kind] if spec else pl.String
     frame = pl.DataFrame({"v": [value]}, schema={"v": dtype})
     return frame.select(records.text_expr("v", dtype)).item()
 

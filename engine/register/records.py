@@ -22,6 +22,9 @@ from .. import history
 from ..store import now
 from . import vocab
 
+DType = pl.DataType | type[pl.DataType]
+"""A polars data type, as an instance (``pl.List(pl.String)``) or a class (``pl.String``)."""
+
 # --------------------------------------------------------------------------------------------------
 # Field rules
 # --------------------------------------------------------------------------------------------------
@@ -210,7 +213,7 @@ def coerce(spec: FieldSpec, value: Any, size: int = 5) -> Any:
 # History text and the write path
 # --------------------------------------------------------------------------------------------------
 
-def text_expr(name: str, dtype: pl.DataType) -> pl.Expr:
+def text_expr(name: str, dtype: DType) -> pl.Expr:
     """The history text of a column, the same as engine.history writes for one value."""
     col = pl.col(name)
     if dtype == pl.Boolean:

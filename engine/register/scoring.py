@@ -325,8 +325,8 @@ class Scale:
             return f"1-{self.points} onto 1-{size} (linear: {parts})"
         unit = "%" if self.kind == "percent" else ""
         scale = 100 if self.kind == "percent" else 1
-        parts = [f"{(m - 1) * scale / size:g}-{m * scale / size:g}{unit}->{m}" for m in range(1, size + 1)]
-        return f"{self.describe()} onto 1-{size} ({', '.join(parts)})"
+        bands_text = [f"{(m - 1) * scale / size:g}-{m * scale / size:g}{unit}->{m}" for m in range(1, size + 1)]
+        return f"{self.describe()} onto 1-{size} ({', '.join(bands_text)})"
 
 
 def _labels(*points: str) -> tuple[tuple[str, ...], ...]:

@@ -36,7 +36,7 @@ class Cells:
         self.problems.extend(Problem(self.file, r, self.labels.get(fld, fld), message, v, expected)
                              for r, v in bad.iter_rows())
 
-    def map_distinct(self, fld: str, parse: Callable[[str], Any], dtype: pl.DataType,
+    def map_distinct(self, fld: str, parse: Callable[[str], Any], dtype: records.DType,
                      message: str | Callable[[str], str], expected: str) -> None:
         """Replace a text column by ``parse`` of each value; a ValueError marks the cell bad."""
         col = self.frame[fld]
@@ -82,7 +82,7 @@ def normalise_multi(cells: Cells, fld: str, spec: records.FieldSpec) -> None:
         except ValueError as exc:
             raise ValueError(exc.args[0]) from None
 
-    dtype: pl.DataType = pl.List(pl.String) if spec.kind == "list" else pl.String
+    dtype: records.DType = pl.List(pl.String) if spec.kind == "list" else pl.String
     cells.map_distinct(fld, parse, dtype, lambda m: m, vocab.expected(spec.table or {}))
 
 

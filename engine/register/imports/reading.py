@@ -87,8 +87,8 @@ def read_table(path: str | Path, sheet: str | None = None) -> Table:
             if not data.strip():
                 raise InputError([Problem(name, None, None, "the file is empty",
                                           expected="a header row and at least one data row")])
-            text, encoding = decode_csv(data)
-            raw = pl.read_csv(text, has_header=False, infer_schema=False, separator=_sniff_separator(text),
+            utf8, encoding = decode_csv(data)
+            raw = pl.read_csv(utf8, has_header=False, infer_schema=False, separator=_sniff_separator(utf8),
                               raise_if_empty=False, truncate_ragged_lines=False)
         else:
             raise InputError([Problem(name, None, None, "unsupported file type", path.suffix,

@@ -4,9 +4,10 @@ One run imports one or several files in one transaction, in four steps:
 
 1. read and normalise every file (headings, scales, control references, dates...) and collect
    every problem of every file; any problem and nothing is written;
-2. per file, find each row's risk: by the register's own key (a re-import updates, never
-   duplicates), else by recognising the same risk from another register (a merge, recorded in
-   ``risk_merges`` and reversible), else a new risk;
+2. find each row's risk: by the register's own key (a re-import updates, never duplicates), else
+   by recognising the same risk from another register, stored or brought in by an earlier file of
+   the run (a merge, recorded in ``risk_merges`` and reversible; rules in ``matching``), else a
+   new risk;
 3. write in bulk from polars frames (``INSERT ... SELECT``), with lineage (``risk_sources``: the row
    as written, its normalised values, the scale mapping) and history rows;
 4. commit; or, for a dry run, roll everything back and return the same report.
@@ -29,7 +30,7 @@ import polars as pl
 from ... import store
 from ...config import ISO27001, ISO42001
 from ...errors import InputError, Problem
-from .. import records, vocab
+from .. import edit, records, vocab
 from ..matrix import matrix_on
 from ..scoring import MatrixSpec
 from . import headers as hd
@@ -48,9 +49,6 @@ from .normalise import (
 from .reading import ROW, read_table
 from .report import FileReport, ImportReport
 
-TEXT_FIELDS = ("title", "description", "cause", "event", "consequence", "threat", "vulnerability",
-               "consequence_org", "consequence_individuals", "owner", "category", "business_unit",
-               "treatment_notes", "acceptance_approver", "acceptance_justification")
 RECORD_FIELDS = ("title", "description", "cause", "event", "consequence", "management_system", "threat",
                  "vulnerability", "ai_risk_sources", "confidentiality", "integrity", "availability",
                  "ai_objectives", "consequence_org", "consequence_individuals", "owner", "category",
@@ -59,7 +57,7 @@ RECORD_FIELDS = ("title", "description", "cause", "event", "consequence", "manag
                  "next_review")
 """Risk columns an import can set, in table order."""
 LINK_FIELDS = ("controls", "assets", "ai_systems")
-RECORD_TYPES: dict[str, pl.DataType] = {
+RECORD_TYPES: dict[str, records.DType] = {
     **{f: pl.String for f in RECORD_FIELDS},
     "ai_risk_sources": pl.List(pl.String), "ai_objectives": pl.List(pl.String),
     "confidentiality": pl.Boolean, "integrity": pl.Boolean, "availability": pl.Boolean,
@@ -200,9 +198,15 @@ def parse_risk_file(spec: RiskFile, ctx: _Context, index: int = 0) -> _Parsed:
                            "source_key", "empty ID", "an ID for every risk (or no ID column)")
         dup = cells.frame.filter(pl.col("source_key").is_not_null()).with_columns(
             first=pl.col(ROW).min().over("source_key"))
+        by_title = "source_key" not in cols.fields
         for r, v, first in dup.filter(pl.col(ROW) != pl.col("first")).select(ROW, "source_key", "first").iter_rows():
-            cells.problems.append(Problem(file, r, labels["source_key"], f"duplicate ID (also in row {first})",
-                                          v, "each risk once per file"))
+            if by_title:
+                cells.problems.append(Problem(file, r, labels["source_key"], f"the same title twice (also in row "
+                                              f"{first}); without an ID column rows are known by their title", v,
+                                              "distinct titles, or an ID column"))
+            else:
+                cells.problems.append(Problem(file, r, labels["source_key"], f"duplicate ID (also in row {first})",
+                                              v, "each risk once per file"))
 
     # vocabularies and types
     normalise_enum(cells, "status", vocab.RISK_STATUSES, default="open")
@@ -239,7 +243,15 @@ def parse_risk_file(spec: RiskFile, ctx: _Context, index: int = 0) -> _Parsed:
         cells.frame = cells.frame.with_columns(pl.col("management_system").fill_null(file_ms))
     else:
         cells.frame = cells.frame.with_columns(pl.lit(file_ms).alias("management_system"))
-    file_fw = (mapping.framework if mapping and mapping.framework else None) or ctx.default_framework
+    # bare control references: a Framework column, else the mapping file, else this file's or the run's
+    # --framework, else the row's management system
+    own_fw = None
+    if spec.framework:
+        own_fw = hd.parse_framework(spec.framework)
+        if own_fw is None:
+            problems.append(Problem(file, None, "framework", "unknown framework", spec.framework,
+                                    "iso27001-2022, iso42001-2023 or iso27001-2013"))
+    file_fw = (mapping.framework if mapping and mapping.framework else None) or own_fw or ctx.default_framework
     by_ms = pl.when(pl.col("management_system") == "AIMS").then(pl.lit(ISO42001)).otherwise(pl.lit(ISO27001))
     base_fw = pl.lit(file_fw) if file_fw else by_ms
     if "framework" in cells.frame.columns:
@@ -459,9 +471,9 @@ def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.Dat
     finally:
         con.unregister("_batches")
     _insert_entities(con, created, batch_frame, actor, channel)
-    for fld, key in (("assets", "new_assets"), ("ai_systems", "new_ai_systems")):
+    for fld, attr in (("assets", "new_assets"), ("ai_systems", "new_ai_systems")):
         for i, ids in created[fld].group_by("_file").agg("id").iter_rows():
-            setattr(reps[i], key, ids)
+            setattr(reps[i], attr, ids)
 
     # new risks, in bulk
     if not creating.is_empty():
@@ -702,8 +714,13 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, merging: pl.DataFrame, p: _Par
             exprs.append(pl.coalesce(old, new).alias(f))
     merged_vals = m.select("id", pl.col("merge_id").alias("_batch"), *exprs) if exprs else m.select("id")
     merged_vals = _typed(merged_vals, fields)
+    changed_ids: set[str] = set()
     if fields:
-        records.apply_changes(con, "risk", merged_vals, actor=actor, channel=channel, action="merge", current=cur)
+        changes = records.apply_changes(con, "risk", merged_vals, actor=actor, channel=channel, action="merge",
+                                        current=cur)
+        changed_ids = set(changes["id"].to_list())
+    for rid in sorted(set(kept_ids) - changed_ids):
+        edit.bump(con, "risk", rid)  # a new lineage (and links) is a change of the risk
     # lineage row of the merged row goes in with the file's lineage; here the decision and links
     rows = merging.select(ROW, pl.col("kept").alias("risk_id"), "merge_id")
     _add_links(con, rows, controls, links, actor, channel)
@@ -793,10 +810,18 @@ def _apply_updates(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, p: _Pa
         if len(values) > 1:
             set_rows.append(values)
         for kind in ("controls", "assets", "ai_systems"):
-            if kind in diff:
+            if kind not in diff:
+                continue
+            if kind == "controls":  # framework:ref:status; a changed status is a link that updates it
+                before_c = {v.rsplit(":", 1)[0]: v for v in old.get(kind) or []}
+                after_c = {v.rsplit(":", 1)[0]: v for v in new.get(kind) or []}
+                link_ops += [(risk["id"], kind, before_c[k], "unlink", row[ROW]) for k in sorted(set(before_c) - set(after_c))]
+                link_ops += [(risk["id"], kind, v, "link", row[ROW]) for k, v in sorted(after_c.items())
+                             if before_c.get(k) != v]
+            else:
                 before, after = set(old.get(kind) or []), set(new.get(kind) or [])
-                link_ops += [(risk["id"], kind, v, "link", row[ROW]) for v in sorted(after - before)]
                 link_ops += [(risk["id"], kind, v, "unlink", row[ROW]) for v in sorted(before - after)]
+                link_ops += [(risk["id"], kind, v, "link", row[ROW]) for v in sorted(after - before)]
         out.append({"row": row[ROW], "id": risk["id"], "fields": diff})
     if problems:
         raise InputError(problems, f"{len(problems)} problem(s) found; nothing was imported")
@@ -808,6 +833,9 @@ def _apply_updates(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, p: _Pa
         frame = pl.DataFrame(vals, schema={"id": pl.String, **{c: RECORD_TYPES[c] for c in cols}})
         records.apply_changes(con, "risk", frame, actor=actor, channel=channel, batch_id=batch_id, action="update")
     _apply_link_ops(con, link_ops, controls, actor, channel, batch_id)
+    bumped = {v["id"] for v in set_rows}
+    for rid in sorted({op[0] for op in link_ops} - bumped):
+        edit.bump(con, "risk", rid)  # a change of links is a change of the risk
     return out
 
 
