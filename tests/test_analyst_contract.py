@@ -23,7 +23,6 @@ from .demo_support import demo_copy, demo_template
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-ANALYSTS_DOC = ROOT / "docs" / "analysts.md"
 SECTION = "## For analysts"
 BIN = ROOT / ".venv" / "bin"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,12 +31,11 @@ _COLUMN_ROW = re.compile(r"^\| `([a-z0-9_]+)` \|", re.M)
 
 
 def analysts_section() -> tuple[str, str]:
-    """The analysts' section: from README.md once it holds it, else docs/analysts.md. Returns (where, text)."""
-    readme = README.read_text(encoding="utf-8") if README.exists() else ""
-    if SECTION in readme:
-        text = readme.split(SECTION, 1)[1]
-        return "README.md", SECTION + text.split("\n## ", 1)[0]
-    return "docs/analysts.md", ANALYSTS_DOC.read_text(encoding="utf-8")
+    """The analysts' section of README.md. Returns (where, text)."""
+    readme = README.read_text(encoding="utf-8")
+    assert SECTION in readme, "README.md has no analysts' section"
+    text = readme.split(SECTION, 1)[1]
+    return "README.md", SECTION + text.split("\n## ", 1)[0]
 
 
 def documented_views(text: str) -> dict[str, list[str]]:
