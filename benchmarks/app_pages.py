@@ -12,6 +12,9 @@ page: the first run after switching to it with empty Streamlit caches (cold), th
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import logging
 import os
 import shutil
 import statistics
@@ -31,7 +34,8 @@ def build_demo(path: Path) -> Path:
     """The demo organisation, written by `riskmap demo`."""
     from engine.cli import main
 
-    code = main(["demo", "--db", str(path)])
+    with contextlib.redirect_stdout(io.StringIO()):   # the demo's progress lines are not part of the table
+        code = main(["demo", "--db", str(path)])
     if code != 0:
         raise SystemExit(f"riskmap demo --db {path} failed with exit code {code}")
     return path
@@ -40,8 +44,10 @@ def build_demo(path: Path) -> Path:
 def measure_pages(db: Path, repeats: int = 5, pages: list[str] | None = None) -> list[dict[str, Any]]:
     """Time the script run of each page on ``db``; one dict per page (seconds)."""
     import streamlit as st
+    from streamlit import logger
     from streamlit.testing.v1 import AppTest
 
+    logger.set_log_level(logging.ERROR)   # AppTest runs scripts without a server; Streamlit warns on every run
     os.environ["RISKMAP_DB"] = str(db)
     os.environ.setdefault("RISKMAP_ACTOR", "benchmark")
     # Warm the interpreter (imports of plotly, polars, the engine) once: that is process start-up, not a page.

@@ -113,7 +113,7 @@ def _race(commands: list[list[str]]) -> list[tuple[int, str]]:
 def test_processes_racing_on_one_risk_one_wins(risk_db: tuple[Path, str]) -> None:
     db, rid = risk_db
     seen = register.get_risk(db, rid)["version"]
-    names = [f"Racer {i}" for i in range(4)]
+    names = [f"Racer {i}" for i in range(3)]
     results = _race([[_riskmap(), "risk", "set", rid, "owner", name, "--expected-version", str(seen),
                       "--db", str(db), "--actor", name] for name in names])
     winners = [names[i] for i, (code, _) in enumerate(results) if code == 0]
@@ -129,7 +129,7 @@ def test_processes_racing_on_one_risk_one_wins(risk_db: tuple[Path, str]) -> Non
 
 def test_processes_racing_on_one_soa_row_one_wins(fresh_db: Path) -> None:
     seen = soa.get_row(fresh_db, FW, REF)["version"]
-    owners = [f"Owner {i}" for i in range(4)]
+    owners = [f"Owner {i}" for i in range(3)]
     results = _race([[_riskmap(), "soa", "set", f"{FW}:{REF}", "--owner", o, "--expected-version", str(seen),
                       "--db", str(fresh_db), "--actor", o] for o in owners])
     winners = [owners[i] for i, (code, _) in enumerate(results) if code == 0]
