@@ -44,10 +44,12 @@ def build_demo(path: Path) -> Path:
 def measure_pages(db: Path, repeats: int = 5, pages: list[str] | None = None) -> list[dict[str, Any]]:
     """Time the script run of each page on ``db``; one dict per page (seconds)."""
     import streamlit as st
-    from streamlit import logger
+    from streamlit import config, logger
     from streamlit.testing.v1 import AppTest
 
-    logger.set_log_level(logging.ERROR)   # AppTest runs scripts without a server; Streamlit warns on every run
+    # AppTest runs scripts without a server, and Streamlit warns about that on every run.
+    config.set_option("logger.level", "error")
+    logger.set_log_level(logging.ERROR)
     os.environ["RISKMAP_DB"] = str(db)
     os.environ.setdefault("RISKMAP_ACTOR", "benchmark")
     # Warm the interpreter (imports of plotly, polars, the engine) once: that is process start-up, not a page.

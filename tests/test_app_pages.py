@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-SEED = Path(__file__).resolve().parent / "data" / "app" / "seed.sql"
 PAGES = ["overview", "overlap", "gaps", "register", "ai_systems", "treatment", "soa", "imports", "sql", "quality"]
 TITLES = {
     "overview": "Overview", "overlap": "Overlap explorer", "gaps": "Gap analysis", "register": "Risk register",
@@ -26,33 +25,12 @@ TITLES = {
 ACTOR = "Test Manager"
 
 
-def _has_demo_command() -> bool:
-    try:
-        from engine.cli.base import app
-    except ImportError:  # the command line is being assembled
-        return False
-
-    return any((c.name or getattr(c.callback, "__name__", "")) == "demo" for c in app.registered_commands)
-
-
 def build_demo_db(path: Path) -> Path:
-    """The demo organisation (`riskmap demo`); a small seeded organisation while the demo is not available."""
-    if _has_demo_command():
-        from engine.cli import main
+    """The demo organisation, built by `riskmap demo` as a user would."""
+    from engine.cli import main
 
-        code = main(["demo", "--db", str(path)])
-        assert code == 0, f"riskmap demo failed with exit code {code}"
-        return path
-    from engine import soa
-    from engine.lifecycle import init_database
-
-    init_database(path)
-    con = duckdb.connect(str(path))
-    try:
-        con.execute(SEED.read_text(encoding="utf-8"))
-        soa.ensure_rows(con)
-    finally:
-        con.close()
+    code = main(["demo", "--db", str(path)])
+    assert code == 0, f"riskmap demo failed with exit code {code}"
     return path
 
 

@@ -223,6 +223,57 @@ def test_restore_refuses_a_damaged_copy_without_its_checksum(busy_db: Path, tmp_
         assert _sha(busy_db) == before
 
 
+WRITER = """
+import duckdb, sys, time
+db, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    while True:
+        try:
+            con = duckdb.connect(db)
+            break
+        except duckdb.IOException:  # another process holds the file: wait for it
+            time.sleep(0.002)
+    con.execute("INSERT INTO settings VALUES (?, 'committed')", [f"write-{i}"])
+    con.close()
+    print(f"write-{i}", flush=True)
+"""
+
+
+def _keys(path: Path) -> set[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {r[0] for r in con.execute("SELECT key FROM settings WHERE key LIKE 'write-%'").fetchall()}
+    finally:
+        con.close()
+
+
+def test_restore_loses_no_write_committed_while_it_runs(fresh_db: Path, tmp_path: Path, run_cli) -> None:
+    """Another process (the app, the CLI) keeps committing while `riskmap restore` runs. Every write it was
+    told had committed is in the database restore replaced (kept beside it) or in the restored one."""
+    with store.transaction(fresh_db) as con:  # a database of working size: the copies take a moment
+        con.execute("CREATE TABLE ballast AS SELECT range AS id, repeat('x', 200) AS pad FROM range(100000)")
+    backup = tmp_path / "b.duckdb"
+    assert run_cli("backup", backup, "--db", fresh_db)[0] == 0
+    for attempt in range(3):
+        for old in tmp_path.glob("riskmap.duckdb.before-restore-*"):
+            old.unlink()
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(fresh_db), "60"], stdout=subprocess.PIPE,
+                                  text=True)
+        assert writer.stdout is not None
+        committed = [writer.stdout.readline().strip() for _ in range(5)]
+        code, _, err = run_cli("restore", backup, "--db", fresh_db)
+        assert code == 0, err
+        rest, _ = writer.communicate(timeout=120)
+        committed += rest.split()
+        assert writer.returncode == 0 and len(committed) == 60
+        kept = list(tmp_path.glob("riskmap.duckdb.before-restore-*"))
+        assert len(kept) == 1
+        lost = set(committed) - _keys(kept[0]) - _keys(fresh_db)
+        assert lost == set(), f"attempt {attempt}: writes committed during the restore were lost: {sorted(lost)}"
+        with store.transaction(fresh_db) as con:
+            con.execute("DELETE FROM settings WHERE key LIKE 'write-%'")
+
+
 def test_restore_refuses_a_duckdb_file_that_is_not_riskmap(fresh_db: Path, tmp_path: Path, run_cli) -> None:
     other = tmp_path / "other.duckdb"
     con = duckdb.connect(str(other))
