@@ -23,7 +23,7 @@ demo: setup
 # upgraded (never rebuilt) afterwards, so edits made in the app are kept. `make demo` rebuilds it.
 app: setup
 	@if [ -f $(DB) ]; then $(BIN)/riskmap init --db $(DB); else $(BIN)/riskmap demo --db $(DB); fi
-	RISKMAP_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	RISKMAP_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
 test: setup
 	$(BIN)/pytest
