@@ -274,6 +274,23 @@ def test_restore_loses_no_write_committed_while_it_runs(fresh_db: Path, tmp_path
             con.execute("DELETE FROM settings WHERE key LIKE 'write-%'")
 
 
+def test_backup_taken_while_another_process_writes_is_consistent(fresh_db: Path, tmp_path: Path,
+                                                                run_cli) -> None:
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(fresh_db), "40"], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None
+    for _ in range(5):
+        writer.stdout.readline()
+    backup = tmp_path / "during.duckdb"
+    code, _, err = run_cli("backup", backup, "--db", fresh_db)
+    assert code == 0, err
+    writer.communicate(timeout=120)
+    assert writer.returncode == 0
+    assert _readable(backup)
+    keys = _keys(backup)
+    assert len(keys) >= 5 and keys == {f"write-{i}" for i in range(len(keys))}  # a moment of the history
+    assert Path(f"{backup}.sha256").read_text().split()[0] == _sha(backup)
+
+
 def test_restore_refuses_a_duckdb_file_that_is_not_riskmap(fresh_db: Path, tmp_path: Path, run_cli) -> None:
     other = tmp_path / "other.duckdb"
     con = duckdb.connect(str(other))
