@@ -53,6 +53,7 @@ def backup(db: str | Path | None, dest: Path) -> str:
 
 
 def _check_database(src: Path) -> None:
+    """Open the file and read every table in full: a damaged block fails here, not after installing it."""
     try:
         con = duckdb.connect(str(src), read_only=True)
     except duckdb.Error as exc:
@@ -61,6 +62,13 @@ def _check_database(src: Path) -> None:
     try:
         if not store.applied_versions(con):
             raise InputError([Problem(str(src), None, None, "not a riskmap database (no schema_migrations)")])
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()]
+        for table in tables:
+            con.execute(f'SELECT sum(hash(t)) FROM "{table}" t').fetchall()
+    except duckdb.Error as exc:
+        raise InputError([Problem(str(src), None, None, f"the backup is damaged: {str(exc).splitlines()[0]}",
+                                  expected="an intact file made by `riskmap backup`")]) from exc
     finally:
         con.close()
 
@@ -78,14 +86,24 @@ def restore(src: Path, db: str | Path | None) -> Path | None:
                                       expected=f"sha256 {expected}")])
     _check_database(src)
     kept = None
-    if path.exists():
-        # Take the write lock so no one writes while the file is swapped.
-        with store.connect(path, read_only=False) as con:
-            con.execute("CHECKPOINT")
+    if not path.exists():
+        _copy_atomic(src, path)
+        return None
+    # Hold the write lock from the checkpoint until the restored bytes are in place, and write them into
+    # the same file (not a renamed one): a process waiting for the lock has the file open already and,
+    # once it gets the lock, must find the restored database there, not the replaced one.
+    data = src.read_bytes()
+    with store.connect(path, read_only=False) as con:
+        con.execute("CHECKPOINT")
         kept = path.with_name(f"{path.name}.before-restore-{store.now():%Y%m%dT%H%M%S}")
         shutil.copyfile(path, kept)
-    _copy_atomic(src, path)
-    wal = Path(str(path) + ".wal")
-    if wal.exists():
-        wal.unlink()
+        wal = Path(str(path) + ".wal")
+        if wal.exists():  # empty after the checkpoint; it must not be replayed onto the restored file
+            wal.unlink()
+        # Closing this handle ends the process's POSIX lock on the file, so it closes only when complete.
+        with path.open("r+b") as fh:
+            fh.write(data)
+            fh.truncate(len(data))
+            fh.flush()
+            os.fsync(fh.fileno())
     return kept

@@ -394,11 +394,14 @@ def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
-def set_depth(db: str | Path | None, depth: int) -> None:
-    """Change the inference depth (1 = no inference) and rebuild the links."""
-    from . import store
+def set_depth(db: str | Path | None, depth: int, *, actor: str = "riskmap", channel: str = "cli") -> None:
+    """Change the inference depth (1 = no inference) and rebuild the links; the change is in the history."""
+    from . import history, store
 
     if not 1 <= depth <= 6:
         raise InputError([Problem("settings", "crosswalk_depth", "value", "depth out of range", depth, "1 to 6")])
     with store.transaction(db) as con:
+        old = get_depth(con)
         rebuild_links(con, depth)
+        history.record(con, entity="setting", entity_id="crosswalk_depth", action="update", actor=actor,
+                       channel=channel, field="value", old=old, new=depth)

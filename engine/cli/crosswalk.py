@@ -84,7 +84,9 @@ def depth(
     db: DbOption = None,
 ) -> None:
     """Set the crosswalk inference depth and rebuild the inferred links."""
-    set_depth(db_path(db), value)
+    from .register import actor_name
+
+    set_depth(db_path(db), value, actor=actor_name(None), channel="cli")
     echo(f"inference depth set to {value}; links rebuilt")
 
 

@@ -78,6 +78,7 @@ def _check(db: Path) -> Counts:
             con.execute(f'SELECT count(*), sum(length(CAST(t AS VARCHAR))) FROM "{table}" AS t').fetchone()
         con.execute("SELECT count(*) FROM v_risk_register").fetchone()
         con.execute("CHECKPOINT")
+        assert con.execute("PRAGMA database_size").fetchone() is not None
         one = lambda sql, *p: con.execute(sql, list(p)).fetchone()[0]  # noqa: E731
         counts = Counts(
             risks=one("SELECT count(*) FROM risks"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -275,3 +276,43 @@ def test_hostile_file_through_the_inventory_importers(fresh_db: Path, run_cli, t
         if code == 2:
             assert err.startswith("error: ") and str(path) in err, (kind, err)
             assert changed_tables(before, db_state(fresh_db)) == [], kind
+
+
+def test_a_twenty_megabyte_cell_is_kept_whole(fresh_db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "twenty_megabyte_cell.csv"
+    path.write_text("Risk ID,Title,Description\nB-1,Huge," + "y" * 20_000_000 + "\nB-2,Small,x\n", encoding="utf-8")
+    report = register.import_risks(fresh_db, path, SOURCE, **WHO)
+    assert len(report.created) == 2
+    assert scalar(fresh_db, "SELECT length(r.description) FROM risks r JOIN risk_sources s ON s.risk_id = r.id "
+                            "WHERE s.source_key = 'B-1'") == 20_000_000
+
+
+PEAK_MEMORY = """
+import random, resource, shutil, sys
+from engine import register
+db, words, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rng = random.Random(1)
+title = " ".join(f"host{rng.randint(0, 10**6)}" for _ in range(words))
+with open(out, "w", encoding="utf-8") as fh:
+    fh.write("Risk ID,Title\\nL-1," + title + "\\nL-2,A short title\\n")
+register.import_risks(db, out, "long-title", actor="tester")
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def _peak_mb(template: Path, tmp_path: Path, words: int) -> int:
+    db = tmp_path / f"peak{words}.duckdb"
+    shutil.copyfile(template, db)
+    got = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(db), str(words), str(tmp_path / f"t{words}.csv")],
+                         capture_output=True, text=True, timeout=300)
+    assert got.returncode == 0, got.stderr[-2000:]
+    return int(got.stdout.split()[-1])
+
+
+def test_a_long_title_of_numbered_words_does_not_exhaust_memory(template_db: Path, tmp_path: Path) -> None:
+    """A title cell of 12,000 numbered words (host names, serial numbers pasted into the wrong column: about
+    130 KB) must cost memory in proportion to its size. Memory that grows with the square of the title's
+    length would let one ~1 MB cell exhaust the machine and kill the process serving the app."""
+    baseline = _peak_mb(template_db, tmp_path, 10)
+    long_title = _peak_mb(template_db, tmp_path, 12_000)
+    assert long_title - baseline < 300, f"peak memory {baseline} MB -> {long_title} MB for a 130 KB title"

@@ -28,8 +28,7 @@ from engine.errors import InputError
 from .dbstate import changed_tables, db_state, scalar
 
 WHO = {"actor": "fuzzer"}
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                    derandomize=False)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 HEADINGS = ["Risk ID", "ID", "Ref", "Title", "Risk", "Risk title", "Owner", "Risk owner", "Likelihood",
             "Probability", "Likelihood (1-4)", "Probability %", "Impact", "Severity", "Controls",
