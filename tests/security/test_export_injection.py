@@ -193,3 +193,11 @@ def test_markdown_cells_are_inert(text: str) -> None:
     assert "\n" not in cell and "\r" not in cell
     assert not re.search(r"(?<!\\)\|", cell)
     assert "<" not in cell.replace("<br>", "") and ">" not in cell.replace("<br>", "")
+
+
+def test_query_csv_output_neutralises_formulas(fresh_db, run_cli) -> None:
+    code, out, err = run_cli("query", "SELECT '=cmd|'' /C calc''!A0' AS x, '@SUM(1)' AS y", "--db", fresh_db,
+                             "--format", "csv")
+    assert code == 0, err
+    line = out.splitlines()[1]
+    assert line.startswith("'=cmd") and ",'@SUM(1)" in line
