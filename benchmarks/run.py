@@ -42,6 +42,22 @@ def app_pages_run(db: str, out: str, repeats: int) -> tuple[float, str]:
     return max(max(r["cold_s"], r["max_s"]) for r in rows), "per-page times in the (d) table"
 
 
+def _previous_baselines(n: int) -> dict[str, Measurement]:
+    """Baseline measurements of the last run with the same number of risks, by measure name."""
+    if not RESULTS.exists():
+        return {}
+    old = json.loads(RESULTS.read_text())
+    if old.get("risks") != n:
+        return {}
+    out = {}
+    for row in old.get("measurements", []):
+        b = row.get("baseline")
+        if b:
+            out[row["measure"]] = Measurement(b["name"], "baseline", list(b["runs"]), b["peak_rss_mb"],
+                                              b.get("note", "") + " (measured in an earlier run)")
+    return out
+
+
 def _ratio(a: Measurement, b: Measurement | None) -> float | None:
     return round(b.median / a.median, 2) if b and a.median else None
 
@@ -53,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-files", type=int, default=5,
                     help="register files the row-by-row import baseline reads (time scaled by rows to all 50)")
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--reuse-baseline", action="store_true",
+                    help="take the baseline measurements from the last results.json (same risk count) instead "
+                         "of running them again")
     args = ap.parse_args(argv)
+    previous = _previous_baselines(bench_risks()) if args.reuse_baseline else {}
     n = bench_risks()
     WORK.mkdir(parents=True, exist_ok=True)
     work = str(WORK)
@@ -67,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Measurement] = []
 
     def step(label: str, variant: str, target: str, runs: int, **kw: Any) -> Measurement:
+        if variant == "baseline" and label in previous:
+            m = previous[label]
+            print(f"  {label} [baseline] reused from the last run: median {m.median:.3f} s", flush=True)
+            results.append(m)
+            return m
         print(f"  {label} [{variant}] x{runs} ...", end=" ", flush=True)
         m = measure(label, variant, target, runs, **kw)
         print(f"median {m.median:.3f} s (min {min(m.runs):.3f}, max {max(m.runs):.3f}); {m.note}", flush=True)
@@ -77,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
              db=str(inv_db), reg_dir=reg, work=work)
     a_lim = step("(a) import 50 registers", "limit", "benchmarks.register_bench:limit_run", args.runs,
                  db=str(inv_db), reg_dir=reg, work=work)
-    a_base = None if args.skip_baseline else step(
+    skip = args.skip_baseline
+    a_base = None if skip else step(
         "(a) import 50 registers", "baseline", "benchmarks.register_bench:baseline_run", args.baseline_runs,
         db=str(inv_db), reg_dir=reg, work=work, max_files=args.baseline_files)
     # The register the engine built is the enterprise database for (c) and (d).
@@ -88,14 +114,14 @@ def main(argv: list[str] | None = None) -> int:
              db=str(inf_db), work=work)
     b_lim = step("(b) inference depth 3", "limit", "benchmarks.inference:limit_run", args.runs,
                  db=str(inf_db), work=work)
-    b_base = None if args.skip_baseline else step(
+    b_base = None if skip else step(
         "(b) inference depth 3", "baseline", "benchmarks.inference:baseline_run", args.baseline_runs,
         db=str(inf_db), work=work, max_rows=20_000)
 
     c = step("(c) SoA to Excel", "engine", "benchmarks.soa_bench:engine_run", args.runs, db=str(enterprise), work=work)
     c_lim = step("(c) SoA to Excel", "limit", "benchmarks.soa_bench:limit_run", args.runs,
                  db=str(enterprise), work=work)
-    c_base = None if args.skip_baseline else step(
+    c_base = None if skip else step(
         "(c) SoA to Excel", "baseline", "benchmarks.soa_bench:baseline_run", args.baseline_runs,
         db=str(enterprise), work=work)
 
