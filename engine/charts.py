@@ -229,7 +229,10 @@ class MatrixSpec:
 def risk_matrix(risks: pl.DataFrame, matrix: MatrixSpec, stage: str = "inherent",
                 title: str | None = None) -> go.Figure:
     """One risk matrix: how many risks sit in each likelihood x impact cell at one ``stage``
-    (``inherent``, ``current`` or ``residual``: columns ``<stage>_likelihood`` and ``<stage>_impact``)."""
+    (``inherent``, ``current`` or ``residual``: columns ``<stage>_likelihood`` and ``<stage>_impact``).
+
+    ``risks`` may instead hold counts per cell already made (see ``matrix_cells``), which is how a
+    large register is charted without reading every risk."""
     fig = _figure(title or f"{stage.capitalize()} risk")
     _add_matrix(fig, risks, matrix, stage, None)
     _matrix_axes(fig, matrix, None)
@@ -238,7 +241,9 @@ def risk_matrix(risks: pl.DataFrame, matrix: MatrixSpec, stage: str = "inherent"
 
 def inherent_vs_residual(risks: pl.DataFrame, matrix: MatrixSpec,
                          title: str = "Inherent versus residual risk") -> go.Figure:
-    """Two risk matrices side by side (counts per cell) with the shift of each risk's position."""
+    """Two risk matrices side by side (counts per cell) with the shift of each risk's position.
+
+    ``risks`` holds risk rows, or counts per cell already made (see ``matrix_cells``)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Inherent", "Residual"), horizontal_spacing=0.12)
     fig.update_layout(title=title, **_LAYOUT)
     _add_matrix(fig, risks, matrix, "inherent", 1)
@@ -249,13 +254,38 @@ def inherent_vs_residual(risks: pl.DataFrame, matrix: MatrixSpec,
     return fig
 
 
+CELL_COLUMNS = ("stage", "likelihood", "impact", "n")
+
+
+def matrix_cells(risks: pl.DataFrame, stages: Sequence[str] = ("inherent", "residual")) -> pl.DataFrame:
+    """Risks per matrix cell at each stage: columns ``stage``, ``likelihood``, ``impact``, ``n`` (risks
+    scored at that stage only). The matrix charts accept this in place of the risk rows."""
+    parts = []
+    for stage in stages:
+        lk, im = f"{stage}_likelihood", f"{stage}_impact"
+        if lk in risks.columns and im in risks.columns:
+            parts.append(risks.select(pl.lit(stage).alias("stage"), pl.col(lk).cast(pl.Int64).alias("likelihood"),
+                                      pl.col(im).cast(pl.Int64).alias("impact")).drop_nulls()
+                         .group_by(CELL_COLUMNS[:3]).len("n").with_columns(pl.col("n").cast(pl.Int64)))
+    schema = {"stage": pl.String, "likelihood": pl.Int64, "impact": pl.Int64, "n": pl.Int64}
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(parts).sort(CELL_COLUMNS[:3])
+
+
+def _cells(risks: pl.DataFrame, stage: str) -> dict[tuple[int, int], int]:
+    """{(likelihood, impact): risks} at ``stage``, from risk rows or from counts per cell."""
+    if risks.is_empty():
+        return {}
+    if not set(CELL_COLUMNS) <= set(risks.columns):
+        risks = matrix_cells(risks, [stage])
+    sub = risks.filter(pl.col("stage") == stage)
+    return {(int(li), int(ii)): int(k) for li, ii, k in sub.select("likelihood", "impact", "n").iter_rows()}
+
+
 def _add_matrix(fig: go.Figure, risks: pl.DataFrame, matrix: MatrixSpec, stage: str, col: int | None) -> None:
     n = matrix.size
-    lk, im = f"{stage}_likelihood", f"{stage}_impact"
-    cells: dict[tuple[int, int], int] = {}
-    if not risks.is_empty() and lk in risks.columns and im in risks.columns:
-        for r in (risks.select(lk, im).drop_nulls().group_by([lk, im]).len()).iter_rows():
-            cells[(int(r[0]), int(r[1]))] = int(r[2])
+    cells = _cells(risks, stage)
     levels = len(matrix.level_names)
     # z is the level index of each cell; a discrete colour scale paints it in the matrix colours.
     z = [[matrix.level_index(li * ii) for ii in range(1, n + 1)] for li in range(1, n + 1)]
@@ -304,17 +334,18 @@ def risks_by_level(risks: pl.DataFrame, matrix: MatrixSpec | None = None, level_
 
 
 def risks_by(links: pl.DataFrame, by: str, level_col: str = "level", matrix: MatrixSpec | None = None,
-             title: str | None = None, top: int | None = None) -> go.Figure:
+             title: str | None = None, top: int | None = None, count_col: str | None = None) -> go.Figure:
     """Horizontal stacked bars: risks per ``by`` (an AI system or an asset), coloured by level.
 
-    ``top`` keeps the ``top`` entries with most risks (the title says so)."""
+    ``links`` has one row per risk and ``by`` entry, or, with ``count_col``, the number of risks per
+    ``by`` and level in that column. ``top`` keeps the ``top`` entries with most risks (the title says so)."""
     title = title or f"Risks by {by.replace('_', ' ')}"
     if links.is_empty() or by not in links.columns:
         return empty_figure(title)
     frame = links.with_columns(pl.col(level_col).fill_null("unscored")) if level_col in links.columns \
         else links.with_columns(pl.lit("risk").alias(level_col))
     frame = frame.with_columns(_plain_col(by).fill_null("-"))
-    counts = _counts(frame, [by, level_col])
+    counts = _counts(frame, [by, level_col], count_col)
     order = (counts.group_by(by).agg(pl.col("n").sum()).sort(["n", by], descending=[False, True])[by].to_list())
     if top is not None and len(order) > top:
         order = order[-top:]

@@ -287,7 +287,9 @@ def test_register_shows_matrix_and_breakdowns(demo_db: Path) -> None:
     at = open_page("register")
     assert len(at.get("plotly_chart")) == 3
     shown = editor(at, "register_editor").value
-    assert len(shown) == db_value(demo_db, "SELECT count(*) FROM risks WHERE status <> 'closed'")
+    n_open = db_value(demo_db, "SELECT count(*) FROM risks WHERE status <> 'closed'")
+    assert len(shown) == n_open
+    assert any(c.value.startswith(f"rows 1-{n_open} of {n_open} ") for c in at.caption), [c.value for c in at.caption]
     at.multiselect(key="reg_ms").set_value(["AIMS"]).run()
     assert set(editor(at, "register_editor").value["management_system"]) == {"AIMS"}
 
@@ -334,6 +336,37 @@ def test_register_invalid_edit_is_refused_and_kept(demo_db: Path) -> None:
     assert at.error, "an empty title must be refused"
     assert db_value(demo_db, "SELECT title FROM risks WHERE id = ?", [rid]) == title
     assert not at.button(key="register_save").disabled   # the edit is still there to correct
+
+
+def test_register_pages_and_saves_an_edit_on_a_later_page(demo_db: Path) -> None:
+    """A register larger than a page is shown a page at a time; an edit on page 2 reaches the database,
+    and pending edits do not follow the user to another page."""
+    with duckdb.connect(str(demo_db)) as con:
+        con.execute("INSERT INTO risks SELECT r.* REPLACE (r.id || '-c' || c.i AS id) FROM risks r, "
+                    "range(1, 9) c(i)")
+        n_open = con.execute("SELECT count(*) FROM risks WHERE status <> 'closed'").fetchone()[0]
+        second = con.execute("SELECT id, version FROM risks WHERE status <> 'closed' ORDER BY id "
+                             "LIMIT 1 OFFSET 200").fetchone()
+    assert n_open > 200
+    at = open_page("register")
+    assert len(editor(at, "register_editor").value) == 200
+    assert any(c.value.startswith(f"rows 1-200 of {n_open} ") for c in at.caption)
+    at = edit_cells(at, "register_editor", {0: {"owner": "Left Behind"}})
+    at.number_input(key="reg_page").set_value(2).run()
+    assert_healthy(at)
+    shown = editor(at, "register_editor").value
+    assert shown["id"].iloc[0] == second[0] and len(shown) == min(200, n_open - 200)
+    assert any(c.value.startswith(f"rows 201-{min(400, n_open)} of {n_open} ") for c in at.caption)
+    assert at.button(key="register_save").disabled          # the edit made on page 1 is not pending here
+    at = edit_cells(at, "register_editor", {0: {"owner": "Page Two Owner"}})
+    at.button(key="register_save").click().run()
+    assert_healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    assert db_value(demo_db, "SELECT owner FROM risks WHERE id = ?", [second[0]]) == "Page Two Owner"
+    assert db_value(demo_db, "SELECT version FROM risks WHERE id = ?", [second[0]]) == second[1] + 1
+    assert db_value(demo_db, "SELECT count(*) FROM risks WHERE owner = 'Left Behind'") == 0
+    at.multiselect(key="reg_ms").set_value(["AIMS"]).run()    # another filter: back to the first page
+    assert at.number_input(key="reg_page").value == 1
 
 
 def test_register_user_text_is_shown_as_written(demo_db: Path) -> None:

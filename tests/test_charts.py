@@ -174,3 +174,23 @@ def test_coverage_charts_count_every_control(fresh_db: Path) -> None:
     assert sum(donut.values) == cov.height
     report = coverage.gaps(fresh_db, implemented=["A.5.1"])
     assert sum(sum(t.y) for t in charts.gap_effort(report.rows).data) == report.total
+
+
+def test_matrix_charts_accept_counts_per_cell() -> None:
+    cells = charts.matrix_cells(RISKS)
+    assert set(cells.columns) == {"stage", "likelihood", "impact", "n"}
+    from_rows, from_counts = charts.inherent_vs_residual(RISKS, MATRIX), charts.inherent_vs_residual(cells, MATRIX)
+    for a, b in zip(from_rows.data, from_counts.data, strict=True):
+        assert a.text == b.text and a.z == b.z
+    assert charts.risk_matrix(cells, MATRIX, "inherent").data[0].text[3][4] == "2"
+
+
+def test_risks_by_accepts_counts() -> None:
+    links = pl.DataFrame({"ai_system": ["Bot", "Bot", "Scorer"], "level": ["High", "Low", "High"]})
+    counted = pl.DataFrame({"ai_system": ["Bot", "Bot", "Scorer"], "level": ["High", "Low", "High"], "n": [1, 1, 1]})
+    a, b = charts.risks_by(links, "ai_system", "level", MATRIX), charts.risks_by(counted, "ai_system", "level",
+                                                                                 MATRIX, count_col="n")
+    assert [(t.name, list(t.y), list(t.x)) for t in a.data] == [(t.name, list(t.y), list(t.x)) for t in b.data]
+    many = pl.DataFrame({"ai_system": [f"S{i}" for i in range(5)], "level": ["High"] * 5, "n": [5, 4, 3, 2, 1]})
+    fig = charts.risks_by(many, "ai_system", "level", MATRIX, "By system", top=2, count_col="n")
+    assert fig.layout.title.text == "By system (top 2 of 5)" and list(fig.data[0].x) == [4, 5]

@@ -10,30 +10,16 @@
 --   controls_27001 / controls_42001  linked Annex A refs (existing and planned);
 --   controls_planned  framework:ref of the planned ones
 --   sources           lineage, one 'source:row' per register row the risk came from
-CREATE OR REPLACE VIEW v_risk_register AS
-WITH ctl AS (
-    SELECT rc.risk_id,
-           list(rc.ref ORDER BY c.ordinal, rc.ref) FILTER (WHERE rc.framework = 'iso27001-2022') AS controls_27001,
-           list(rc.ref ORDER BY c.ordinal, rc.ref) FILTER (WHERE rc.framework = 'iso42001-2023') AS controls_42001,
-           list(rc.framework || ':' || rc.ref ORDER BY rc.framework, c.ordinal, rc.ref)
-               FILTER (WHERE rc.status = 'planned') AS controls_planned
-    FROM risk_controls rc
-    LEFT JOIN controls c ON c.framework = rc.framework AND c.ref = rc.ref
-    GROUP BY rc.risk_id
-), ast AS (
-    SELECT ra.risk_id, list(a.name ORDER BY a.name) AS assets, list(a.id ORDER BY a.name) AS asset_ids
-    FROM risk_assets ra JOIN assets a ON a.id = ra.asset_id
-    GROUP BY ra.risk_id
-), ais AS (
-    SELECT rs.risk_id, list(s.name ORDER BY s.name) AS ai_systems, list(s.id ORDER BY s.name) AS ai_system_ids
-    FROM risk_ai_systems rs JOIN ai_systems s ON s.id = rs.ai_system_id
-    GROUP BY rs.risk_id
-), src AS (
-    SELECT risk_id, list(source || ':' || source_row ORDER BY source, source_row) AS sources,
-           count(*) AS n_sources
-    FROM risk_sources
-    GROUP BY risk_id
-), scored AS (
+--
+-- The logic lives in two table macros, so a reader that needs only some risks pays only for those:
+--   risk_register_levels()    one row per risk with its scores, levels and appetite, without the
+--                             per-risk lists (cheap: filter and sort on it)
+--   risk_register_rows(ids)   the full register rows (the view's columns) of the risks whose id is in
+--                             the list ids, or of every risk when ids is NULL; the lists are built
+--                             only for those risks
+-- For example: SELECT * FROM risk_register_rows(['R-0001', 'R-0002']).
+CREATE OR REPLACE MACRO risk_register_levels() AS TABLE
+WITH scored AS (
     SELECT r.*,
            r.inherent_likelihood * r.inherent_impact AS inherent_score,
            r.current_likelihood * r.current_impact AS current_score,
@@ -53,6 +39,42 @@ WITH ctl AS (
                level_names[len(list_filter(level_thresholds, t -> t <= residual_score))] END AS residual_level
     FROM scored
 )
+SELECT l.*,
+       CASE WHEN l.score IS NULL THEN NULL ELSE
+           l.level_names[len(list_filter(l.level_thresholds, t -> t <= l.score))] END AS level,
+       CASE WHEN l.score IS NULL THEN NULL ELSE
+           l.level_colours[len(list_filter(l.level_thresholds, t -> t <= l.score))] END AS level_colour
+FROM leveled l;
+
+CREATE OR REPLACE MACRO risk_register_rows(ids) AS TABLE
+WITH picked AS (
+    SELECT * FROM risk_register_levels() WHERE ids IS NULL OR list_contains(ids, id)
+), ctl AS (
+    SELECT rc.risk_id,
+           list(rc.ref ORDER BY c.ordinal, rc.ref) FILTER (WHERE rc.framework = 'iso27001-2022') AS controls_27001,
+           list(rc.ref ORDER BY c.ordinal, rc.ref) FILTER (WHERE rc.framework = 'iso42001-2023') AS controls_42001,
+           list(rc.framework || ':' || rc.ref ORDER BY rc.framework, c.ordinal, rc.ref)
+               FILTER (WHERE rc.status = 'planned') AS controls_planned
+    FROM risk_controls rc
+    SEMI JOIN picked p ON p.id = rc.risk_id
+    LEFT JOIN controls c ON c.framework = rc.framework AND c.ref = rc.ref
+    GROUP BY rc.risk_id
+), ast AS (
+    SELECT ra.risk_id, list(a.name ORDER BY a.name) AS assets, list(a.id ORDER BY a.name) AS asset_ids
+    FROM risk_assets ra SEMI JOIN picked p ON p.id = ra.risk_id
+    JOIN assets a ON a.id = ra.asset_id
+    GROUP BY ra.risk_id
+), ais AS (
+    SELECT rs.risk_id, list(s.name ORDER BY s.name) AS ai_systems, list(s.id ORDER BY s.name) AS ai_system_ids
+    FROM risk_ai_systems rs SEMI JOIN picked p ON p.id = rs.risk_id
+    JOIN ai_systems s ON s.id = rs.ai_system_id
+    GROUP BY rs.risk_id
+), src AS (
+    SELECT risk_id, list(source || ':' || source_row ORDER BY source, source_row) AS sources,
+           count(*) AS n_sources
+    FROM risk_sources SEMI JOIN picked p ON p.id = risk_id
+    GROUP BY risk_id
+)
 SELECT
     l.id, l.title, l.description, l.cause, l.event, l.consequence,
     l.management_system, l.status, l.category, l.business_unit, l.owner,
@@ -63,11 +85,7 @@ SELECT
     l.inherent_likelihood, l.inherent_impact, l.inherent_score, l.inherent_level,
     l.current_likelihood, l.current_impact, l.current_score, l.current_level,
     l.residual_likelihood, l.residual_impact, l.residual_score, l.residual_level,
-    l.score,
-    CASE WHEN l.score IS NULL THEN NULL ELSE
-        l.level_names[len(list_filter(l.level_thresholds, t -> t <= l.score))] END AS level,
-    CASE WHEN l.score IS NULL THEN NULL ELSE
-        l.level_colours[len(list_filter(l.level_thresholds, t -> t <= l.score))] END AS level_colour,
+    l.score, l.level, l.level_colour,
     l.appetite,
     l.score <= l.appetite AS within_appetite,
     l.residual_score <= l.appetite AS residual_within_appetite,
@@ -90,8 +108,10 @@ SELECT
     coalesce(src.sources, []::VARCHAR[]) AS sources,
     coalesce(src.n_sources, 0) AS n_sources,
     l.version, l.created_at, l.updated_at
-FROM leveled l
+FROM picked l
 LEFT JOIN ctl ON ctl.risk_id = l.id
 LEFT JOIN ast ON ast.risk_id = l.id
 LEFT JOIN ais ON ais.risk_id = l.id
 LEFT JOIN src ON src.risk_id = l.id;
+
+CREATE OR REPLACE VIEW v_risk_register AS SELECT * FROM risk_register_rows(NULL);
