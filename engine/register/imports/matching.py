@@ -96,7 +96,10 @@ def _prefix_index(entries: pl.DataFrame, ranks: pl.DataFrame) -> pl.DataFrame:
     blocks = (entries.select("key", "digits", pl.col("objs").alias("obj")).explode("obj")
               .with_columns(pl.col("obj").fill_null(""))
               .with_columns(block=pl.col("obj") + "\x1f" + pl.col("digits")))
-    return ex.join(blocks.select("key", "block", "obj"), on="key")
+    # each distinct block as a number, so a long title's block text is not copied onto every one of its words
+    ids = blocks.select(pl.col("block").unique()).with_row_index("block_id")
+    blocks = blocks.join(ids, on="block").select("key", pl.col("block_id").alias("block"), "obj")
+    return ex.join(blocks, on="key")
 
 
 def candidate_pairs(entries: pl.DataFrame) -> pl.DataFrame:

@@ -8,6 +8,8 @@ becomes a :class:`~engine.errors.Problem` naming file, row, column, value and wh
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -93,10 +95,17 @@ def normalise_bool(cells: Cells, fld: str) -> None:
     cells.frame = cells.frame.with_columns(pl.col(fld).fill_null(False))
 
 
+@lru_cache(maxsize=65536)
+def _parse_date_text(text: str, date_format: str | None) -> date | None:
+    """records.parse_date of one cell text, remembered: registers of one run share their dates, so
+    each spelling is parsed once for every file (a bad one raises ValueError each time)."""
+    return records.parse_date(text, date_format)
+
+
 def normalise_date(cells: Cells, fld: str, date_format: str | None) -> None:
     if not cells.has(fld):
         return
-    cells.map_distinct(fld, lambda v: records.parse_date(v, date_format), pl.Date, "not a date",
+    cells.map_distinct(fld, lambda v: _parse_date_text(v, date_format), pl.Date, "not a date",
                        records.date_expected(date_format))
 
 

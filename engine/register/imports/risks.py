@@ -20,6 +20,7 @@ import writes nothing at all. A row's key is its Risk ID (or, without an ID colu
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -334,11 +335,11 @@ def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: st
         with store.transaction(db) as con:
             ctx = _Context(con, framework)
             parsed: list[_Parsed] = []
-            for i, spec in enumerate(files):
-                try:
-                    parsed.append(parse_risk_file(spec, ctx, i))
-                except InputError as exc:  # unreadable file or mapping: keep going to report the rest
-                    problems.extend(exc.problems)
+            for outcome in _parse_all(files, ctx):
+                if isinstance(outcome, InputError):  # unreadable file or mapping: keep going to report the rest
+                    problems.extend(outcome.problems)
+                else:
+                    parsed.append(outcome)
             cells = [p.control_cells for p in parsed if not p.control_cells.is_empty()]
             if cells:
                 controls, cproblems = resolve_control_cells(pl.concat(cells), ctx.catalog, ctx.successors)
@@ -358,6 +359,25 @@ def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: st
     except _DryRun as done:
         return done.report
     return report
+
+
+_PARSE_WORKERS = 2
+
+
+def _parse_one(spec: RiskFile, ctx: _Context, index: int) -> _Parsed | InputError:
+    try:
+        return parse_risk_file(spec, ctx, index)
+    except InputError as exc:
+        return exc
+
+
+def _parse_all(files: list[RiskFile], ctx: _Context) -> list[_Parsed | InputError]:
+    """Every file parsed (or its InputError), in the order given. Files are independent until the
+    run's cross-file steps, and the readers and polars release the GIL, so several are read at once."""
+    if len(files) < 2:
+        return [_parse_one(spec, ctx, i) for i, spec in enumerate(files)]
+    with ThreadPoolExecutor(max_workers=min(_PARSE_WORKERS, len(files))) as pool:
+        return list(pool.map(_parse_one, files, [ctx] * len(files), range(len(files))))
 
 
 def import_risks(db: str | Path | None, path: str | Path, source: str, *, actor: str, channel: str = "import",
@@ -407,11 +427,12 @@ def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.Dat
 
     # the normalised record of every row, as JSON with its links, and what the row was last time
     recs = []
+    lists_of = {f: part.drop("_file") for (f,), part in lists.partition_by("_file", as_dict=True).items()}
+    no_lists = lists.drop("_file").clear()
     for p in parsed:
         rec = p.frame.select(ROW, "source_key", "title", *[f for f in p.provided if f != "title"]).with_columns(
             pl.lit(p.index, pl.Int32).alias("_file"), pl.lit(p.spec.source).alias("source"))
-        rec = rec.join(lists.filter(pl.col("_file") == p.index).drop("_file"), on=ROW, how="left",
-                       maintain_order="left")
+        rec = rec.join(lists_of.get(p.index, no_lists), on=ROW, how="left", maintain_order="left")
         rec = rec.with_columns([pl.col(f).fill_null(pl.lit([], pl.List(pl.String))) for f in LINK_FIELDS]
                                ).with_columns(pl.lit(ctx.matrix.version).alias("_matrix_version"))
         rec = rec.with_columns(pl.struct([*p.provided, *p.links_provided, "_matrix_version"])
@@ -426,8 +447,9 @@ def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.Dat
     rec = rec.join(prev, on=["source", "source_key"], how="left", maintain_order="left")
     known = rec.filter(pl.col("risk_id").is_not_null())
     fresh = rec.filter(pl.col("risk_id").is_null())
+    had_of = {s: part["source_key"] for (s,), part in prev.partition_by("source", as_dict=True).items()}
     for p, rep in zip(parsed, reps, strict=True):
-        had = prev.filter(pl.col("source") == p.spec.source)["source_key"].drop_nulls()
+        had = had_of.get(p.spec.source, pl.Series("source_key", [], pl.String)).drop_nulls()
         rep.missing = sorted(set(had.to_list()) - set(p.frame["source_key"].drop_nulls().to_list()))
 
     # which risk each new row is: one already stored or brought in by an earlier file, or a new one
@@ -440,9 +462,10 @@ def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.Dat
     moved = known.filter(pl.col("prev_raw").ne_missing(pl.col("raw")) | (pl.col("prev_row") != pl.col(ROW)))
     touched = set(creating["_file"].to_list()) | set(merging["_file"].to_list()) \
         | set(changed_rows["_file"].to_list()) | set(moved["_file"].to_list())
+    known_n = dict(known.group_by("_file").len().iter_rows())
+    changed_n = dict(changed_rows.group_by("_file").len().iter_rows())
     for p, rep in zip(parsed, reps, strict=True):
-        rep.unchanged = known.filter(pl.col("_file") == p.index).height - changed_rows.filter(
-            pl.col("_file") == p.index).height
+        rep.unchanged = known_n.get(p.index, 0) - changed_n.get(p.index, 0)
     if not touched:
         return reps  # every file is exactly as last imported: write nothing
 
@@ -541,10 +564,15 @@ def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.Dat
         con.unregister("_lin")
     for i, b in batch_ids.items():
         reps[i].batch_id = b
+    translated = controls.filter(pl.col("translated_from").is_not_null()).select(
+        "_file", ROW, "framework", "ref", "as_written")
+    translated_of = {f: part for (f,), part in translated.partition_by("_file", as_dict=True,
+                                                                      maintain_order=True).items()}
     for rep, p in zip(reps, parsed, strict=True):
-        rep.translated = [{"row": r, "as_written": a, "ref": f"{fw}:{ref}"} for r, fw, ref, a in
-                          controls.filter((pl.col("_file") == p.index) & pl.col("translated_from").is_not_null())
-                          .select(ROW, "framework", "ref", "as_written").iter_rows()]
+        part = translated_of.get(p.index)
+        rep.translated = [] if part is None else [
+            {"row": r, "as_written": a, "ref": f"{fw}:{ref}"}
+            for r, fw, ref, a in part.select(ROW, "framework", "ref", "as_written").iter_rows()]
     return reps
 
 
@@ -591,6 +619,9 @@ def _decide(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], fresh: pl.Dat
         ["_file", "similarity", ROW, "other"], descending=[False, True, False, False])
     by_file = {f: part for (f,), part in pairs.partition_by("_file", as_dict=True, maintain_order=True).items()}
     # each row's risk as decided: ("stored", risk id) or ("row", (file, row)) for a risk a row of this run brings in
+    fresh_rows: dict[int, list[int]] = {}
+    for f, r in fresh.select("_file", ROW).iter_rows():
+        fresh_rows.setdefault(f, []).append(r)
     owner: dict[tuple[int, int], tuple[str, Any]] = {}
     sources_of_new: dict[tuple[str, Any], set[str]] = {}
     out = []
@@ -616,7 +647,7 @@ def _decide(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], fresh: pl.Dat
             owner[(f, r)] = target
             kept, kept_file, kept_row = (target[1], None, None) if target[0] == "stored" else (None, *target[1])
             out.append((f, r, True, kept, kept_file, kept_row, sim, reason(obj, sim, how)))
-        for r in fresh.filter(pl.col("_file") == f)[ROW].to_list():
+        for r in fresh_rows.get(f, []):
             if (f, r) not in owner:
                 owner[(f, r)] = ("row", (f, r))
                 sources_of_new[("row", (f, r))] = {source}
