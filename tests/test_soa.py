@@ -147,8 +147,10 @@ def test_counterparts_list_the_other_standard_with_relationship_and_strength(db:
         src, tgt, rel, strength = con.execute(
             "SELECT source_ref, target_ref, relationship, strength FROM crosswalk_links l "
             "JOIN controls c ON c.framework = l.target_framework AND c.ref = l.target_ref "
+            "JOIN controls s ON s.framework = l.source_framework AND s.ref = l.source_ref "
             "WHERE source_framework = 'iso27001-2022' AND target_framework = 'iso42001-2023' "
-            "AND origin IN ('authored', 'inverse') AND c.kind = 'annex_a_control' LIMIT 1").fetchone()
+            "AND origin IN ('authored', 'inverse') AND c.kind = 'annex_a_control' "
+            "AND s.kind = 'annex_a_control' ORDER BY s.ordinal, c.ordinal LIMIT 1").fetchone()
     row = soa.get_row(db, "iso27001-2022", src)
     assert f"iso42001-2023:{tgt} {rel} ({strength})" in row["counterparts"]
     assert all(c.startswith("iso42001-2023:") for c in row["counterparts"])
