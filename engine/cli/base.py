@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +32,23 @@ DbOption = Annotated[
     Path | None,
     typer.Option("--db", help="DuckDB file (default: $RISKMAP_DB, else data/riskmap.duckdb)."),
 ]
+
+
+ActorOption = Annotated[str | None, typer.Option(
+    "--actor", help="Who makes the change, for the history (default: $RISKMAP_ACTOR, else your login name).")]
+
+
+def actor_name(given: str | None, fallback: str = "cli") -> str:
+    """The actor recorded in the history: --actor, $RISKMAP_ACTOR, else the login name."""
+    if given:
+        return given
+    env = os.environ.get("RISKMAP_ACTOR")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return fallback
 
 
 def echo(text: str = "") -> None:

@@ -84,7 +84,7 @@ def depth(
     db: DbOption = None,
 ) -> None:
     """Set the crosswalk inference depth and rebuild the inferred links."""
-    from .register import actor_name
+    from .base import actor_name
 
     set_depth(db_path(db), value, actor=actor_name(None), channel="cli")
     echo(f"inference depth set to {value}; links rebuilt")

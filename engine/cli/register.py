@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +13,7 @@ import yaml
 from .. import register
 from ..errors import InputError, Problem
 from ..register.imports import ImportReport, RiskFile
-from .base import DbOption, app, echo, emit_frame, import_app
+from .base import ActorOption, DbOption, actor_name, app, echo, emit_frame, import_app
 
 matrix_app = typer.Typer(help="The risk matrix (risk criteria): show it or record a new version.",
                          no_args_is_help=True)
@@ -25,25 +23,10 @@ app.add_typer(matrix_app, name="matrix")
 app.add_typer(merges_app, name="merges")
 app.add_typer(risk_app, name="risk")
 
-ActorOption = Annotated[str | None, typer.Option(
-    "--actor", help="Who makes the change, for the history (default: $RISKMAP_ACTOR, else your login name).")]
 MappingOption = Annotated[Path | None, typer.Option(
     "--mapping", help="YAML or CSV file mapping column headings to fields (and, in YAML, per-file settings).")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
 FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json")]
-
-
-def actor_name(given: str | None) -> str:
-    """The actor recorded in the history: --actor, $RISKMAP_ACTOR, else the login name."""
-    if given:
-        return given
-    env = os.environ.get("RISKMAP_ACTOR")
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "cli"
 
 
 def _print_report(report: ImportReport, verbose: bool) -> None:

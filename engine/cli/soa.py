@@ -3,8 +3,6 @@ audits (``audit``) and the SoA, plan and register exports (``export soa|plan|reg
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,27 +14,15 @@ from .. import audit as audit_mod
 from .. import exports, soa, treatment
 from ..errors import RiskmapError
 from ..soa import UNSET
-from .base import DbOption, app, echo, emit_frame, export_app, plan_app, soa_app
+from .base import ActorOption, DbOption, actor_name, app, echo, emit_frame, export_app, plan_app, soa_app
 
 CHANNEL = "cli"
 
-ActorOption = Annotated[
-    str | None,
-    typer.Option("--actor", help="Who makes the change, for the history (default: $RISKMAP_ACTOR, else the login)."),
-]
 FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json")]
 
 
 def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    env = os.environ.get("RISKMAP_ACTOR")
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "unknown"
+    return actor_name(actor, fallback="unknown")
 
 
 def _show(frame: pl.DataFrame, fmt: str) -> None:
