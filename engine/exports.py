@@ -324,24 +324,16 @@ def _build_soa_xlsx(doc: SoADocument) -> Any:
             r += 1
             for j, v in enumerate(row):
                 book.cell(ws, r, j, v)
-        r += 2
-        book.cell(ws, r, 0, "Inclusion reason codes", bold=True)
-        for code, label in soa.REASONS.items():
-            r += 1
-            book.cell(ws, r, 0, code)
-            book.cell(ws, r, 1, label)
-        r += 2
-        book.cell(ws, r, 0, "Exclusion reason codes", bold=True)
-        for code, label in soa.EXCLUSION_REASONS.items():
-            r += 1
-            book.cell(ws, r, 0, code)
-            book.cell(ws, r, 1, label)
-        r += 2
-        book.cell(ws, r, 0, "Implementation status", bold=True)
-        for code, label in soa.STATUSES.items():
-            r += 1
-            book.cell(ws, r, 0, code, fill=FILLS[code])
-            book.cell(ws, r, 1, label)
+        legends = (("Inclusion reason codes", soa.REASONS, False),
+                   ("Exclusion reason codes", soa.EXCLUSION_REASONS, False),
+                   ("Implementation status", soa.STATUSES, True))
+        for heading, codes, coloured in legends:
+            r += 2
+            book.cell(ws, r, 0, heading, bold=True)
+            for code, label in codes.items():
+                r += 1
+                book.cell(ws, r, 0, code, fill=FILLS[code] if coloured else None)
+                book.cell(ws, r, 1, label)
         headings = dict(SOA_COLUMNS)
         rows = _soa_rows(doc)
         names = {ISO27001: "ISO 27001-2022", ISO42001: "ISO 42001-2023"}
