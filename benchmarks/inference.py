@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from .harness import cached_database_is_current
+
 RANK = {"equal": 5, "subset_of": 4, "superset_of": 3, "intersects_with": 2}
 NAME = {v: k for k, v in RANK.items()}
 INV = {"subset_of": "superset_of", "superset_of": "subset_of"}
@@ -27,7 +29,7 @@ def prepare(workdir: Path) -> Path:
     from .generate import add_synthetic_frameworks
 
     path = workdir / "inference.duckdb"
-    if path.exists():
+    if cached_database_is_current(path):
         return path
     tmp = workdir / "inference.tmp.duckdb"
     tmp.unlink(missing_ok=True)

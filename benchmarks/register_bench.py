@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from .generate import HEADER_VARIANTS, SCALES, Enterprise, generate_registers
+from .harness import cached_database_is_current
 
 
 def prepare(workdir: Path, n_risks: int) -> tuple[Enterprise, Path]:
@@ -33,7 +34,7 @@ def prepare(workdir: Path, n_risks: int) -> tuple[Enterprise, Path]:
 
     ent = generate_registers(workdir / f"registers-{n_risks}", n_risks)
     db = workdir / f"inventories-{n_risks}.duckdb"
-    if not db.exists():
+    if not cached_database_is_current(db):
         tmp = workdir / "inventories.tmp.duckdb"
         tmp.unlink(missing_ok=True)
         init_database(tmp)

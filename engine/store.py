@@ -74,20 +74,37 @@ def connect(db: str | Path | None = None, read_only: bool = True) -> Iterator[du
         con.close()
 
 
+BULK_DISABLED_COMPRESSION = "dictionary"
+"""Compression DuckDB does not try when a bulk write checkpoints (see :func:`transaction`)."""
+
+
 @contextmanager
-def transaction(db: str | Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection inside one transaction: committed on success, rolled back on error."""
+def transaction(db: str | Path | None = None, bulk: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection inside one transaction: committed on success, rolled back on error.
+
+    ``bulk`` is for writes of tens of megabytes (a register import): their commit checkpoints, on
+    one core, and most of its time goes into choosing a compression for each column segment. Bulk
+    text such as lineage JSON is nearly all distinct values, for which dictionary compression is
+    tried for nothing, so it is left out for that checkpoint: about a quarter less commit time for
+    100,000 imported risks, for a database file about a sixth larger. Segments written later are
+    compressed as usual."""
     con = _open(db_path(db), read_only=False)
     try:
         con.execute("BEGIN TRANSACTION")
         try:
+            if bulk:
+                con.execute(f"SET disabled_compression_methods = '{BULK_DISABLED_COMPRESSION}'")
             yield con
         except BaseException:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
     finally:
-        con.close()
+        try:
+            if bulk:
+                con.execute("RESET disabled_compression_methods")
+        finally:
+            con.close()
 
 
 def migrations() -> list[tuple[int, str, Path]]:

@@ -53,27 +53,19 @@ def with_title_keys(frame: pl.DataFrame, title: str = "title") -> pl.DataFrame:
     """Add ``tokens`` (normalised words in title order, each once), ``norm`` (them joined) and
     ``digits`` (words holding a digit, sorted, joined) for matching.
 
-    Words are handled as one flat column (explode, normalise, regroup) and spelling folds run on
-    the distinct words only, so 100,000 titles take a fraction of a second."""
-    indexed = frame.with_row_index("_i")
-    words = (
-        indexed.select("_i", pl.col(title).fill_null("").str.to_lowercase()
-                       .str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars().str.split(" ").alias("w"))
-        .explode("w")
-        .filter((pl.col("w") != "") & pl.col("w").is_not_null() & ~pl.col("w").is_in(list(STOPWORDS)))
-        .with_columns(pl.col("w").str.contains(r"\d").alias("num"))
-    )
-    vocab = (words.filter(~pl.col("num")).select(pl.col("w").unique())
-             .with_columns(_normalise_words(pl.col("w")).alias("stem")))
-    words = words.join(vocab, on="w", how="left", maintain_order="left").with_columns(
-        pl.coalesce("stem", "w").alias("w"))
-    keys = words.group_by("_i").agg(
-        pl.col("w").unique(maintain_order=True).alias("tokens"),
-        pl.col("w").filter(pl.col("num")).unique().sort().str.join(" ").alias("digits"),
-    ).with_columns(pl.col("tokens").list.join(" ").alias("norm"))
-    out = indexed.join(keys, on="_i", how="left", maintain_order="left").drop("_i")
-    return out.with_columns(pl.col("tokens").fill_null(pl.lit([], pl.List(pl.String))),
-                            pl.col("norm").fill_null(""), pl.col("digits").fill_null(""))
+    Spelling folds run once per distinct word of the run, and each title's words are then mapped
+    through that vocabulary as a list, so 100,000 titles take a fraction of a second."""
+    words = frame.select(pl.col(title).fill_null("").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ")
+                         .str.strip_chars().str.split(" ").alias("w"))["w"]
+    vocab = (pl.DataFrame({"w": words.explode().unique().drop_nulls()})
+             .filter((pl.col("w") != "") & ~pl.col("w").is_in(list(STOPWORDS)))
+             .with_columns(pl.when(pl.col("w").str.contains(r"\d")).then(pl.col("w"))
+                           .otherwise(_normalise_words(pl.col("w"))).alias("stem")))
+    tokens = words.list.eval(pl.element().replace_strict(vocab["w"], vocab["stem"], default=None,
+                                                         return_dtype=pl.String)
+                             .drop_nulls().unique(maintain_order=True))
+    digits = tokens.list.eval(pl.element().filter(pl.element().str.contains(r"\d")).sort()).list.join(" ")
+    return frame.with_columns(tokens.alias("tokens"), tokens.list.join(" ").alias("norm"), digits.alias("digits"))
 
 
 def _ranks(entries: pl.DataFrame) -> pl.DataFrame:

@@ -332,7 +332,7 @@ def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: st
     if problems:
         raise InputError(problems)
     try:
-        with store.transaction(db) as con:
+        with store.transaction(db, bulk=True) as con:
             ctx = _Context(con, framework)
             parsed: list[_Parsed] = []
             for outcome in _parse_all(files, ctx):
@@ -401,6 +401,47 @@ def _link_lists(controls: pl.DataFrame, links: dict[str, pl.DataFrame]) -> pl.Da
     return out
 
 
+def _normalised_records(parsed: list[_Parsed], controls: pl.DataFrame, links: dict[str, pl.DataFrame],
+                        matrix_version: int | None) -> pl.DataFrame:
+    """(_file, _row, normalised): each row's normalised values and links as JSON, as its lineage keeps them."""
+    lists = _link_lists(controls, links)
+    lists_of = {f: part.drop("_file") for (f,), part in lists.partition_by("_file", as_dict=True).items()}
+    no_lists = lists.drop("_file").clear()
+    out = []
+    for p in parsed:
+        rec = p.frame.select(ROW, *p.provided).join(lists_of.get(p.index, no_lists), on=ROW, how="left",
+                                                    maintain_order="left")
+        rec = rec.with_columns([pl.col(f).fill_null(pl.lit([], pl.List(pl.String))) for f in LINK_FIELDS]
+                               ).with_columns(pl.lit(matrix_version).alias("_matrix_version"))
+        out.append(rec.select(pl.lit(p.index, pl.Int32).alias("_file"), ROW,
+                              pl.struct([*p.provided, *p.links_provided, "_matrix_version"])
+                              .struct.json_encode().alias("normalised")))
+    return pl.concat(out)
+
+
+def _known_and_fresh(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed]
+                     ) -> tuple[pl.DataFrame, pl.DataFrame, list[list[str]]]:
+    """Every row with what it was at its register's last import: (rows imported before, new rows, and
+    per file the keys imported before that the file no longer has)."""
+    recs = []
+    for p in parsed:
+        rec = p.frame.select(ROW, "source_key", "title", *[f for f in p.provided if f != "title"]).with_columns(
+            pl.lit(p.index, pl.Int32).alias("_file"), pl.lit(p.spec.source).alias("source"))
+        recs.append(rec.join(p.raw, on=ROW, how="left", maintain_order="left"))
+    rec = pl.concat(recs, how="diagonal_relaxed")
+    prev = con.execute(
+        "SELECT source, source_key, risk_id, batch_id AS prev_batch, source_row AS prev_row, "
+        "CAST(normalised AS VARCHAR) AS prev_norm, CAST(raw AS VARCHAR) AS prev_raw "
+        "FROM risk_sources WHERE source IN (SELECT unnest(?))", [[p.spec.source for p in parsed]]).pl()
+    rec = rec.join(prev, on=["source", "source_key"], how="left", maintain_order="left")
+    had_of = {s: part["source_key"] for (s,), part in prev.partition_by("source", as_dict=True).items()}
+    missing = []
+    for p in parsed:
+        had = had_of.get(p.spec.source, pl.Series("source_key", [], pl.String)).drop_nulls()
+        missing.append(sorted(set(had.to_list()) - set(p.frame["source_key"].drop_nulls().to_list())))
+    return rec.filter(pl.col("risk_id").is_not_null()), rec.filter(pl.col("risk_id").is_null()), missing
+
+
 def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.DataFrame, ctx: _Context,
          actor: str, channel: str) -> list[FileReport]:
     reps = [FileReport(p.file, p.spec.source, "risks", rows=p.rows, notes=list(p.notes)) for p in parsed]
@@ -423,37 +464,19 @@ def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.Dat
     for fld, ents in (("assets", ctx.assets), ("ai_systems", ctx.ai_systems)):
         links[fld], created[fld] = ents.resolve(names[fld])
     objects = pl.concat([links["assets"].select("_file", ROW, "obj"), links["ai_systems"].select("_file", ROW, "obj")])
-    lists = _link_lists(controls, links)
 
-    # the normalised record of every row, as JSON with its links, and what the row was last time
-    recs = []
-    lists_of = {f: part.drop("_file") for (f,), part in lists.partition_by("_file", as_dict=True).items()}
-    no_lists = lists.drop("_file").clear()
-    for p in parsed:
-        rec = p.frame.select(ROW, "source_key", "title", *[f for f in p.provided if f != "title"]).with_columns(
-            pl.lit(p.index, pl.Int32).alias("_file"), pl.lit(p.spec.source).alias("source"))
-        rec = rec.join(lists_of.get(p.index, no_lists), on=ROW, how="left", maintain_order="left")
-        rec = rec.with_columns([pl.col(f).fill_null(pl.lit([], pl.List(pl.String))) for f in LINK_FIELDS]
-                               ).with_columns(pl.lit(ctx.matrix.version).alias("_matrix_version"))
-        rec = rec.with_columns(pl.struct([*p.provided, *p.links_provided, "_matrix_version"])
-                               .struct.json_encode().alias("normalised"))
-        rec = rec.drop(*LINK_FIELDS, "_matrix_version").join(p.raw, on=ROW, how="left", maintain_order="left")
-        recs.append(rec)
-    rec = pl.concat(recs, how="diagonal_relaxed")
-    prev = con.execute(
-        "SELECT source, source_key, risk_id, batch_id AS prev_batch, source_row AS prev_row, "
-        "CAST(normalised AS VARCHAR) AS prev_norm, CAST(raw AS VARCHAR) AS prev_raw "
-        "FROM risk_sources WHERE source IN (SELECT unnest(?))", [[p.spec.source for p in parsed]]).pl()
-    rec = rec.join(prev, on=["source", "source_key"], how="left", maintain_order="left")
-    known = rec.filter(pl.col("risk_id").is_not_null())
-    fresh = rec.filter(pl.col("risk_id").is_null())
-    had_of = {s: part["source_key"] for (s,), part in prev.partition_by("source", as_dict=True).items()}
-    for p, rep in zip(parsed, reps, strict=True):
-        had = had_of.get(p.spec.source, pl.Series("source_key", [], pl.String)).drop_nulls()
-        rep.missing = sorted(set(had.to_list()) - set(p.frame["source_key"].drop_nulls().to_list()))
-
-    # which risk each new row is: one already stored or brought in by an earlier file, or a new one
-    decision = _decide(con, parsed, fresh, objects, ctx)
+    # the normalised record of every row (JSON with its links) is built on the other core while the
+    # rows are matched against the register: it is compared with the last import and kept in the lineage
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        normalised = pool.submit(_normalised_records, parsed, controls, links, ctx.matrix.version)
+        known, fresh, missing = _known_and_fresh(con, parsed)
+        decision = _decide(con, parsed, fresh, objects, ctx)  # which risk each new row is
+        norm = normalised.result()
+    for rep, gone in zip(reps, missing, strict=True):
+        rep.missing = gone
+    keys = ["_file", ROW]
+    known = known.join(norm, on=keys, how="left", maintain_order="left")
+    fresh = fresh.join(norm, on=keys, how="left", maintain_order="left")
     fresh = fresh.join(decision, on=["_file", ROW], how="left", maintain_order="left")
     creating = fresh.filter(pl.col("merge").is_null()).drop(*[c for c in decision.columns if c not in ("_file", ROW)],
                                                             "risk_id")
@@ -511,7 +534,8 @@ def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.Dat
             actor=actor, channel=channel, batch_id=None)
         for (i,), part in creating.select("_file", ROW, "risk_id", "title").partition_by(
                 "_file", as_dict=True, maintain_order=True).items():
-            reps[i].created = [{"row": r, "id": k, "title": t} for _, r, k, t in part.iter_rows()]
+            reps[i].created = [{"row": r, "id": k, "title": t} for r, k, t in
+                               zip(part[ROW].to_list(), part["risk_id"].to_list(), part["title"].to_list(), strict=True)]
 
     # merges, file by file (a later file may merge into the same risk again)
     if not merging.is_empty():
