@@ -123,6 +123,23 @@ def test_a_file_with_a_problem_changes_nothing(loaded_db: Path, name: str, row: 
     assert name in str(err.value)
 
 
+def test_a_problem_after_blank_workbook_rows_names_the_workbook_row(fresh_db: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Risk ID", "Title", "Likelihood", "Impact"])
+    sheet.append(["R1", "Laptop theft", 3, 4])
+    sheet.append([])
+    sheet.append([None, None, None, None])
+    sheet.append(["R2", "Supplier outage", "often", 2])
+    path = tmp_path / "gaps.xlsx"
+    book.save(path)
+    with pytest.raises(InputError) as err:
+        register.import_risks(fresh_db, path, "gaps", actor=ACTOR)
+    assert [(p.record, p.field, p.value) for p in err.value.problems] == [(5, "Likelihood", "often")]
+
+
 def test_every_problem_of_a_file_is_listed(fresh_db: Path) -> None:
     before = snapshot(fresh_db)
     with pytest.raises(InputError) as err:

@@ -125,5 +125,6 @@ def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:
     if sheet is not None and sheet not in names:
         raise InputError([Problem(str(path), None, "sheet", "no such sheet", sheet,
                                   expected="one of " + ", ".join(names))])
-    return pl.read_excel(path, engine="calamine", sheet_name=sheet or names[0], has_header=False,
-                         infer_schema_length=0)
+    # every cell as text, no header row: the workbook is opened once, and empty rows stay in place
+    # so the row numbers in messages are the workbook's
+    return reader.load_sheet(sheet or names[0], header_row=None, dtypes="string").to_polars()
