@@ -163,3 +163,18 @@ def test_duckdb_cli_reads_the_database(fresh_db: Path) -> None:
     assert "iso27001-2022,annex_a_control,93" in out
     assert "iso42001-2023,annex_a_control,38" in out
     assert "iso27001-2013,annex_a_control,114" in out
+
+
+def test_a_bulk_transaction_skips_dictionary_compression_only_while_it_lasts(fresh_db: Path) -> None:
+    def setting(con: duckdb.DuckDBPyConnection) -> str:
+        return con.execute("SELECT current_setting('disabled_compression_methods')").fetchone()[0]
+
+    with store.transaction(fresh_db, bulk=True) as con:
+        assert setting(con).lower() == store.BULK_DISABLED_COMPRESSION
+        con.execute("CREATE TABLE bulk_probe AS SELECT range AS i, md5(range::VARCHAR) AS t FROM range(200000)")
+    with pytest.raises(RuntimeError), store.transaction(fresh_db, bulk=True) as con:
+        con.execute("INSERT INTO bulk_probe VALUES (-1, 'x')")
+        raise RuntimeError("rolled back")
+    with store.transaction(fresh_db) as con:
+        assert setting(con) == ""
+        assert con.execute("SELECT count(*), min(i) FROM bulk_probe").fetchone() == (200000, 0)
