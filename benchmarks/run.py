@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     print("preparing: registers, inventories, synthetic frameworks ...", flush=True)
     ent, inv_db = register_bench.prepare(WORK, n)
     inf_db = inference.prepare(WORK)
+    os.sync()  # the files just written go to disk now, not while the first runs are timed
     reg = str(ent.root)
     results: list[Measurement] = []
 
