@@ -3,7 +3,8 @@
 Defence in depth: the statement must be a single SELECT-like statement; it runs on a read-only
 connection with external access disabled and the configuration locked, so it cannot write, attach,
 copy, export, install or load extensions, change settings, or read files or the network. A runaway
-query is interrupted after ``timeout`` seconds and results are capped at ``max_rows``.
+query is interrupted after ``timeout`` seconds, may hold at most ``memory_limit`` of memory (the app's
+process and the analyst's machine stay responsive), and results are capped at ``max_rows``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _SAFE_CONFIG = {
 }
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 100_000
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 @dataclass
@@ -51,17 +53,22 @@ def check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         raise QueryRefused(f"refused: {name} statements are not allowed; this is a read-only query (SELECT only)")
 
 
-def read_only_connection(db: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+def read_only_connection(db: str | Path | None = None,
+                         memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
     path = db_path(db)
     if not path.exists():
         raise ConfigError(f"{path}: no such database; run `riskmap init --db {path}` first")
-    return duckdb.connect(str(path), read_only=True, config=dict(_SAFE_CONFIG))
+    try:
+        return duckdb.connect(str(path), read_only=True, config={**_SAFE_CONFIG, "memory_limit": memory_limit})
+    except duckdb.ParserException as exc:
+        raise QueryRefused(f"memory limit {memory_limit!r} is not a size: expected a number with a unit, "
+                           "such as 2GB or 500MB") from exc
 
 
 def run_query(sql: str, db: str | Path | None = None, *, timeout: float = DEFAULT_TIMEOUT,
-              max_rows: int = DEFAULT_MAX_ROWS) -> QueryResult:
+              max_rows: int = DEFAULT_MAX_ROWS, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> QueryResult:
     """Run one read-only query and return at most ``max_rows`` rows as a polars frame."""
-    con = read_only_connection(db)
+    con = read_only_connection(db, memory_limit)
     timer = threading.Timer(timeout, con.interrupt)
     try:
         check_statement(con, sql)
@@ -72,6 +79,9 @@ def run_query(sql: str, db: str | Path | None = None, *, timeout: float = DEFAUL
             rows = rel.fetchmany(max_rows + 1)
         except duckdb.InterruptException as exc:
             raise QueryRefused(f"query cut off after {timeout:g} s (time limit)") from exc
+        except duckdb.OutOfMemoryException as exc:
+            raise QueryRefused(f"query cut off: it needs more memory than the {memory_limit} a read-only query "
+                               "may use (memory limit); aggregate or filter more, or add a LIMIT") from exc
         except duckdb.PermissionException as exc:
             raise QueryRefused("refused: files, the network and settings are out of reach of "
                                "read-only queries") from exc

@@ -64,9 +64,11 @@ def query(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
     max_rows: Annotated[int, typer.Option(help="Row limit.")] = query_mod.DEFAULT_MAX_ROWS,
     timeout: Annotated[float, typer.Option(help="Time limit in seconds.")] = query_mod.DEFAULT_TIMEOUT,
+    memory_limit: Annotated[str, typer.Option(help="Memory the query may use, e.g. 2GB or 500MB.")] = (
+        query_mod.DEFAULT_MEMORY_LIMIT),
 ) -> None:
     """Run read-only SQL on the database. Writes, DDL, ATTACH, COPY, INSTALL/LOAD and files are refused."""
-    result = query_mod.run_query(sql, db_path(db), timeout=timeout, max_rows=max_rows)
+    result = query_mod.run_query(sql, db_path(db), timeout=timeout, max_rows=max_rows, memory_limit=memory_limit)
     emit_frame(result.frame, fmt)
     if result.truncated:
         typer.echo(f"(truncated at {max_rows} rows)", err=True)

@@ -173,6 +173,25 @@ def test_the_query_connection_itself_refuses_writes_and_settings(fresh_db: Path)
         con.close()
 
 
+def test_a_query_that_needs_too_much_memory_is_cut_off_with_a_reason(fresh_db: Path) -> None:
+    before = _digest(fresh_db)
+    with pytest.raises(QueryRefused, match=r"more memory than the 64MB .*memory limit"):
+        query.run_query("SELECT string_agg(repeat('x', 1000), '') FROM range(1000000)", fresh_db,
+                        memory_limit="64MB")
+    assert query.run_query("SELECT current_setting('memory_limit') AS m", fresh_db).frame.item() != "64.0 MiB"
+    assert _digest(fresh_db) == before
+
+
+def test_a_memory_limit_that_is_not_a_size_is_refused(fresh_db: Path) -> None:
+    with pytest.raises(QueryRefused, match=r"memory limit 'lots' is not a size.*2GB"):
+        query.run_query("SELECT 1", fresh_db, memory_limit="lots")
+
+
+def test_the_default_memory_limit_applies_inside_the_query(fresh_db: Path) -> None:
+    res = query.run_query("SELECT current_setting('memory_limit') AS m", fresh_db)
+    assert res.frame.item() == "1.8 GiB"  # 2 GB
+
+
 def test_select_returns_a_frame(fresh_db: Path) -> None:
     res = query.run_query("SELECT framework, count(*) AS n FROM v_controls GROUP BY 1 ORDER BY 1", fresh_db)
     assert res.frame.columns == ["framework", "n"]
