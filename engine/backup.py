@@ -96,12 +96,17 @@ def restore(src: Path, db: str | Path | None) -> Path | None:
     with store.connect(path, read_only=False) as con:
         con.execute("CHECKPOINT")
         kept = path.with_name(f"{path.name}.before-restore-{store.now():%Y%m%dT%H%M%S}")
-        shutil.copyfile(path, kept)
         wal = Path(str(path) + ".wal")
         if wal.exists():  # empty after the checkpoint; it must not be replayed onto the restored file
             wal.unlink()
-        # Closing this handle ends the process's POSIX lock on the file, so it closes only when complete.
+        # Closing any handle of the file ends this process's POSIX lock on it, so the file is opened once,
+        # for both the copy kept and the restored bytes, and that handle closes only when both are done.
         with path.open("r+b") as fh:
+            with kept.open("wb") as out:
+                shutil.copyfileobj(fh, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            fh.seek(0)
             fh.write(data)
             fh.truncate(len(data))
             fh.flush()

@@ -274,6 +274,38 @@ def test_restore_loses_no_write_committed_while_it_runs(fresh_db: Path, tmp_path
             con.execute("DELETE FROM settings WHERE key LIKE 'write-%'")
 
 
+PROBE = """
+import duckdb, sys
+try:
+    duckdb.connect(sys.argv[1]).close()
+    print("opened")
+except duckdb.IOException:
+    print("locked")
+"""
+
+
+def test_restore_holds_the_file_lock_until_the_restored_bytes_are_in_place(fresh_db: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing any handle of a file ends the process's POSIX lock on it: a copy of the database made with a
+    handle of its own would let another process in before the restored bytes are written. Each time restore
+    makes its bytes durable, another process tries to open the database and must find it locked."""
+    from engine import backup as backup_mod
+
+    copy = tmp_path / "b.duckdb"
+    backup_mod.backup(fresh_db, copy)
+    seen = []
+    real_fsync = backup_mod.os.fsync
+
+    def fsync_then_probe(fd: int) -> None:
+        real_fsync(fd)
+        seen.append(subprocess.run([sys.executable, "-c", PROBE, str(fresh_db)], capture_output=True, text=True,
+                                   check=True).stdout.strip())
+
+    monkeypatch.setattr(backup_mod.os, "fsync", fsync_then_probe)
+    assert backup_mod.restore(copy, fresh_db) is not None
+    assert seen and set(seen) == {"locked"}, seen
+
+
 def test_backup_taken_while_another_process_writes_is_consistent(fresh_db: Path, tmp_path: Path,
                                                                 run_cli) -> None:
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(fresh_db), "40"], stdout=subprocess.PIPE, text=True)
