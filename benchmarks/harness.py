@@ -2,8 +2,8 @@
 
 A run is ``(module:function, kwargs)``; the function does its own untimed set-up and returns the
 seconds of the timed part, so set-up (copying a database, generating files, loading libraries)
-never counts. Each run
-happens in a spawned process so caches do not carry over and the process's peak RSS is that run's.
+never counts. Each run happens in a spawned process so caches do not carry over and the process's
+peak RSS is that run's.
 """
 
 from __future__ import annotations
@@ -87,15 +87,10 @@ def measure(name: str, variant: str, target: str, runs: int, **kwargs: Any) -> M
 
 def cached_database_is_current(path: Path) -> bool:
     """A database prepared by an earlier run can be reused only if it has every migration of this
-    checkout; otherwise it is prepared again."""
+    checkout; otherwise it is prepared again (and the new one renamed over it)."""
     from engine import store
 
-    if not path.exists():
-        return False
-    if store.schema_version(path) == max(v for v, _, _ in store.migrations()):
-        return True
-    path.unlink()
-    return False
+    return path.exists() and store.schema_version(path) == max(v for v, _, _ in store.migrations())
 
 
 def machine() -> dict[str, Any]:

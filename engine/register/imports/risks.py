@@ -477,7 +477,7 @@ def _run(con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], controls: pl.Dat
     keys = ["_file", ROW]
     known = known.join(norm, on=keys, how="left", maintain_order="left")
     fresh = fresh.join(norm, on=keys, how="left", maintain_order="left")
-    fresh = fresh.join(decision, on=["_file", ROW], how="left", maintain_order="left")
+    fresh = fresh.join(decision, on=keys, how="left", maintain_order="left")
     creating = fresh.filter(pl.col("merge").is_null()).drop(*[c for c in decision.columns if c not in ("_file", ROW)],
                                                             "risk_id")
     merging = fresh.filter(pl.col("merge").is_not_null())
