@@ -21,7 +21,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from . import store
+from engine import store
+
 from .config import SQL_DIR
 
 AUDITS_DIR = SQL_DIR / "audits"

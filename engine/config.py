@@ -11,6 +11,7 @@ CATALOG_DIR = MAPPINGS_DIR / "catalogs"
 CROSSWALK_DIR = MAPPINGS_DIR / "crosswalks"
 DATA_DIR = ROOT / "data"
 SQL_DIR = Path(__file__).resolve().parent / "sql"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB = DATA_DIR / "riskmap.duckdb"
 """The embedded default database: used when neither ``--db`` nor ``RISKMAP_DB`` is given."""
 

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import duckdb
 
-from . import register, soa, store, treatment
+from engine import plan, register, soa, store
+
 from .config import DATA_DIR, ISO27001, ISO42001, db_path
 from .errors import ConfigError, InputError, Problem, RuleViolation
 from .lifecycle import init_database
@@ -241,7 +242,7 @@ def _add_actions(db: Path) -> int:
     for row in rows:
         controls = [f"{ISO27001}:{r}" for r in _split(row["ISO 27001:2022 Controls"])]
         controls += [f"{ISO42001}:{r}" for r in _split(row["ISO 42001 Controls"])]
-        treatment.add_action(
+        plan.add_action(
             db, action_id=row["Action ID"], title=row["Action"], description=row["Description"] or None,
             owner=row["Owner"] or None, due_date=row["Due Date"] or None,
             status=_ACTION_STATUS[row["Status"].lower()], effort=float(row["Effort (days)"] or 0) or None,

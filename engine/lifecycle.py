@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog, crosswalk, soa, store
+from engine import crosswalk, soa, store
+from engine.crosswalk import catalog
+
 from .config import db_path
 
 

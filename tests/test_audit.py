@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from engine import audit, soa, store, treatment
+from engine import audit, plan, soa, store
 from tests.test_soa_support import seed_register
 
 WHO = {"actor": "tester", "channel": "api"}
@@ -86,20 +86,20 @@ def test_risk_above_appetite_with_neither_treatment_nor_acceptance(db: Path) -> 
     sql(db, "UPDATE risks SET treatment = 'retain' WHERE id = 'R-3'")
     detail = audit.run_audits(db, rules=["risk_above_appetite_untreated"])["detail"][0]
     assert "retained without a recorded acceptance" in detail and "score 9" in detail
-    treatment.accept_residual(db, "R-3", accepted_by="Alice", expires_on=date(2099, 1, 1),
+    plan.accept_residual(db, "R-3", accepted_by="Alice", expires_on=date(2099, 1, 1),
                               justification="Second supplier on call", **WHO)
     assert found(db, "risk_above_appetite_untreated") == []
 
 
 def test_expired_acceptance(db: Path) -> None:
-    treatment.accept_residual(db, "R-3", accepted_by="Alice", expires_on=date(2099, 1, 1), justification="ok", **WHO)
+    plan.accept_residual(db, "R-3", accepted_by="Alice", expires_on=date(2099, 1, 1), justification="ok", **WHO)
     assert found(db, "acceptance_expired") == []
     assert found(db, "acceptance_expired", today=date(2099, 1, 2)) == [("risk", "R-3")]
 
 
 def test_overdue_action(db: Path) -> None:
-    treatment.add_action(db, title="Patch", due_date="2030-01-31", risk_ids=["R-1"], **WHO)
-    treatment.add_action(db, title="Done already", due_date="2030-01-01", status="done", **WHO)
+    plan.add_action(db, title="Patch", due_date="2030-01-31", risk_ids=["R-1"], **WHO)
+    plan.add_action(db, title="Done already", due_date="2030-01-01", status="done", **WHO)
     assert found(db, "action_overdue", today=date(2030, 1, 31)) == []
     assert found(db, "action_overdue", today=date(2030, 2, 1)) == [("action", "A-001")]
 
@@ -127,7 +127,7 @@ def test_cli_audit_strict_fails_only_when_something_is_found(db: Path, fresh_db:
     assert code == 0 and "risk_above_appetite_untreated" in out and "R-3" in out
     code, out, err = run_cli("audit", "--strict", "--db", db)
     assert code != 0 and "1 audit finding" in err
-    treatment.accept_residual(db, "R-3", accepted_by="Alice", expires_on=date(2099, 1, 1), justification="ok", **WHO)
+    plan.accept_residual(db, "R-3", accepted_by="Alice", expires_on=date(2099, 1, 1), justification="ok", **WHO)
     code, out, _ = run_cli("audit", "--strict", "--db", db)
     assert code == 0 and "no findings" in out
     code, out, _ = run_cli("audit", "--strict", "--today", "2099-06-01", "--format", "csv", "--db", db)

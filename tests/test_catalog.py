@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from engine import catalog, config, store
+from engine import config, store
+from engine.crosswalk import catalog
 from engine.lifecycle import init_database
 
 from .conftest import ROOT, TEST_DATA

@@ -10,8 +10,9 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from engine import charts, coverage
+from engine import charts
 from engine.charts import MatrixSpec
+from engine.crosswalk import coverage
 
 MATRIX = MatrixSpec(5, ["1", "2", "3", "4", "5"], ["a", "b", "c", "d", "e"], ["Low", "Medium", "High", "Critical"],
                     [1, 4, 8, 15], ["#0f0", "#ff0", "#f80", "#f00"], 6)

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import coverage, crosswalk, store
-from engine.crosswalk import COLUMNS, RELATIONSHIPS, compose, inverse
+from engine import crosswalk, store
+from engine.crosswalk import COLUMNS, RELATIONSHIPS, compose, coverage, inverse
 
 from .conftest import TEST_DATA
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import exports, soa, treatment
+from engine import exports, plan, soa
 from engine.errors import RuleViolation
 from tests.test_soa_support import seed_register
 
@@ -31,7 +31,7 @@ def db(fresh_db: Path) -> Path:
                 exclusion_reason="activity_not_performed", **WHO)
     soa.set_row(fresh_db, "iso42001-2023", "A.6.2.6", applicable=True, reasons=["risk_treatment"], status="partial",
                 **WHO)
-    treatment.add_action(fresh_db, title="=cmd|' /C calc'!A0", owner="Ops", effort=2, risk_ids=["R-1"],
+    plan.add_action(fresh_db, title="=cmd|' /C calc'!A0", owner="Ops", effort=2, risk_ids=["R-1"],
                          controls=["27001:A.8.13"], **WHO)
     return fresh_db
 

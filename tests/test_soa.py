@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from engine import soa, store
+from engine.crosswalk.refs import parse_control
 from engine.errors import NotFoundError, RuleViolation, StaleEditError
 from engine.lifecycle import init_database
 from tests.test_soa_support import seed_register
@@ -29,7 +30,7 @@ def history_rows(db: Path, entity_id: str) -> list[tuple]:
 
 
 def insert_link(db: Path, src: str, tgt: str, relationship: str, strength: int) -> None:
-    (sf, sr), (tf, tr) = soa.parse_control(src), soa.parse_control(tgt)
+    (sf, sr), (tf, tr) = parse_control(src), parse_control(tgt)
     con = duckdb.connect(str(db))
     con.execute("INSERT INTO crosswalk_links VALUES (?, ?, ?, ?, ?, ?, 'semantic', 'test link', 'authored', "
                 "'test', 1, 1)", [sf, sr, tf, tr, relationship, strength])
@@ -138,8 +139,8 @@ def test_controls_outside_the_soa_are_refused(db: Path) -> None:
     with pytest.raises(NotFoundError, match="no such control"):
         soa.set_row(db, "iso27001-2022", "A.99.1", status="planned", **WHO)
     with pytest.raises(NotFoundError, match="ambiguous"):
-        soa.parse_control("A.5.2")
-    assert soa.parse_control("42001:A.6.2.8") == ("iso42001-2023", "A.6.2.8")
+        parse_control("A.5.2")
+    assert parse_control("42001:A.6.2.8") == ("iso42001-2023", "A.6.2.8")
 
 
 def test_counterparts_list_the_other_standard_with_relationship_and_strength(db: Path) -> None:

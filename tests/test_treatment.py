@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from engine import store, treatment
+from engine import plan, store
 from engine.errors import InputError, NotFoundError, RuleViolation, StaleEditError
 from tests.test_soa_support import seed_register
 
@@ -28,10 +28,10 @@ def db(fresh_db: Path) -> Path:
 
 
 @pytest.fixture
-def plan(db: Path) -> Path:
-    treatment.add_action(db, title="Immutable offline backups", owner="Ops", due_date="2026-06-30", effort=5,
+def planned(db: Path) -> Path:
+    plan.add_action(db, title="Immutable offline backups", owner="Ops", due_date="2026-06-30", effort=5,
                          risk_ids=["R-1"], controls=["iso27001-2022:A.8.13"], **WHO)
-    treatment.add_action(db, title="Drift monitoring with alerting", owner="ML team", due_date="2026-03-31",
+    plan.add_action(db, title="Drift monitoring with alerting", owner="ML team", due_date="2026-03-31",
                          effort=2, risk_ids=["R-2"], controls=["42001:A.6.2.6", "27001:A.8.16"], **WHO)
     return db
 
@@ -40,22 +40,22 @@ def by_id(frame: pl.DataFrame, key: str = "action_id") -> dict[str, dict]:
     return {r[key]: r for r in frame.to_dicts()}
 
 
-def test_actions_get_ids_links_and_history(plan: Path) -> None:
-    rows = by_id(treatment.ranking(plan))
+def test_actions_get_ids_links_and_history(planned: Path) -> None:
+    rows = by_id(plan.ranking(planned))
     assert set(rows) == {"A-001", "A-002"}
     a2 = rows["A-002"]
     assert a2["risk_ids"] == ["R-2"]
     assert a2["controls_42001"] == ["iso42001-2023:A.6.2.6"] and a2["controls_27001"] == ["iso27001-2022:A.8.16"]
     assert a2["satisfies_both"] is True
-    with store.connect(plan) as con:
+    with store.connect(planned) as con:
         hist = con.execute("SELECT action, field, new_value FROM history WHERE entity = 'action' "
                            "AND entity_id = 'A-002' ORDER BY id").fetchall()
     assert hist[0] == ("create", "title", "Drift monitoring with alerting")
     assert ("link", "risk", "R-2") in hist and ("link", "control", "iso42001-2023:A.6.2.6") in hist
 
 
-def test_ranking_by_reduction_and_controls_per_effort(plan: Path) -> None:
-    rows = by_id(treatment.ranking(plan))
+def test_ranking_by_reduction_and_controls_per_effort(planned: Path) -> None:
+    rows = by_id(plan.ranking(planned))
     a1, a2 = rows["A-001"], rows["A-002"]
     assert a1["risk_reduction"] == 14 and a2["risk_reduction"] == 8
     assert a1["reduction_per_effort"] == pytest.approx(2.8) and a2["reduction_per_effort"] == pytest.approx(4.0)
@@ -63,45 +63,45 @@ def test_ranking_by_reduction_and_controls_per_effort(plan: Path) -> None:
     assert a2["controls_per_effort"] == pytest.approx(a2["n_controls_satisfied"] / 2)
     assert a2["rank"] == 1 and a1["rank"] == 2
     assert a2["score"] == pytest.approx(2.0)   # best on both ratios
-    assert treatment.ranking(plan)["action_id"].to_list() == ["A-002", "A-001"]
+    assert plan.ranking(planned)["action_id"].to_list() == ["A-002", "A-001"]
 
 
-def test_a_control_reached_through_the_crosswalk_counts_for_both_standards(plan: Path) -> None:
-    before = by_id(treatment.ranking(plan))["A-001"]
-    con = duckdb.connect(str(plan))
+def test_a_control_reached_through_the_crosswalk_counts_for_both_standards(planned: Path) -> None:
+    before = by_id(plan.ranking(planned))["A-001"]
+    con = duckdb.connect(str(planned))
     con.execute("INSERT INTO crosswalk_links VALUES ('iso27001-2022', 'A.8.13', 'iso42001-2023', 'A.7.2', 'superset_of', "
                 "7, 'semantic', 'test', 'authored', 'test', 1, 1)")
     con.close()
-    after = by_id(treatment.ranking(plan))["A-001"]
+    after = by_id(plan.ranking(planned))["A-001"]
     assert "iso42001-2023:A.7.2" in after["controls_via_crosswalk"]
     assert after["n_controls_satisfied"] == before["n_controls_satisfied"] + 1
     assert after["satisfies_both"] is True
 
 
-def test_risk_reduction_is_shared_between_actions_treating_the_same_risk(plan: Path) -> None:
-    treatment.add_action(plan, title="EDR rollout", effort=10, risk_ids=["R-1"], **WHO)
-    rows = by_id(treatment.ranking(plan))
+def test_risk_reduction_is_shared_between_actions_treating_the_same_risk(planned: Path) -> None:
+    plan.add_action(planned, title="EDR rollout", effort=10, risk_ids=["R-1"], **WHO)
+    rows = by_id(plan.ranking(planned))
     assert rows["A-001"]["risk_reduction"] == 7 and rows["A-003"]["risk_reduction"] == 7
 
 
-def test_actions_without_effort_rank_last_and_closed_actions_are_not_ranked(plan: Path) -> None:
-    treatment.add_action(plan, title="Think about it", risk_ids=["R-3"], **WHO)
-    frame = treatment.ranking(plan)
+def test_actions_without_effort_rank_last_and_closed_actions_are_not_ranked(planned: Path) -> None:
+    plan.add_action(planned, title="Think about it", risk_ids=["R-3"], **WHO)
+    frame = plan.ranking(planned)
     assert frame["action_id"].to_list()[-1] == "A-003"
     assert by_id(frame)["A-003"]["score"] is None
-    treatment.update_action(plan, "A-002", status="done", **WHO)
-    assert "A-002" not in treatment.ranking(plan)["action_id"].to_list()
-    closed = by_id(treatment.ranking(plan, include_closed=True))["A-002"]
+    plan.update_action(planned, "A-002", status="done", **WHO)
+    assert "A-002" not in plan.ranking(planned)["action_id"].to_list()
+    closed = by_id(plan.ranking(planned, include_closed=True))["A-002"]
     assert closed["rank"] is None and closed["status"] == "done"
 
 
-def test_overdue_is_judged_against_the_given_day(plan: Path) -> None:
-    rows = by_id(treatment.ranking(plan, today=date(2026, 5, 1)))
+def test_overdue_is_judged_against_the_given_day(planned: Path) -> None:
+    rows = by_id(plan.ranking(planned, today=date(2026, 5, 1)))
     assert rows["A-002"]["overdue"] is True and rows["A-001"]["overdue"] is False
 
 
-def test_residual_after_plan(plan: Path) -> None:
-    rows = by_id(treatment.residual_after_plan(plan), "risk_id")
+def test_residual_after_plan(planned: Path) -> None:
+    rows = by_id(plan.residual_after_plan(planned), "risk_id")
     assert set(rows) == {"R-1", "R-2", "R-3"}   # the closed risk is left out
     r1, r3 = rows["R-1"], rows["R-3"]
     assert (r1["current_score"], r1["current_level"], r1["residual_after_plan"], r1["residual_level_after_plan"]) \
@@ -113,7 +113,7 @@ def test_residual_after_plan(plan: Path) -> None:
 
 def test_invalid_action_fields_are_reported_together(db: Path) -> None:
     with pytest.raises(InputError) as err:
-        treatment.add_action(db, title=" ", status="someday", effort=-1, due_date="soon", **WHO)
+        plan.add_action(db, title=" ", status="someday", effort=-1, due_date="soon", **WHO)
     fields = sorted(p.field for p in err.value.problems)
     assert fields == ["due_date", "effort", "status", "title"]
     with store.connect(db) as con:
@@ -122,79 +122,79 @@ def test_invalid_action_fields_are_reported_together(db: Path) -> None:
 
 def test_unknown_risks_and_controls_are_refused(db: Path) -> None:
     with pytest.raises(NotFoundError, match="R-99"):
-        treatment.add_action(db, title="x", risk_ids=["R-99"], **WHO)
+        plan.add_action(db, title="x", risk_ids=["R-99"], **WHO)
     with pytest.raises(NotFoundError, match="A.99.9"):
-        treatment.add_action(db, title="x", controls=["iso27001-2022:A.99.9"], **WHO)
+        plan.add_action(db, title="x", controls=["iso27001-2022:A.99.9"], **WHO)
     with pytest.raises(NotFoundError, match="ambiguous"):
-        treatment.add_action(db, title="x", controls=["A.8.13"], **WHO)
+        plan.add_action(db, title="x", controls=["A.8.13"], **WHO)
     with store.connect(db) as con:
         assert con.execute("SELECT count(*) FROM actions").fetchone()[0] == 0
 
 
-def test_link_and_unlink(plan: Path) -> None:
-    assert treatment.link_risk(plan, "A-001", "R-3", **WHO) is True
-    assert treatment.link_risk(plan, "A-001", "R-3", **WHO) is False
-    assert treatment.link_control(plan, "A-001", "42001:A.7.2", **WHO) is True
-    row = by_id(treatment.ranking(plan))["A-001"]
+def test_link_and_unlink(planned: Path) -> None:
+    assert plan.link_risk(planned, "A-001", "R-3", **WHO) is True
+    assert plan.link_risk(planned, "A-001", "R-3", **WHO) is False
+    assert plan.link_control(planned, "A-001", "42001:A.7.2", **WHO) is True
+    row = by_id(plan.ranking(planned))["A-001"]
     assert row["risk_ids"] == ["R-1", "R-3"] and "iso42001-2023:A.7.2" in row["controls_42001"]
-    assert treatment.unlink_control(plan, "A-001", "42001:A.7.2", **WHO) is True
-    assert treatment.unlink_risk(plan, "A-001", "R-3", **WHO) is True
-    assert treatment.unlink_risk(plan, "A-001", "R-3", **WHO) is False
+    assert plan.unlink_control(planned, "A-001", "42001:A.7.2", **WHO) is True
+    assert plan.unlink_risk(planned, "A-001", "R-3", **WHO) is True
+    assert plan.unlink_risk(planned, "A-001", "R-3", **WHO) is False
     with pytest.raises(NotFoundError, match="A-404"):
-        treatment.link_risk(plan, "A-404", "R-1", **WHO)
+        plan.link_risk(planned, "A-404", "R-1", **WHO)
 
 
-def test_update_action_refuses_a_stale_edit(plan: Path) -> None:
-    row = treatment.update_action(plan, "A-001", status="in_progress", expected_version=1, **WHO)
+def test_update_action_refuses_a_stale_edit(planned: Path) -> None:
+    row = plan.update_action(planned, "A-001", status="in_progress", expected_version=1, **WHO)
     assert row["version"] == 2
     with pytest.raises(StaleEditError, match=r"A-001.*version 1.*version 2"):
-        treatment.update_action(plan, "A-001", owner="Someone", expected_version=1, **WHO)
+        plan.update_action(planned, "A-001", owner="Someone", expected_version=1, **WHO)
 
 
-def test_plan_approval_comes_from_the_risk_owner(plan: Path) -> None:
+def test_plan_approval_comes_from_the_risk_owner(planned: Path) -> None:
     with pytest.raises(RuleViolation, match="owned by Alice"):
-        treatment.approve_plan(plan, approved_by="Bob", risk_ids=["R-1"], **WHO)
+        plan.approve_plan(planned, approved_by="Bob", risk_ids=["R-1"], **WHO)
     with pytest.raises(RuleViolation, match="not in the future"):
-        treatment.approve_plan(plan, approved_by="Alice", expires_on=date(2020, 1, 1), **WHO)
+        plan.approve_plan(planned, approved_by="Alice", expires_on=date(2020, 1, 1), **WHO)
     with pytest.raises(RuleViolation, match="R-3 has no actions"):
-        treatment.approve_plan(plan, approved_by="Alice", risk_ids=["R-3"], **WHO)
-    assert treatment.approve_plan(plan, approved_by="alice", expires_on=FUTURE, **WHO) == ["R-1"]
-    r1 = by_id(treatment.residual_after_plan(plan), "risk_id")["R-1"]
+        plan.approve_plan(planned, approved_by="Alice", risk_ids=["R-3"], **WHO)
+    assert plan.approve_plan(planned, approved_by="alice", expires_on=FUTURE, **WHO) == ["R-1"]
+    r1 = by_id(plan.residual_after_plan(planned), "risk_id")["R-1"]
     assert r1["plan_approved_by"] == "alice" and r1["plan_approval_expires"] == FUTURE
     assert r1["plan_approval_current"] is True
-    got = treatment.approvals(plan).row(0, named=True)
+    got = plan.approvals(planned).row(0, named=True)
     assert got["risk_id"] == "R-1" and got["action_ids"] == ["A-001"] and got["approved_at"] is not None
     # the plan for R-1 changes: the approval no longer covers it
-    treatment.add_action(plan, title="Second measure", risk_ids=["R-1"], effort=1, **WHO)
-    assert by_id(treatment.residual_after_plan(plan), "risk_id")["R-1"]["plan_approval_current"] is False
+    plan.add_action(planned, title="Second measure", risk_ids=["R-1"], effort=1, **WHO)
+    assert by_id(plan.residual_after_plan(planned), "risk_id")["R-1"]["plan_approval_current"] is False
 
 
-def test_residual_acceptance_is_recorded_with_who_when_and_expiry(plan: Path) -> None:
+def test_residual_acceptance_is_recorded_with_who_when_and_expiry(planned: Path) -> None:
     with pytest.raises(RuleViolation, match="justification"):
-        treatment.accept_residual(plan, "R-3", accepted_by="Alice", expires_on=FUTURE, justification="", **WHO)
+        plan.accept_residual(planned, "R-3", accepted_by="Alice", expires_on=FUTURE, justification="", **WHO)
     with pytest.raises(RuleViolation, match="expiry date in the future"):
-        treatment.accept_residual(plan, "R-3", accepted_by="Alice", expires_on="2020-01-01", justification="ok",
+        plan.accept_residual(planned, "R-3", accepted_by="Alice", expires_on="2020-01-01", justification="ok",
                                   **WHO)
     with pytest.raises(RuleViolation, match="owned by Alice"):
-        treatment.accept_residual(plan, "R-3", accepted_by="Bob", expires_on=FUTURE, justification="ok", **WHO)
+        plan.accept_residual(planned, "R-3", accepted_by="Bob", expires_on=FUTURE, justification="ok", **WHO)
     with pytest.raises(RuleViolation, match="closed"):
-        treatment.accept_residual(plan, "R-4", accepted_by="Bob", expires_on=FUTURE, justification="ok", **WHO)
+        plan.accept_residual(planned, "R-4", accepted_by="Bob", expires_on=FUTURE, justification="ok", **WHO)
     with pytest.raises(StaleEditError, match="R-3"):
-        treatment.accept_residual(plan, "R-3", accepted_by="Alice", expires_on=FUTURE, justification="ok",
+        plan.accept_residual(planned, "R-3", accepted_by="Alice", expires_on=FUTURE, justification="ok",
                                   expected_version=7, **WHO)
-    got = treatment.accept_residual(plan, "R-3", accepted_by="Alice", expires_on=FUTURE.isoformat(),
+    got = plan.accept_residual(planned, "R-3", accepted_by="Alice", expires_on=FUTURE.isoformat(),
                                     justification="Second supplier contracted", expected_version=1, **WHO)
     assert got["residual_score"] == 9 and got["acceptance_expiry"] == FUTURE
-    with store.connect(plan) as con:
+    with store.connect(planned) as con:
         risk = con.execute("SELECT acceptance_approver, acceptance_date, acceptance_expiry, "
                            "acceptance_justification, version FROM risks WHERE id = 'R-3'").fetchone()
         fields = {r[0] for r in con.execute("SELECT field FROM history WHERE entity = 'risk' AND entity_id = 'R-3'"
                                             ).fetchall()}
     assert risk[0] == "Alice" and risk[1] == store.now().date() and risk[2] == FUTURE and risk[4] == 2
     assert {"acceptance_approver", "acceptance_expiry", "acceptance_justification"} <= fields
-    log = treatment.acceptances(plan).row(0, named=True)
+    log = plan.acceptances(planned).row(0, named=True)
     assert (log["risk_id"], log["accepted_by"], log["residual_score"]) == ("R-3", "Alice", 9)
-    assert by_id(treatment.residual_after_plan(plan), "risk_id")["R-3"]["acceptance_current"] is True
+    assert by_id(plan.residual_after_plan(planned), "risk_id")["R-3"]["acceptance_current"] is True
 
 
 def test_cli_plan(db: Path, run_cli) -> None:

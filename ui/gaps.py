@@ -5,9 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from engine import charts, coverage
+from engine import charts
 from engine.config import ISO27001, ISO42001
-from engine.exports_safe import safe_frame
+from engine.crosswalk import coverage
+from engine.exports.safe import safe_frame
 from ui import common
 
 DIRECTIONS = {

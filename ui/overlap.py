@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from engine import charts, coverage
+from engine import charts
 from engine.config import ISO27001, ISO27001_2013, ISO42001
-from engine.crosswalk import RELATIONSHIPS
+from engine.crosswalk import RELATIONSHIPS, coverage
 from ui import common
 
 FRAMEWORK_NAMES = {ISO27001: "ISO/IEC 27001:2022", ISO42001: "ISO/IEC 42001:2023",

@@ -7,8 +7,9 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from engine import audit, charts, coverage
+from engine import audit, charts
 from engine.config import ISO27001, ISO42001
+from engine.crosswalk import coverage
 from ui import common
 
 QUERIES = {

@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from engine import audit
-from engine.exports_safe import safe_frame
+from engine.exports.safe import safe_frame
 from ui import common
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from engine import query, store
-from engine.exports_safe import safe_frame
+from engine import store
+from engine.exports.safe import safe_frame
+from engine.store import query
 from ui import common
 
 DEFAULT_SQL = "SELECT framework, ref, title, kind FROM v_controls WHERE framework = 'iso42001-2023' LIMIT 20"

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine import charts, treatment
+from engine import charts, plan
 from ui import common, downloads
 
 RANK_COLUMNS = ["rank", "action_id", "title", "owner", "status", "due_date", "effort", "n_27001", "n_42001",
@@ -24,28 +24,28 @@ APPROVAL_COLUMNS = ["risk_id", "title", "owner", "management_system", "current_l
                     "acceptance_expiry"]
 
 
-def with_counts(plan: pl.DataFrame) -> pl.DataFrame:
+def with_counts(actions: pl.DataFrame) -> pl.DataFrame:
     """Controls satisfied in each standard: listed by the action plus those reached through the crosswalk."""
     def n_in(prefix: str, listed: str, name: str) -> pl.Expr:
         via = pl.col("controls_via_crosswalk").list.eval(pl.element().str.starts_with(prefix)).list.sum()
         return (pl.col(listed).list.len() + via.fill_null(0)).alias(name)
 
-    return plan.with_columns(n_in("iso27001-2022:", "controls_27001", "n_27001"),
+    return actions.with_columns(n_in("iso27001-2022:", "controls_27001", "n_27001"),
                              n_in("iso42001-2023:", "controls_42001", "n_42001"))
 
 
 def _save_action(action_id: str, version: int, changes: dict[str, Any]) -> None:
-    treatment.update_action(common.db_path(), action_id, expected_version=version, actor=common.actor(),
+    plan.update_action(common.db_path(), action_id, expected_version=version, actor=common.actor(),
                             channel=common.CHANNEL, **changes)
 
 
-def _actions_editor(plan: pl.DataFrame) -> None:
+def _actions_editor(actions: pl.DataFrame) -> None:
     common.versioned_editor(
-        plan.select(ACTION_SHOWN).sort("action_id"), name="plan", id_col="action_id", editable=ACTION_EDITABLE,
+        actions.select(ACTION_SHOWN).sort("action_id"), name="plan", id_col="action_id", editable=ACTION_EDITABLE,
         save=_save_action, noun="action",
         column_config={
             "title": st.column_config.TextColumn("title", required=True, width="medium", max_chars=300),
-            "status": st.column_config.SelectboxColumn("status", options=list(treatment.ACTION_STATUSES),
+            "status": st.column_config.SelectboxColumn("status", options=list(plan.ACTION_STATUSES),
                                                        required=True),
             "due_date": st.column_config.DateColumn("due date"),
             "effort": st.column_config.NumberColumn("effort (person-days)", min_value=0.1, step=0.5),
@@ -75,7 +75,7 @@ def _approvals(residual: pl.DataFrame) -> None:
             actor = common.require_actor()
             if actor and owner:
                 with common.guard():
-                    ids = treatment.approve_plan(common.db_path(), approved_by=owner, risk_ids=risks or None,
+                    ids = plan.approve_plan(common.db_path(), approved_by=owner, risk_ids=risks or None,
                                                  expires_on=expires, note=note or None, actor=actor,
                                                  channel=common.CHANNEL)
                     common.flash(f"Plan approved by {owner} for {', '.join(ids)}")
@@ -92,7 +92,7 @@ def _approvals(residual: pl.DataFrame) -> None:
             if actor and risk_id:
                 owner_of = residual.filter(pl.col("risk_id") == risk_id)["owner"].item()
                 with common.guard():
-                    treatment.accept_residual(common.db_path(), risk_id, accepted_by=owner_of or "",
+                    plan.accept_residual(common.db_path(), risk_id, accepted_by=owner_of or "",
                                               expires_on=expiry, justification=why or "", actor=actor,
                                               channel=common.CHANNEL)
                     common.flash(f"Residual risk of {risk_id} accepted by {owner_of} until {expiry}")
@@ -102,23 +102,23 @@ def _approvals(residual: pl.DataFrame) -> None:
 @st.cache_data(show_spinner=False, max_entries=4)
 def _data(stamp: tuple[str, int, int], today: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ranked plan and each risk after it, read once per database state and day."""
-    return (treatment.ranking(stamp[0], include_closed=True, today=today),
-            treatment.residual_after_plan(stamp[0], today=today))
+    return (plan.ranking(stamp[0], include_closed=True, today=today),
+            plan.residual_after_plan(stamp[0], today=today))
 
 
 def render() -> None:
     common.header("Treatment plan", "Actions chosen so that one piece of work satisfies controls in both "
                   "standards, with the risk owners' approval of the plan for their risks.")
-    plan, residual = _data(common.stamp(), date.today())
-    if plan.is_empty():
+    actions, residual = _data(common.stamp(), date.today())
+    if actions.is_empty():
         st.info("No treatment action is recorded yet.")
         return
-    plan = with_counts(plan)
-    open_plan = plan.filter(pl.col("status").is_in(["planned", "in_progress"]))
+    actions = with_counts(actions)
+    open_plan = actions.filter(pl.col("status").is_in(["planned", "in_progress"]))
     m = st.columns(5)
-    m[0].metric("Actions", plan.height, f"{open_plan.height} open", delta_color="off", delta_arrow="off")
-    m[1].metric("Done", plan.filter(pl.col("status") == "done").height)
-    m[2].metric("Overdue", int(plan["overdue"].fill_null(False).sum()))
+    m[0].metric("Actions", actions.height, f"{open_plan.height} open", delta_color="off", delta_arrow="off")
+    m[1].metric("Done", actions.filter(pl.col("status") == "done").height)
+    m[2].metric("Overdue", int(actions["overdue"].fill_null(False).sum()))
     m[3].metric("Open actions satisfying both", int(open_plan["satisfies_both"].fill_null(False).sum()))
     waiting = residual.filter(~pl.col("plan_approval_current") & (pl.col("action_ids").list.len() > 0)) \
         if not residual.is_empty() else residual
@@ -126,12 +126,12 @@ def render() -> None:
 
     timeline, ranking, approvals = st.tabs(["Timeline and actions", "Do once, satisfy both", "Approvals"])
     with timeline:
-        statuses = sorted(plan["status"].unique().to_list())
+        statuses = sorted(actions["status"].unique().to_list())
         chosen = st.multiselect("Status", statuses, default=[s for s in statuses if s != "cancelled"],
                                 key="plan_status")
-        st.plotly_chart(charts.treatment_gantt(plan.filter(pl.col("status").is_in(chosen or [])),
+        st.plotly_chart(charts.treatment_gantt(actions.filter(pl.col("status").is_in(chosen or [])),
                                                "Actions by due date", today=date.today()), key="plan_gantt")
-        _actions_editor(plan)
+        _actions_editor(actions)
     with ranking:
         st.caption("Open actions ranked by risk reduction and by controls satisfied in the two standards, each "
                    "per person-day of effort; controls reached through an equal or containing crosswalk link "

@@ -6,12 +6,13 @@ import sys
 
 import duckdb
 
-from ..errors import RiskmapError
-from . import core  # noqa: F401  (registers commands)
-from . import crosswalk as _crosswalk  # noqa: F401
-from . import demo as _demo  # noqa: F401
-from . import register as _register  # noqa: F401
-from . import soa as _soa  # noqa: F401
+from engine.cli import core  # noqa: F401  (registers commands)
+from engine.cli import crosswalk as _crosswalk  # noqa: F401
+from engine.cli import demo as _demo  # noqa: F401
+from engine.cli import register as _register  # noqa: F401
+from engine.cli import soa as _soa  # noqa: F401
+from engine.errors import RiskmapError
+
 from .base import app
 
 __all__ = ["app", "main"]

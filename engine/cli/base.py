@@ -63,7 +63,7 @@ def emit_frame(frame: pl.DataFrame, fmt: str = "table") -> None:
             frame = frame.with_columns(
                 [pl.col(n).cast(pl.List(pl.String)).list.join("; ") if not isinstance(frame.schema[n], pl.Struct)
                  else pl.col(n).struct.json_encode() for n in nested])
-        from ..exports_safe import safe_frame
+        from engine.exports.safe import safe_frame
 
         sys.stdout.write(safe_frame(frame).write_csv())
     elif fmt == "json":

@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
-from .. import catalog, crosswalk
-from .. import query as query_mod
-from ..config import db_path
-from ..errors import InputError
-from ..lifecycle import init_database
+from engine import crosswalk
+from engine.config import db_path
+from engine.crosswalk import catalog
+from engine.errors import InputError
+from engine.lifecycle import init_database
+from engine.store import query as query_mod
+
 from .base import DbOption, app, echo, emit_frame
 
 
@@ -80,7 +82,7 @@ def backup_cmd(
     db: DbOption = None,
 ) -> None:
     """Write an exact copy of the database (with a .sha256 checksum beside it)."""
-    from ..backup import backup
+    from engine.store.backup import backup
 
     digest = backup(db_path(db), dest)
     echo(f"{dest}: backup written, sha256 {digest}")
@@ -92,7 +94,7 @@ def restore_cmd(
     db: DbOption = None,
 ) -> None:
     """Replace the database with a backup; the replaced database is kept beside it."""
-    from ..backup import restore
+    from engine.store.backup import restore
 
     kept = restore(src, db_path(db))
     echo(f"{db_path(db)}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))

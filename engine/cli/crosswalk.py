@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from .. import coverage
-from ..config import ISO27001, ISO42001, db_path
-from ..crosswalk import set_depth
-from ..errors import InputError, Problem
+from engine.config import ISO27001, ISO42001, db_path
+from engine.crosswalk import coverage, set_depth
+from engine.errors import InputError, Problem
+
 from .base import DbOption, app, echo, emit_frame, export_app
 
 FmtOption = Annotated[str, typer.Option("--format", help="table, csv or json")]

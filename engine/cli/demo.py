@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ..config import db_path
-from ..demo import build_demo, export_views_parquet
+from engine.config import db_path
+from engine.demo import build_demo, export_views_parquet
+
 from .base import DbOption, app, echo, export_app
 
 

@@ -10,9 +10,10 @@ import polars as pl
 import typer
 import yaml
 
-from .. import register
-from ..errors import InputError, Problem
-from ..register.imports import ImportReport, RiskFile
+from engine import register
+from engine.errors import InputError, Problem
+from engine.register.imports import ImportReport, RiskFile
+
 from .base import ActorOption, DbOption, actor_name, app, echo, emit_frame, import_app
 
 matrix_app = typer.Typer(help="The risk matrix (risk criteria): show it or record a new version.",

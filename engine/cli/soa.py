@@ -10,10 +10,12 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
-from .. import audit as audit_mod
-from .. import exports, soa, treatment
-from ..errors import RiskmapError
-from ..soa import UNSET
+from engine import audit as audit_mod
+from engine import exports, plan, soa
+from engine.crosswalk.refs import parse_control
+from engine.errors import RiskmapError
+from engine.soa import UNSET
+
 from .base import ActorOption, DbOption, actor_name, app, echo, emit_frame, export_app, plan_app, soa_app
 
 CHANNEL = "cli"
@@ -71,7 +73,7 @@ def soa_set(
     actor: ActorOption = None,
 ) -> None:
     """Record a decision on one SoA row. Marking it not applicable needs --justification."""
-    fw, ref = soa.parse_control(control)
+    fw, ref = parse_control(control)
     if undecided and applicable is not None:
         raise typer.BadParameter("give --undecided or --applicable/--not-applicable, not both")
     row = soa.set_row(
@@ -195,7 +197,7 @@ def plan_add(
     owner: Annotated[str | None, typer.Option(help="Who does it.")] = None,
     due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
     effort: Annotated[float | None, typer.Option(help="Effort in person-days.")] = None,
-    status: Annotated[str, typer.Option(help=", ".join(treatment.ACTION_STATUSES))] = "planned",
+    status: Annotated[str, typer.Option(help=", ".join(plan.ACTION_STATUSES))] = "planned",
     description: Annotated[str | None, typer.Option(help="Details.")] = None,
     risk: Annotated[list[str] | None, typer.Option("--risk", help="A risk it treats (repeat).")] = None,
     control: Annotated[list[str] | None, typer.Option(
@@ -205,7 +207,7 @@ def plan_add(
     actor: ActorOption = None,
 ) -> None:
     """Add an action to the treatment plan."""
-    aid = treatment.add_action(db, title=title, owner=owner, due_date=due, effort=effort, status=status,
+    aid = plan.add_action(db, title=title, owner=owner, due_date=due, effort=effort, status=status,
                                description=description, risk_ids=risk or [], controls=control or [],
                                action_id=action_id, actor=_actor(actor), channel=CHANNEL)
     echo(f"added {aid}")
@@ -218,7 +220,7 @@ def plan_update(
     owner: Annotated[str | None, typer.Option()] = None,
     due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
     effort: Annotated[float | None, typer.Option(help="Person-days.")] = None,
-    status: Annotated[str | None, typer.Option(help=", ".join(treatment.ACTION_STATUSES))] = None,
+    status: Annotated[str | None, typer.Option(help=", ".join(plan.ACTION_STATUSES))] = None,
     description: Annotated[str | None, typer.Option()] = None,
     expected_version: Annotated[int | None, typer.Option(help="Refuse if the action changed since.")] = None,
     db: DbOption = None,
@@ -228,7 +230,7 @@ def plan_update(
     def given(value: Any) -> Any:
         return UNSET if value is None else value
 
-    row = treatment.update_action(db, action_id, title=given(title), owner=given(owner), due_date=given(due),
+    row = plan.update_action(db, action_id, title=given(title), owner=given(owner), due_date=given(due),
                                   effort=given(effort), status=given(status), description=given(description),
                                   expected_version=expected_version, actor=_actor(actor), channel=CHANNEL)
     echo(f"{action_id} (version {row['version']}): {row['status']}")
@@ -237,14 +239,14 @@ def plan_update(
 @plan_app.command("link-risk")
 def plan_link_risk(action_id: str, risk_id: str, db: DbOption = None, actor: ActorOption = None) -> None:
     """Record that an action treats a risk."""
-    done = treatment.link_risk(db, action_id, risk_id, actor=_actor(actor), channel=CHANNEL)
+    done = plan.link_risk(db, action_id, risk_id, actor=_actor(actor), channel=CHANNEL)
     echo(f"{action_id} treats {risk_id}" + ("" if done else " (already linked)"))
 
 
 @plan_app.command("unlink-risk")
 def plan_unlink_risk(action_id: str, risk_id: str, db: DbOption = None, actor: ActorOption = None) -> None:
     """Remove a risk from an action."""
-    done = treatment.unlink_risk(db, action_id, risk_id, actor=_actor(actor), channel=CHANNEL)
+    done = plan.unlink_risk(db, action_id, risk_id, actor=_actor(actor), channel=CHANNEL)
     echo(f"{action_id} no longer treats {risk_id}" if done else f"{action_id} did not treat {risk_id}")
 
 
@@ -252,7 +254,7 @@ def plan_unlink_risk(action_id: str, risk_id: str, db: DbOption = None, actor: A
 def plan_link_control(action_id: str, control: Annotated[str, typer.Argument(help="FRAMEWORK:REF")],
                       db: DbOption = None, actor: ActorOption = None) -> None:
     """Record that an action implements a control (either standard)."""
-    done = treatment.link_control(db, action_id, control, actor=_actor(actor), channel=CHANNEL)
+    done = plan.link_control(db, action_id, control, actor=_actor(actor), channel=CHANNEL)
     echo(f"{action_id} implements {control}" + ("" if done else " (already linked)"))
 
 
@@ -260,7 +262,7 @@ def plan_link_control(action_id: str, control: Annotated[str, typer.Argument(hel
 def plan_unlink_control(action_id: str, control: Annotated[str, typer.Argument(help="FRAMEWORK:REF")],
                         db: DbOption = None, actor: ActorOption = None) -> None:
     """Remove a control from an action."""
-    done = treatment.unlink_control(db, action_id, control, actor=_actor(actor), channel=CHANNEL)
+    done = plan.unlink_control(db, action_id, control, actor=_actor(actor), channel=CHANNEL)
     echo(f"{action_id} no longer implements {control}" if done else f"{action_id} did not implement {control}")
 
 
@@ -271,7 +273,7 @@ def plan_rank(
     fmt: FormatOption = "table",
 ) -> None:
     """Rank the open actions: risk reduction and controls satisfied in both standards per person-day."""
-    frame = treatment.ranking(db, include_closed=all_actions)
+    frame = plan.ranking(db, include_closed=all_actions)
     if fmt == "table":
         frame = frame.select("rank", "action_id", "title", "owner", "due_date", "status", "effort", "risk_ids",
                              "risk_reduction", "n_controls_satisfied", "satisfies_both", "reduction_per_effort",
@@ -282,7 +284,7 @@ def plan_rank(
 @plan_app.command("residual")
 def plan_residual(db: DbOption = None, fmt: FormatOption = "table") -> None:
     """Each open risk now and once the plan is done, with its approval and acceptance."""
-    frame = treatment.residual_after_plan(db)
+    frame = plan.residual_after_plan(db)
     if fmt == "table":
         frame = frame.select("risk_id", "owner", "current_score", "current_level", "residual_after_plan",
                              "residual_level_after_plan", "appetite", "above_appetite_after_plan", "action_ids",
@@ -301,7 +303,7 @@ def plan_approve(
     actor: ActorOption = None,
 ) -> None:
     """Record a risk owner's approval of the treatment plan for their risks."""
-    ids = treatment.approve_plan(db, approved_by=approved_by, risk_ids=risk or None, expires_on=_date_opt(expires),
+    ids = plan.approve_plan(db, approved_by=approved_by, risk_ids=risk or None, expires_on=_date_opt(expires),
                                  note=note, actor=_actor(actor), channel=CHANNEL)
     echo(f"plan approved by {approved_by} for {', '.join(ids)}")
 
@@ -317,7 +319,7 @@ def plan_accept_residual(
     actor: ActorOption = None,
 ) -> None:
     """Record the risk owner's acceptance of a risk's residual level, with an expiry."""
-    got = treatment.accept_residual(db, risk_id, accepted_by=accepted_by, expires_on=expires,
+    got = plan.accept_residual(db, risk_id, accepted_by=accepted_by, expires_on=expires,
                                     justification=justification, expected_version=expected_version,
                                     actor=_actor(actor), channel=CHANNEL)
     echo(f"{risk_id}: residual score {got['residual_score']} accepted by {accepted_by} until "

@@ -17,8 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from .. import store
-from ..errors import RiskmapError
+from engine import store
+from engine.errors import RiskmapError
 
 SORT_KEYS = ("id", "score", "inherent_score", "residual_score", "title", "owner", "next_review")
 MAX_LIMIT = 5000

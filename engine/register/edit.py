@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ..errors import InputError, NotFoundError, Problem, StaleEditError
-from . import records
+from engine.errors import InputError, NotFoundError, Problem, StaleEditError
+from engine.register import records
 
 LABELS = {"risk": "risk", "ai_system": "AI system", "impact_assessment": "impact assessment", "asset": "asset"}
 
@@ -81,7 +81,7 @@ def bump(con: duckdb.DuckDBPyConnection, entity: str, record_id: str) -> None:
     """Count a change of the record's links as a change of the record (its version moves)."""
     table = records.TABLES[entity]
     touched = ", updated_at = ?" if entity == "risk" else ""
-    from ..store import now
+    from engine.store import now
 
     con.execute(f"UPDATE {table} SET version = version + 1{touched} WHERE id = ?",
                 ([now()] if touched else []) + [record_id])

@@ -14,10 +14,10 @@ from typing import Any
 
 import polars as pl
 
-from .. import store
-from ..errors import InputError, NotFoundError, Problem
-from ..history import record
-from . import edit, records
+from engine import store
+from engine.errors import InputError, NotFoundError, Problem
+from engine.register import edit, records
+from engine.store.history import record
 
 _SPECS = {"ai_system": records.AI_SYSTEM_FIELDS, "impact_assessment": records.ASSESSMENT_FIELDS,
           "asset": records.ASSET_FIELDS}

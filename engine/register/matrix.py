@@ -19,10 +19,11 @@ import duckdb
 import polars as pl
 import yaml
 
-from .. import store
-from ..errors import InputError, NotFoundError, Problem
-from ..history import record
-from . import records
+from engine import store
+from engine.errors import InputError, NotFoundError, Problem
+from engine.register import records
+from engine.store.history import record
+
 from .scoring import MatrixSpec
 
 _COLUMNS = ("version, size, likelihood_labels, impact_labels, level_names, level_thresholds, level_colours, "

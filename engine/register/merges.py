@@ -16,10 +16,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from .. import store
-from ..errors import NotFoundError, RuleViolation
-from ..history import record
-from . import edit, records
+from engine import store
+from engine.errors import NotFoundError, RuleViolation
+from engine.register import edit, records
+from engine.store.history import record
+
 from .risks import _unlink_on
 
 

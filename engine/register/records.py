@@ -18,9 +18,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from .. import history
-from ..store import now
-from . import vocab
+from engine.register import vocab
+from engine.store import history, now
 
 DType = pl.DataType | type[pl.DataType]
 """A polars data type, as an instance (``pl.List(pl.String)``) or a class (``pl.String``)."""

@@ -17,11 +17,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from .. import store
-from ..config import ISO27001, ISO27001_2013
-from ..errors import InputError, NotFoundError, Problem
-from ..history import record
-from . import edit, records
+from engine import store
+from engine.config import ISO27001, ISO27001_2013
+from engine.errors import InputError, NotFoundError, Problem
+from engine.register import edit, records
+from engine.store.history import record
+
 from .imports.headers import parse_framework
 from .matrix import matrix_on
 

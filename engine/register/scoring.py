@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ..errors import InputError, Problem
+from engine.errors import InputError, Problem
 
 MIN_SIZE = 3
 MAX_SIZE = 6

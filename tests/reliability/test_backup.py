@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from engine import register, soa, store, treatment
+from engine import plan, register, soa, store
 
 from .dbstate import changed_tables, db_state
 
@@ -58,7 +58,7 @@ def busy_db(fresh_db: Path) -> Path:
                 status="implemented", actor="setup", channel="api")
     soa.set_row(fresh_db, "iso27001-2022", "A.7.4", applicable=False, justification="<b>remote</b> only",
                 exclusion_reason="activity_not_performed", actor="setup", channel="api")
-    treatment.add_action(fresh_db, title="=cmd|' /C calc'!A0", owner="Ops", effort=2, actor="setup", channel="api")
+    plan.add_action(fresh_db, title="=cmd|' /C calc'!A0", owner="Ops", effort=2, actor="setup", channel="api")
     soa.snapshot(fresh_db, approved_by="CISO", actor="setup", channel="api")
     return fresh_db
 
@@ -289,7 +289,7 @@ def test_restore_holds_the_file_lock_until_the_restored_bytes_are_in_place(fresh
     """Closing any handle of a file ends the process's POSIX lock on it: a copy of the database made with a
     handle of its own would let another process in before the restored bytes are written. Each time restore
     makes its bytes durable, another process tries to open the database and must find it locked."""
-    from engine import backup as backup_mod
+    from engine.store import backup as backup_mod
 
     copy = tmp_path / "b.duckdb"
     backup_mod.backup(fresh_db, copy)

@@ -19,7 +19,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from engine import register, soa, store, treatment
+from engine import plan, register, soa, store
 from engine.errors import RiskmapError, StaleEditError
 
 from .dbstate import changed_tables, db_state, rows, scalar
@@ -89,11 +89,11 @@ def test_stale_soa_edit_is_refused_and_the_first_edit_kept(fresh_db: Path) -> No
 
 
 def test_stale_action_edit_is_refused(fresh_db: Path) -> None:
-    aid = treatment.add_action(fresh_db, title="Encrypt backups", actor="setup", channel="api")
+    aid = plan.add_action(fresh_db, title="Encrypt backups", actor="setup", channel="api")
     seen = scalar(fresh_db, "SELECT version FROM actions WHERE id = ?", [aid])
-    treatment.update_action(fresh_db, aid, owner="Alice", expected_version=seen, actor="alice", channel="app")
+    plan.update_action(fresh_db, aid, owner="Alice", expected_version=seen, actor="alice", channel="app")
     with pytest.raises(StaleEditError):
-        treatment.update_action(fresh_db, aid, owner="Bob", expected_version=seen, actor="bob", channel="app")
+        plan.update_action(fresh_db, aid, owner="Bob", expected_version=seen, actor="bob", channel="app")
     assert scalar(fresh_db, "SELECT owner FROM actions WHERE id = ?", [aid]) == "Alice"
 
 
@@ -258,7 +258,7 @@ def test_app_edit_while_an_analyst_holds_the_file(app_db: tuple[Path, str],
     """DuckDB lets no process write while another holds the file open: the app says so clearly, writes
     nothing, keeps the edit, and saves it once the analyst has closed their session."""
     db, rid = app_db
-    monkeypatch.setattr(store, "_LOCK_RETRY_SECONDS", 1.0)
+    monkeypatch.setattr(store.connection, "_LOCK_RETRY_SECONDS", 1.0)
     at = _page("register")
     at = _edit(at, "register_editor", _row_of(at, "register_editor", "id", rid), {"owner": "Saved later"})
     analyst = _hold_read_only(db)
@@ -285,7 +285,7 @@ def test_app_edit_while_an_analyst_holds_the_file(app_db: tuple[Path, str],
 def test_engine_write_while_an_analyst_holds_the_file_is_a_clear_error(
         risk_db: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
     db, rid = risk_db
-    monkeypatch.setattr(store, "_LOCK_RETRY_SECONDS", 0.5)
+    monkeypatch.setattr(store.connection, "_LOCK_RETRY_SECONDS", 0.5)
     analyst = _hold_read_only(db)
     try:
         with pytest.raises(RiskmapError, match="in use by another process"):

@@ -1,7 +1,7 @@
 """The change history is append-only and covers every write path (command line, app, import).
 
 - Statically: no module of the engine, the app or its pages updates, deletes, truncates, drops or alters
-  the ``history`` table, and only ``engine/history.py`` inserts into it.
+  the ``history`` table, and only ``engine/store/history.py`` inserts into it.
 - Behaviourally: a sequence of writes through every path (CLI imports and edits, engine imports, app edits
   through the engine with channel ``app``) each append rows with the right channel and actor, and leave
   every earlier row exactly as it was; afterwards every record that was ever changed has history.
@@ -44,7 +44,7 @@ def test_only_the_history_module_appends_history() -> None:
     writers = {str(p.relative_to(ROOT)) for p in _sources()
                if INSERT_INTO_HISTORY.search(p.read_text(encoding="utf-8"))
                and "migrations" not in p.parts}
-    assert writers == {"engine/history.py"}
+    assert writers == {"engine/store/history.py"}
 
 
 def test_the_history_table_is_created_once_and_never_altered() -> None:

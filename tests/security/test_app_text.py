@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis.strategies import text as st_text
 from streamlit.testing.v1 import AppTest
 
-from engine import register, soa, treatment
+from engine import plan, register, soa
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -103,7 +103,7 @@ def hostile_app_db(fresh_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     soa.set_row(db, "iso27001-2022", "A.7.4", applicable=False, justification=IMG,
                 exclusion_reason="activity_not_performed", **who)
     rid = register.list_risks(db)["id"][0]
-    treatment.add_action(db, title=SCRIPT, owner=IMG, description=LINK, effort=1, risk_ids=[rid],
+    plan.add_action(db, title=SCRIPT, owner=IMG, description=LINK, effort=1, risk_ids=[rid],
                          controls=["27001:A.5.15"], **who)
     soa.add_control(db, "ORG.1", SCRIPT, summary=LINK, **who)
     soa.snapshot(db, approved_by=IMG, note=SCRIPT, **who)

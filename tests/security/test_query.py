@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from engine import query
 from engine.errors import QueryRefused
+from engine.store import query
 
 FILES = "files, the network"
 """The refusal of a query that reaches for a file or the network."""

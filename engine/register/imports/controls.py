@@ -23,8 +23,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from ...config import ISO27001, ISO27001_2013, ISO42001
-from ...errors import Problem
+from engine.config import ISO27001, ISO27001_2013, ISO42001
+from engine.errors import Problem
 
 _SPLIT = r"(?i)\s*(?:[,;/|\n\r]+|\band\b|&)\s*"
 _REF = (r"(?i)^(?:iso\s*(?:iec\s*)?)?(?:(?P<std>27001|42001)\s*(?:[:\-]?\s*(?P<year>20\d\d))?\s*[:\-]?\s*)?"

@@ -16,10 +16,11 @@ from typing import Any
 
 import polars as pl
 
-from ... import store
-from ...errors import InputError, Problem
-from .. import records
-from . import headers as hd
+from engine import store
+from engine.errors import InputError, Problem
+from engine.register import records
+from engine.register.imports import headers as hd
+
 from .normalise import Cells, normalise_date, normalise_enum, normalise_multi
 from .reading import ROW, read_table
 from .report import FileReport, ImportReport

@@ -31,10 +31,11 @@ from typing import Any
 
 import yaml
 
-from ...config import FRAMEWORKS, ISO27001, ISO27001_2013, ISO42001
-from ...errors import InputError, Problem
-from .. import vocab
-from ..scoring import Scale, parse_scale_name, scale_names
+from engine.config import FRAMEWORKS, ISO27001, ISO27001_2013, ISO42001
+from engine.errors import InputError, Problem
+from engine.register import vocab
+from engine.register.scoring import Scale, parse_scale_name, scale_names
+
 from .reading import Table
 
 IGNORE = "ignore"

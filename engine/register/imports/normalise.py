@@ -14,9 +14,10 @@ from typing import Any
 
 import polars as pl
 
-from ...errors import Problem
-from .. import records, vocab
-from ..scoring import Scale, expected_values, normalise_values
+from engine.errors import Problem
+from engine.register import records, vocab
+from engine.register.scoring import Scale, expected_values, normalise_values
+
 from .reading import ROW
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ...errors import InputError, Problem
+from engine.errors import InputError, Problem
 
 ROW = "_row"
 """Column holding each data row's number (header = 1)."""

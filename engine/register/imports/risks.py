@@ -28,13 +28,14 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ... import store
-from ...config import ISO27001, ISO42001
-from ...errors import InputError, Problem
-from .. import edit, records, vocab
-from ..matrix import matrix_on
-from ..scoring import MatrixSpec
-from . import headers as hd
+from engine import store
+from engine.config import ISO27001, ISO42001
+from engine.errors import InputError, Problem
+from engine.register import edit, records, vocab
+from engine.register.imports import headers as hd
+from engine.register.matrix import matrix_on
+from engine.register.scoring import MatrixSpec
+
 from .controls import reference_frames, resolve_control_cells
 from .matching import candidate_pairs, reason, with_title_keys
 from .normalise import (
@@ -896,7 +897,7 @@ def _apply_updates(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, p: _Pa
 
 def _apply_link_ops(con: duckdb.DuckDBPyConnection, ops: list[tuple[str, str, str, str, int]], controls: pl.DataFrame,
                     actor: str, channel: str, batch_id: str) -> None:
-    from ..risks import _link_on, _unlink_on
+    from engine.register.risks import _link_on, _unlink_on
 
     for risk_id, kind, value, op, row in ops:
         if kind == "controls":

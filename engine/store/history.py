@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from .store import now
+from .connection import now
 
 
 def _text(value: Any) -> str | None:

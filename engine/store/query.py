@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from .config import db_path
-from .errors import ConfigError, QueryRefused
+from engine.config import db_path
+from engine.errors import ConfigError, QueryRefused
 
 _ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 _SAFE_CONFIG = {

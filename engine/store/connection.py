@@ -1,30 +1,23 @@
-"""The DuckDB store: short-lived connections, transactions, numbered migrations and views.
+"""Connections to the embedded DuckDB store: short-lived, one transaction per write.
 
-Rules (DESIGN.md, "Store"):
-- no read-write connection is held between operations, so an analyst's ``duckdb -readonly``
-  session in another process works while the app is running;
-- every write happens inside one transaction: all of it lands or none of it does;
-- the schema is created and upgraded by numbered SQL migrations in ``engine/migrations``;
-  views are SQL files in ``engine/sql/views`` (one view per file) recreated on every ``init``.
-"""
+Rules (DESIGN.md, "Store"): no read-write connection is held between operations, so an analyst's
+``duckdb -readonly`` session in another process works while the app is running; every write happens
+inside one transaction: all of it lands or none of it does."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from .config import SQL_DIR, db_path
-from .errors import ConfigError, RiskmapError
+from engine.config import db_path
+from engine.errors import ConfigError, RiskmapError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-VIEWS_DIR = SQL_DIR / "views"
-_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_RETRY_SECONDS = 10.0
 
 
@@ -107,74 +100,7 @@ def transaction(db: str | Path | None = None, bulk: bool = False) -> Iterator[du
             con.close()
 
 
-def migrations() -> list[tuple[int, str, Path]]:
-    """The numbered migrations shipped with the engine, in order."""
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        m = _MIGRATION_NAME.match(path.name)
-        if not m:
-            raise ConfigError(f"{path}: migration files must be named NNNN_name.sql")
-        found.append((int(m.group(1)), m.group(2), path))
-    versions = [v for v, _, _ in found]
-    if len(set(versions)) != len(versions):
-        raise ConfigError("two migrations share a number")
-    return found
-
-
-def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchone()
-    if not exists or not exists[0]:
-        return set()
-    return {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
-
-
-def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the migrations this database has not had yet; returns their names."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-    )
-    done = applied_versions(con)
-    applied = []
-    for version, name, path in migrations():
-        if version in done:
-            continue
-        con.execute(path.read_text(encoding="utf-8"))
-        con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, now()])
-        applied.append(f"{version:04d}_{name}")
-    return applied
-
-
-def view_files() -> list[Path]:
-    return sorted(VIEWS_DIR.glob("*.sql"))
-
-
-def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """(Re)create every view. Views may depend on each other, so retry until all are in place."""
-    pending = view_files()
-    created: list[str] = []
-    while pending:
-        failed: list[tuple[Path, Exception]] = []
-        for path in pending:
-            try:
-                con.execute(path.read_text(encoding="utf-8"))
-                created.append(path.stem)
-            except duckdb.CatalogException as exc:
-                failed.append((path, exc))
-        if len(failed) == len(pending):
-            raise ConfigError(f"{failed[0][0]}: cannot create view: {failed[0][1]}")
-        pending = [p for p, _ in failed]
-    return created
-
-
-def view_names() -> list[str]:
-    """Names of the documented views (one file each)."""
-    return [p.stem for p in view_files()]
-
-
-def schema_version(db: str | Path | None = None) -> int:
-    with connect(db) as con:
-        done = applied_versions(con)
-    return max(done) if done else 0
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The first value of the first row a query returns (None when it returns no row)."""
+    row = con.execute(sql, params or []).fetchone()
+    return None if row is None else row[0]

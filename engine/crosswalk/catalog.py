@@ -16,8 +16,8 @@ import duckdb
 import polars as pl
 import yaml
 
-from .config import CATALOG_DIR, MAPPINGS_DIR
-from .errors import InputError, Problem
+from engine.config import CATALOG_DIR, MAPPINGS_DIR
+from engine.errors import InputError, Problem
 
 REFERENCE_INDEX = MAPPINGS_DIR / "reference" / "iso-control-index.csv"
 KINDS = ("clause", "annex_a_group", "annex_a_control")

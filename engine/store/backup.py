@@ -14,9 +14,11 @@ from pathlib import Path
 
 import duckdb
 
-from . import store
-from .config import db_path
-from .errors import InputError, Problem
+from engine.config import db_path
+from engine.errors import InputError, Problem
+
+from .connection import connect, now
+from .schema import applied_versions
 
 
 def _sha256(path: Path) -> str:
@@ -43,7 +45,7 @@ def backup(db: str | Path | None, dest: Path) -> str:
         raise InputError([Problem(str(path), None, None, "no such database")])
     if dest.resolve() == path.resolve():
         raise InputError([Problem(str(dest), None, None, "the backup must not overwrite the database itself")])
-    with store.connect(path, read_only=False) as con:
+    with connect(path, read_only=False) as con:
         con.execute("CHECKPOINT")
         # Holding the write lock while copying keeps other writers out until the copy is complete.
         _copy_atomic(path, dest)
@@ -60,7 +62,7 @@ def _check_database(src: Path) -> None:
         raise InputError([Problem(str(src), None, None, "not a DuckDB database", expected="a file made by "
                                   "`riskmap backup`")]) from exc
     try:
-        if not store.applied_versions(con):
+        if not applied_versions(con):
             raise InputError([Problem(str(src), None, None, "not a riskmap database (no schema_migrations)")])
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()]
@@ -93,9 +95,9 @@ def restore(src: Path, db: str | Path | None) -> Path | None:
     # the same file (not a renamed one): a process waiting for the lock has the file open already and,
     # once it gets the lock, must find the restored database there, not the replaced one.
     data = src.read_bytes()
-    with store.connect(path, read_only=False) as con:
+    with connect(path, read_only=False) as con:
         con.execute("CHECKPOINT")
-        kept = path.with_name(f"{path.name}.before-restore-{store.now():%Y%m%dT%H%M%S}")
+        kept = path.with_name(f"{path.name}.before-restore-{now():%Y%m%dT%H%M%S}")
         wal = Path(str(path) + ".wal")
         if wal.exists():  # empty after the checkpoint; it must not be replayed onto the restored file
             wal.unlink()

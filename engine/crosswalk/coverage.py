@@ -7,10 +7,11 @@ from pathlib import Path
 
 import polars as pl
 
-from . import store
-from .config import ISO27001, ISO42001
-from .crosswalk import CROSSWALK_COLUMNS
-from .errors import InputError, NotFoundError, Problem
+from engine import store
+from engine.config import ISO27001, ISO42001
+from engine.errors import InputError, NotFoundError, Problem
+
+from .relationships import CROSSWALK_COLUMNS
 
 
 def crosswalk_frame(db: str | Path | None = None, *, framework: str | None = None, ref: str | None = None,
@@ -181,13 +182,13 @@ def export_crosswalk(db: str | Path | None, fmt: str, out: Path) -> int:
     """Write ``v_crosswalk`` as CSV, JSON or Excel; the CSV columns are the view's columns."""
     frame = crosswalk_frame(db)
     if fmt == "csv":
-        from .exports_safe import safe_frame
+        from engine.exports.safe import safe_frame
 
         safe_frame(frame).write_csv(out)
     elif fmt == "json":
         frame.write_json(out)
     elif fmt == "xlsx":
-        from .exports_safe import safe_frame
+        from engine.exports.safe import safe_frame
 
         safe_frame(frame).write_excel(out, worksheet="crosswalk", autofilter=True, freeze_panes=(1, 0),
                                       autofit=True)

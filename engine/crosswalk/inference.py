@@ -1,0 +1,147 @@
+"""Inferred links: breadth-first composition across frameworks in DuckDB, keeping every path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from engine.errors import InputError, Problem
+
+
+def get_depth(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT value FROM settings WHERE key = 'crosswalk_depth'").fetchone()
+    return int(row[0]) if row else 3
+
+
+def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, source_table: str = "mappings") -> None:
+    """Recompute ``crosswalk_links``: authored, inverse, and inferred links up to ``depth`` hops.
+
+    Inference runs breadth first as set operations on integer node ids: each level joins the frontier
+    with every authored or inverse link, composes relationships by the algebra of :func:`compose` (as a
+    SQL CASE on relationship ranks), keeps the weakest strength and appends the hop to the path. A path
+    never visits a framework twice (2013 -> 2022 -> 42001, not 42001 -> 2022 -> 2013 -> 2022). For each
+    (source, target) pair the shortest, then closest, then strongest path wins, and ``n_paths`` counts
+    the alternatives of that length. Links are only inferred between frameworks that have no authored
+    mapping between them: where reviewers mapped two frameworks directly, their word stands.
+    """
+    if depth is None:
+        depth = get_depth(con)
+    else:
+        con.execute("INSERT OR REPLACE INTO settings VALUES ('crosswalk_depth', ?)", [str(depth)])
+    con.execute("DELETE FROM crosswalk_links")
+    rel_code = ("CASE {0} WHEN 'equal' THEN 5 WHEN 'subset_of' THEN 4 WHEN 'superset_of' THEN 3 "
+                "WHEN 'intersects_with' THEN 2 ELSE 1 END")
+    rel_name = ("CASE {0} WHEN 5 THEN 'equal' WHEN 4 THEN 'subset_of' WHEN 3 THEN 'superset_of' "
+                "WHEN 2 THEN 'intersects_with' ELSE 'no_relationship' END")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _m AS
+        SELECT * FROM {source_table} WHERE relationship <> 'no_relationship'
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _nodes AS
+        SELECT (row_number() OVER (ORDER BY fw, ref))::INTEGER AS id, fw, ref, fw || ':' || ref AS name
+        FROM (SELECT source_framework AS fw, source_ref AS ref FROM _m
+              UNION SELECT target_framework, target_ref FROM _m)
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _edges AS
+        WITH both_ways AS (
+            SELECT source_framework AS sf, source_ref AS sr, target_framework AS tf, target_ref AS tr,
+                   relationship AS rel, strength, rationale_type, justification, 'authored' AS origin FROM _m
+            UNION ALL
+            SELECT target_framework, target_ref, source_framework, source_ref,
+                   CASE relationship WHEN 'subset_of' THEN 'superset_of'
+                                     WHEN 'superset_of' THEN 'subset_of' ELSE relationship END,
+                   strength, rationale_type, justification, 'inverse' FROM _m
+        )
+        SELECT a.id AS s, b.id AS t, b.fw AS tf, a.fw AS sf, a.name AS s_name, b.name AS t_name,
+               b.fw AS t_fw, {rel_code.format('rel')}::TINYINT AS rel, strength::TINYINT AS strength,
+               (CASE rationale_type WHEN 'syntactic' THEN 1 WHEN 'semantic' THEN 2 ELSE 3 END)::TINYINT AS rt,
+               rel AS rel_text, rationale_type, justification, origin
+        FROM both_ways w
+        JOIN _nodes a ON a.fw = w.sf AND a.ref = w.sr
+        JOIN _nodes b ON b.fw = w.tf AND b.ref = w.tr
+    """)
+    con.execute("""
+        INSERT INTO crosswalk_links
+        SELECT a.fw, a.ref, b.fw, b.ref, e.rel_text, e.strength, e.rationale_type, e.justification, e.origin,
+               e.s_name || ' -' || e.rel_text || '-> ' || e.t_name, 1, 1
+        FROM _edges e JOIN _nodes a ON a.id = e.s JOIN _nodes b ON b.id = e.t
+    """)
+    con.execute(f"""
+        INSERT INTO crosswalk_links
+        SELECT source_framework, source_ref, target_framework, NULL, relationship, strength, rationale_type,
+               justification, 'authored', source_framework || ':' || source_ref || ' -no_relationship-> '
+               || target_framework, 1, 1
+        FROM {source_table} WHERE relationship = 'no_relationship'
+    """)
+    if depth < 2:
+        _drop_temp(con)
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _direct_fw AS SELECT DISTINCT sf, tf FROM _edges")
+    # Frontier: the best path per (start, end) pair reached at the current depth.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _frontier AS
+        SELECT s, t, rel, strength, rt, [sf, tf] AS fws, s_name || ' -' || rel_text || '-> ' || t_name AS path,
+               '' AS via, t_name
+        FROM _edges
+    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE _reached AS SELECT DISTINCT s, t FROM _edges")
+    levels = []
+    for level in range(2, depth + 1):
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _level{level} AS
+            WITH step AS (
+                SELECT f.s, e.t,
+                       CASE WHEN f.rel = 5 THEN e.rel WHEN e.rel = 5 THEN f.rel
+                            WHEN f.rel = e.rel AND f.rel IN (3, 4) THEN f.rel ELSE 2 END::TINYINT AS rel,
+                       least(f.strength, e.strength) AS strength,
+                       greatest(f.rt, e.rt) AS rt,
+                       list_append(f.fws, e.tf) AS fws,
+                       f.path || ' -' || e.rel_text || '-> ' || e.t_name AS path,
+                       CASE WHEN f.via = '' THEN f.t_name ELSE f.via || ', ' || f.t_name END AS via,
+                       e.t_name
+                FROM {'_frontier' if level == 2 else f'_level{level - 1}'} f JOIN _edges e ON e.s = f.t
+                WHERE NOT list_contains(f.fws, e.tf)
+            )
+            SELECT s.*, count(*) OVER (PARTITION BY s.s, s.t) AS n_paths, {level} AS depth
+            FROM step s ANTI JOIN _reached r ON r.s = s.s AND r.t = s.t
+            QUALIFY row_number() OVER (PARTITION BY s.s, s.t ORDER BY s.rel DESC, s.strength DESC, s.path) = 1
+        """)
+        levels.append(f"_level{level}")
+        if level == depth or not con.execute(f"SELECT count(*) FROM _level{level}").fetchone()[0]:
+            break
+        con.execute(f"INSERT INTO _reached SELECT s, t FROM _level{level}")
+    union = " UNION ALL ".join(f"SELECT s, t, rel, strength, rt, path, via, n_paths, depth FROM {t}" for t in levels)
+    con.execute(f"""
+        INSERT INTO crosswalk_links
+        SELECT a.fw, a.ref, b.fw, b.ref, {rel_name.format('n.rel')}, n.strength,
+               CASE n.rt WHEN 1 THEN 'syntactic' WHEN 2 THEN 'semantic' ELSE 'functional' END,
+               'Inferred through ' || n.via || '; strength is the weakest link of the path',
+               'inferred', n.path, n.depth, n.n_paths
+        FROM ({union}) n JOIN _nodes a ON a.id = n.s JOIN _nodes b ON b.id = n.t
+        WHERE NOT EXISTS (SELECT 1 FROM _direct_fw d WHERE d.sf = a.fw AND d.tf = b.fw)
+    """)
+    for t in levels:
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    _drop_temp(con)
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("_m", "_nodes", "_edges", "_direct_fw", "_frontier", "_reached", "_next"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def set_depth(db: str | Path | None, depth: int, *, actor: str = "riskmap", channel: str = "cli") -> None:
+    """Change the inference depth (1 = no inference) and rebuild the links; the change is in the history."""
+    from engine import store
+    from engine.store import history
+
+    if not 1 <= depth <= 6:
+        raise InputError([Problem("settings", "crosswalk_depth", "value", "depth out of range", depth, "1 to 6")])
+    with store.transaction(db) as con:
+        old = get_depth(con)
+        rebuild_links(con, depth)
+        history.record(con, entity="setting", entity_id="crosswalk_depth", action="update", actor=actor,
+                       channel=channel, field="value", old=old, new=depth)

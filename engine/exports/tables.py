@@ -1,0 +1,65 @@
+"""The treatment plan and the risk register as Excel or CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from engine import plan, store
+
+from .workbook import TABLE_FORMATS, Sheet, _check_format, _save, _write_csv
+
+
+def _plan_sheets(db: str | Path | None) -> list[Sheet]:
+    actions = plan.ranking(db, include_closed=True)
+    residual = plan.residual_after_plan(db)
+    return [Sheet("Actions", actions, freeze_cols=2), Sheet("Residual risk", residual, freeze_cols=2),
+            Sheet("Approvals", plan.approvals(db)), Sheet("Acceptances", plan.acceptances(db))]
+
+
+def plan_xlsx_bytes(db: str | Path | None = None) -> bytes:
+    """The treatment plan workbook as bytes: ranked actions, residual risk after the plan, approvals and
+    acceptances."""
+    sheets = _plan_sheets(db)
+    out = _save(lambda book: [book.table(s) for s in sheets], None)
+    assert isinstance(out, bytes)
+    return out
+
+
+def export_plan(db: str | Path | None, fmt: str, path: str | Path) -> Path:
+    """Write the treatment plan as xlsx (all sheets) or csv (the ranked actions); returns the path."""
+    fmt = _check_format(fmt, TABLE_FORMATS, "treatment plan")
+    out = Path(path)
+    if fmt == "csv":
+        return _write_csv(plan.ranking(db, include_closed=True), out)
+    sheets = _plan_sheets(db)
+    _save(lambda book: [book.table(s) for s in sheets], out)
+    return out
+
+
+def register_frame(db: str | Path | None = None) -> pl.DataFrame:
+    """The risk register: ``v_risk_register`` when the database has it, else the ``risks`` table."""
+    with store.connect(db) as con:
+        has_view = store.scalar(con, "SELECT count(*) FROM duckdb_views() WHERE view_name = 'v_risk_register'")
+        return con.execute("SELECT * FROM v_risk_register" if has_view else "SELECT * FROM risks ORDER BY id").pl()
+
+
+def register_xlsx_bytes(db: str | Path | None = None) -> bytes:
+    """The risk register workbook as bytes."""
+    sheet = Sheet("Risk register", register_frame(db), freeze_cols=2)
+    out = _save(lambda book: book.table(sheet), None)
+    assert isinstance(out, bytes)
+    return out
+
+
+def export_register(db: str | Path | None, fmt: str, path: str | Path) -> Path:
+    """Write the risk register as xlsx or csv; returns the path."""
+    fmt = _check_format(fmt, TABLE_FORMATS, "risk register")
+    out = Path(path)
+    frame = register_frame(db)
+    if fmt == "csv":
+        return _write_csv(frame, out)
+    sheet = Sheet("Risk register", frame, freeze_cols=2)
+    _save(lambda book: book.table(sheet), out)
+    return out

@@ -1,0 +1,25 @@
+"""The store: connections and transactions, the schema (migrations, views), the change history,
+read-only queries for analysts, backup and restore.
+
+Rules (DESIGN.md, "Store"): no read-write connection is held between operations; every write is one
+transaction; the schema is created and upgraded by numbered SQL migrations; views are SQL files.
+"""
+
+from __future__ import annotations
+
+from engine.store import backup, history, query
+
+from .connection import BULK_DISABLED_COMPRESSION, connect, now, scalar, transaction
+from .schema import (
+    MIGRATIONS_DIR,
+    VIEWS_DIR,
+    applied_versions,
+    create_views,
+    migrate,
+    migrations,
+    schema_version,
+    view_files,
+    view_names,
+)
+
+__all__ = ["BULK_DISABLED_COMPRESSION", "MIGRATIONS_DIR", "VIEWS_DIR", "applied_versions", "backup", "connect", "create_views", "history", "migrate", "migrations", "now", "query", "scalar", "schema_version", "transaction", "view_files", "view_names"]

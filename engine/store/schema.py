@@ -1,0 +1,92 @@
+"""The schema: numbered SQL migrations in ``engine/migrations`` and the views in ``engine/sql/views``
+(one view per file), recreated on every ``init``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from engine.config import MIGRATIONS_DIR, SQL_DIR
+from engine.errors import ConfigError
+
+from .connection import connect, now
+
+VIEWS_DIR = SQL_DIR / "views"
+
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+def migrations() -> list[tuple[int, str, Path]]:
+    """The numbered migrations shipped with the engine, in order."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        m = _MIGRATION_NAME.match(path.name)
+        if not m:
+            raise ConfigError(f"{path}: migration files must be named NNNN_name.sql")
+        found.append((int(m.group(1)), m.group(2), path))
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise ConfigError("two migrations share a number")
+    return found
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return set()
+    return {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations this database has not had yet; returns their names."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    done = applied_versions(con)
+    applied = []
+    for version, name, path in migrations():
+        if version in done:
+            continue
+        con.execute(path.read_text(encoding="utf-8"))
+        con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, now()])
+        applied.append(f"{version:04d}_{name}")
+    return applied
+
+
+def view_files() -> list[Path]:
+    return sorted(VIEWS_DIR.glob("*.sql"))
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """(Re)create every view. Views may depend on each other, so retry until all are in place."""
+    pending = view_files()
+    created: list[str] = []
+    while pending:
+        failed: list[tuple[Path, Exception]] = []
+        for path in pending:
+            try:
+                con.execute(path.read_text(encoding="utf-8"))
+                created.append(path.stem)
+            except duckdb.CatalogException as exc:
+                failed.append((path, exc))
+        if len(failed) == len(pending):
+            raise ConfigError(f"{failed[0][0]}: cannot create view: {failed[0][1]}")
+        pending = [p for p, _ in failed]
+    return created
+
+
+def view_names() -> list[str]:
+    """Names of the documented views (one file each)."""
+    return [p.stem for p in view_files()]
+
+
+def schema_version(db: str | Path | None = None) -> int:
+    with connect(db) as con:
+        done = applied_versions(con)
+    return max(done) if done else 0
