@@ -7,18 +7,10 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from engine import audit, charts
+from engine import audit, charts, plan, soa
 from engine.config import ISO27001, ISO42001
 from engine.crosswalk import coverage
 from ui import common
-
-QUERIES = {
-    "risks": "SELECT risk_id, management_system, current_level, current_score, above_appetite_now, "
-             "above_appetite_after_plan FROM v_plan_residual",
-    "actions": "SELECT action_id, status, overdue FROM v_treatment_plan",
-    "soa": "SELECT framework, standard, applicability, status FROM v_soa WHERE NOT custom",
-    "matrix": "SELECT * FROM risk_matrix_versions",
-}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -27,14 +19,16 @@ def _data(stamp: tuple[str, int, int], today: date) -> dict[str, pl.DataFrame]:
     db = stamp[0]
     return {"coverage": coverage.coverage_frame(db, ISO42001, ISO27001),
             "findings": audit.run_audits(db, today=today),
-            **common.load(QUERIES)}
+            "risks": plan.residual_after_plan(db, today=today),
+            "actions": plan.ranking(db, include_closed=True, today=today),
+            "soa": soa.soa_frame(db).filter(~pl.col("custom"))}
 
 
 def render() -> None:
     common.header("Overview", "One programme for ISO/IEC 27001:2022 (ISMS) and ISO/IEC 42001:2023 (AIMS).")
     data = _data(common.stamp(), date.today())
     cov, found = data["coverage"], data["findings"]
-    matrix = common.matrix_from(data["matrix"])
+    matrix = common.matrix(common.stamp())
     risks, actions, soa = data["risks"], data["actions"], data["soa"]
 
     annex = cov.filter(pl.col("kind") == "annex_a_control")

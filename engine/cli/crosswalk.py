@@ -56,7 +56,7 @@ def gaps(
     target: Annotated[str, typer.Option("--to", help="Framework to reach.")] = ISO42001,
     implemented: Annotated[Path | None, typer.Option(
         "--implemented", help="File listing the implemented refs of --from, one per line (or a CSV with a "
-        "'ref' column). Default: the SoA rows marked implemented, else every Annex A control.")] = None,
+        "'ref' column). Default: the SoA rows marked implemented and not excluded.")] = None,
     clauses: Annotated[bool, typer.Option("--clauses/--annex-a-only", help="Include clauses.")] = False,
     db: DbOption = None,
     fmt: FmtOption = "table",

@@ -12,9 +12,13 @@
 --   controls_planned  framework:ref of the planned ones
 --   sources           lineage, one 'source:row' per register row the risk came from
 --
--- The logic lives in two table macros, so a reader that needs only some risks pays only for those:
+-- The logic lives in table macros, so a reader that needs only some risks pays only for those:
 --   risk_register_levels()    one row per risk with its scores, levels and appetite, without the
 --                             per-risk lists (cheap: filter and sort on it)
+--   risk_register_filtered(systems, statuses, levels, owners, title_text)
+--                             the rows of risk_register_levels() matching every filter: management
+--                             system, status, level and owner in the given lists (an empty list: any),
+--                             title_text found in the title whatever the case ('': any)
 --   risk_register_rows(ids)   the full register rows (the view's columns) of the risks whose id is in
 --                             the list ids, or of every risk when ids is NULL; the lists are built
 --                             only for those risks
@@ -41,6 +45,15 @@ SELECT *,
        level_name(level_names, level_thresholds, score) AS level,
        level_colour(level_colours, level_thresholds, score) AS level_colour
 FROM leveled;
+
+CREATE OR REPLACE MACRO risk_register_filtered(systems, statuses, levels, owners, title_text) AS TABLE
+SELECT *
+FROM risk_register_levels()
+WHERE (len(systems) = 0 OR list_contains(systems, management_system))
+  AND (len(statuses) = 0 OR list_contains(statuses, status))
+  AND (len(levels) = 0 OR list_contains(levels, level))
+  AND (len(owners) = 0 OR list_contains(owners, owner))
+  AND (title_text = '' OR contains(lower(title), lower(title_text)));
 
 CREATE OR REPLACE MACRO risk_register_rows(ids) AS TABLE
 WITH picked AS (
