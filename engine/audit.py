@@ -26,6 +26,9 @@ from engine.store.schema import set_today
 
 from .config import SQL_DIR
 
+__all__ = ["AUDITS_DIR", "FINDING_COLUMNS", "audit_files", "findings", "render_findings_view", "rule_names",
+           "rule_purpose", "run_audits", "set_today", "summary"]
+
 AUDITS_DIR = SQL_DIR / "audits"
 FINDING_COLUMNS = ["rule", "severity", "entity", "entity_id", "detail"]
 _SCHEMA = pl.Schema({c: pl.String() for c in FINDING_COLUMNS})

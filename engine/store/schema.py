@@ -52,7 +52,8 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the migrations this database has not had yet; returns their names."""
+    """Apply the migrations this database has not had yet, then (re)create the domain-rule macros, so
+    every later step of ``init`` can use them; returns the names of the migrations applied."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
@@ -65,6 +66,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute(path.read_text(encoding="utf-8"))
         con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, now()])
         applied.append(f"{version:04d}_{name}")
+    create_macros(con)
     return applied
 
 
