@@ -24,7 +24,8 @@ from engine import store
 from engine.errors import RiskmapError
 from engine.store import query
 
-__all__ = ["MAX_LIMIT", "SORT_KEYS", "AiInventory", "RegisterPage", "ai_inventory", "register_page", "risk_owners"]
+__all__ = ["MAX_LIMIT", "SORT_KEYS", "AiInventory", "RegisterPage", "ai_inventory", "open_risks", "register_page",
+           "risk_owners"]
 
 SORT_KEYS = ("id", "score", "inherent_score", "residual_score", "title", "owner", "next_review")
 MAX_LIMIT = 5000
@@ -39,6 +40,9 @@ _COUNTS = (f"SELECT (SELECT count(*) FROM risk_register_levels()) AS total, "
 _OWNERS = "SELECT DISTINCT owner FROM risk_register_levels() WHERE owner IS NOT NULL ORDER BY owner"
 
 _ROWS = "SELECT * FROM risk_register_rows($ids::VARCHAR[])"
+
+_OPEN = ("SELECT id, management_system, status, level, score, NOT within_appetite(score, appetite) AS above_appetite "
+         "FROM risk_register_levels() WHERE risk_open(status) ORDER BY id")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,14 @@ def risk_owners(db: str | Path | None = None) -> list[str]:
     """Every risk owner in the register, in order (the choices of the register's owner filter)."""
     with store.connect(db) as con:
         return [r[0] for r in con.execute(_OWNERS).fetchall()]
+
+
+def open_risks(db: str | Path | None = None) -> pl.DataFrame:
+    """Every open risk (``risk_open``) as it stands: id, management_system, status, level and score (the
+    current score, else the inherent one, on the risk's matrix version) and whether it is above the
+    appetite of that version (``above_appetite``, NULL when unscored). Cheap at any size: no lists."""
+    with store.connect(db) as con:
+        return con.execute(_OPEN).pl()
 
 
 def register_page(db: str | Path | None = None, *, systems: Sequence[str] = (), statuses: Sequence[str] = (),
