@@ -132,7 +132,7 @@ def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def set_today(con: duckdb.DuckDBPyConnection, today: date | None) -> None:
     """Make ``riskmap_today()``, and so every dated flag of the views and audits, compare with ``today``
-    on this connection; ``None`` leaves it at the current date."""
+    on this connection; ``None`` leaves the connection as it is (on a new one: the current date)."""
     if today is not None:
         con.execute("SET VARIABLE riskmap_today = ?::DATE", [today])
 
