@@ -34,7 +34,7 @@ import yaml
 from engine.config import FRAMEWORKS, ISO27001, ISO27001_2013, ISO42001
 from engine.errors import InputError, Problem
 from engine.register import vocab
-from engine.register.scoring import Scale, parse_scale_name, scale_names
+from engine.register.scales import Scale, parse_scale_name, scale_names
 
 from .reading import Table
 from .wordings import (
