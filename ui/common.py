@@ -21,8 +21,8 @@ import polars as pl
 import streamlit as st
 
 from engine import config, store
-from engine.charts import MatrixSpec
 from engine.errors import InputError, RiskmapError, StaleEditError
+from engine.register import DEFAULT_MATRIX, MatrixSpec
 
 CHANNEL = "app"
 ACTOR_KEY = "riskmap_actor"
@@ -115,9 +115,10 @@ def read(sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
 
 
 def matrix_from(frame: pl.DataFrame) -> MatrixSpec:
-    """The newest risk matrix in ``frame`` (rows of ``risk_matrix_versions``); a default when empty."""
+    """The newest risk matrix in ``frame`` (rows of ``risk_matrix_versions``); the register's default
+    (matrix version 1) when empty."""
     if frame.is_empty():
-        return MatrixSpec.default()
+        return DEFAULT_MATRIX
     return MatrixSpec.from_mapping(frame.sort("version").row(-1, named=True))
 
 
