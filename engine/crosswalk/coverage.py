@@ -11,6 +11,7 @@ from engine import store
 from engine.config import ISO27001, ISO42001
 from engine.errors import InputError, NotFoundError, Problem
 
+from .refs import ref_of
 from .relationships import CROSSWALK_COLUMNS
 
 
@@ -118,9 +119,7 @@ def read_implemented_file(path: Path, framework: str) -> list[str]:
                 col = lowered.index("ref") if "ref" in lowered else lowered.index("control")
                 continue
         value = cells[col] if col < len(cells) else ""
-        if value.startswith(framework + ":"):
-            value = value.split(":", 1)[1]
-        refs.append((n, value))
+        refs.append((n, ref_of(value, framework)))
     return [r for _, r in refs]
 
 
