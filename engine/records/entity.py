@@ -180,11 +180,11 @@ def validate(entity: str | Entity, record_id: str | None, changes: Mapping[str, 
     if size is None:
         size = kind.scale(con, stored) if kind.scale and con is not None and stored else 5
     values, problems = coerce_all(kind.fields, kind.name, shown, changes, size)
-    if record_id is None:
-        values = {**{k: v for k, v in kind.defaults.items()}, **{k: v for k, v in values.items() if v is not None
-                                                                 or k not in kind.defaults}}
+    if record_id is None:  # a new record: defaults for what is not given, then every required field
+        values = {**kind.defaults, **{k: v for k, v in values.items() if v is not None or k not in kind.defaults}}
+        reported = {p.field for p in problems}
         problems += [Problem(kind.name, shown, f, "required", None, "a value") for f, spec in kind.fields.items()
-                     if spec.required and values.get(f) is None and f not in {p.field for p in problems}]
+                     if spec.required and values.get(f) is None and f not in reported]
     if not problems and kind.check is not None:
         problems = list(kind.check(Change(con, shown, stored, values, frozenset(changes))) or [])
     if problems:

@@ -114,8 +114,8 @@ def update_risk(db: str | Path | None, risk_id: str, changes: Mapping[str, Any],
     Values are validated against the field rules and the matrix the risk is scored under; every
     problem is reported at once (InputError). ``expected_version`` is the version the caller saw:
     if the risk moved on since, StaleEditError is raised and nothing is written. Returns the stored
-    risk after the change. Fields: see ``engine.register.records.RISK_FIELDS``; ``matrix_version`` only changes
-    through :func:`engine.register.matrix.rescore`.
+    risk after the change. Fields: see ``engine.register.records.RISK_FIELDS``; ``matrix_version``
+    only changes through :func:`engine.register.matrix.rescore`.
     """
     with store.transaction(db) as con:
         return records.edit(con, RISK, risk_id, changes, expected_version=expected_version, actor=actor,
