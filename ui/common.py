@@ -8,7 +8,6 @@ database does.
 
 from __future__ import annotations
 
-import dataclasses
 import getpass
 import hashlib
 import json
@@ -24,8 +23,8 @@ import polars as pl
 import streamlit as st
 
 from engine import config, register
-from engine.charts import MatrixSpec
 from engine.errors import InputError, RiskmapError, StaleEditError
+from engine.register import MatrixSpec
 
 CHANNEL = "app"
 ACTOR_KEY = "riskmap_actor"
@@ -97,9 +96,8 @@ def database_ready() -> bool:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def matrix(stamp: tuple[str, int, int]) -> MatrixSpec:
-    """The current risk matrix (``engine.register.get_matrix``) as the charts take it, read once per
-    database state."""
-    return MatrixSpec.from_mapping(dataclasses.asdict(register.get_matrix(stamp[0])))
+    """The current risk matrix (``engine.register.get_matrix``), read once per database state."""
+    return register.get_matrix(stamp[0])
 
 
 def show_error(exc: BaseException) -> None:

@@ -32,7 +32,7 @@ SORTS = {"id": "id", "score (current, else inherent)": "score", "inherent score"
          "residual score": "residual_score", "title": "title", "owner": "owner", "next review": "next_review"}
 
 
-def _filters(owners: list[str], matrix: charts.MatrixSpec) -> dict[str, Any]:
+def _filters(owners: list[str], matrix: register.MatrixSpec) -> dict[str, Any]:
     """The filter and sort widgets; the choices as register_page arguments."""
     c = st.columns([2, 2, 2, 2, 3])
     systems = c[0].multiselect("Management system", SYSTEMS, default=[], placeholder="All", key="reg_ms")

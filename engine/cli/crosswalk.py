@@ -9,19 +9,11 @@ import typer
 
 from engine.config import ISO27001, ISO42001, db_path
 from engine.crosswalk import coverage, set_depth
-from engine.errors import InputError, Problem
+from engine.crosswalk.refs import parse_control
 
 from .base import DbOption, app, echo, emit_frame, export_app
 
 FmtOption = Annotated[str, typer.Option("--format", help="table, csv or json")]
-
-
-def _split(control: str) -> tuple[str, str]:
-    if ":" not in control:
-        raise InputError([Problem("CONTROL", None, None, "not a full id", control,
-                                  "framework:ref, e.g. iso42001-2023:A.6.2.8")])
-    fw, ref = control.split(":", 1)
-    return fw, ref
 
 
 @app.command()
@@ -31,7 +23,7 @@ def counterparts(
     fmt: FmtOption = "table",
 ) -> None:
     """Every counterpart of one control, with relationship, strength, justification and path."""
-    fw, ref = _split(control)
+    fw, ref = parse_control(control)
     emit_frame(coverage.counterparts(db_path(db), fw, ref), fmt)
 
 

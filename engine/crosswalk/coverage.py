@@ -17,6 +17,7 @@ from engine.config import ISO27001, ISO42001
 from engine.errors import InputError, NotFoundError, Problem
 from engine.store import query
 
+from .refs import ref_of
 from .relationships import CROSSWALK_COLUMNS
 
 __all__ = ["GapReport", "controls_frame", "counterparts", "coverage_frame", "crosswalk_frame", "crosswalk_stats",
@@ -132,9 +133,7 @@ def read_implemented_file(path: Path, framework: str) -> list[str]:
                 col = lowered.index("ref") if "ref" in lowered else lowered.index("control")
                 continue
         value = cells[col] if col < len(cells) else ""
-        if value.startswith(framework + ":"):
-            value = value.split(":", 1)[1]
-        refs.append((n, value))
+        refs.append((n, ref_of(value, framework)))
     return [r for _, r in refs]
 
 

@@ -110,6 +110,16 @@ class MatrixSpec:
                                expected=f"a score from 1 to {size * size}"))
         return out
 
+    @classmethod
+    def from_mapping(cls, row: Mapping[str, Any]) -> MatrixSpec:
+        """The matrix of one row of ``risk_matrix_versions`` (as a dict, e.g. a frame's row)."""
+        return cls(size=int(row["size"]), likelihood_labels=tuple(row["likelihood_labels"]),
+                   impact_labels=tuple(row["impact_labels"]), level_names=tuple(row["level_names"]),
+                   level_thresholds=tuple(int(t) for t in row["level_thresholds"]),
+                   level_colours=tuple(row["level_colours"]), appetite=int(row["appetite"]),
+                   version=row.get("version"), created_at=row.get("created_at"), created_by=row.get("created_by"),
+                   note=row.get("note"))
+
     def validated(self, file: str = "matrix") -> MatrixSpec:
         """This matrix, or InputError listing every problem."""
         found = self.problems(file)

@@ -13,7 +13,7 @@ from engine import store
 from engine.errors import NotFoundError, RuleViolation
 from engine.store import history, query
 
-from .rows import _apply
+from .rows import edit_row
 
 PROPOSAL_KINDS = ("risk_treatment", "counterpart_status")
 
@@ -67,8 +67,8 @@ def _accept(con: duckdb.DuckDBPyConnection, p: dict[str, Any], *, justification:
         changes = {"status": p["proposed_status"]}
     if justification:
         changes["justification"] = justification
-    row = _apply(con, p["framework"], p["ref"], changes, expected_version=expected_version, actor=actor,
-                 channel=channel)
+    row = edit_row(con, p["framework"], p["ref"], changes, expected_version=expected_version, actor=actor,
+                   channel=channel)
     _decide(con, p, "accepted", justification, actor)
     history.record(con, entity="soa_row", entity_id=f"{p['framework']}:{p['ref']}", action="accept_proposal",
                    actor=actor, channel=channel, field=p["kind"], new=p["basis"])
