@@ -4,7 +4,6 @@ audits (``audit``) and the SoA, plan and register exports (``export soa|plan|reg
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
@@ -13,14 +12,24 @@ import typer
 from engine import audit as audit_mod
 from engine import exports, plan, soa
 from engine.crosswalk.refs import parse_control
-from engine.errors import RiskmapError
+from engine.errors import NotFoundError, RiskmapError
 from engine.soa import UNSET
 
-from .base import ActorOption, DbOption, actor_name, app, echo, emit_frame, export_app, plan_app, soa_app
+from .base import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutOption,
+    actor_name,
+    app,
+    echo,
+    emit_frame,
+    export_app,
+    plan_app,
+    soa_app,
+)
 
 CHANNEL = "cli"
-
-FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json")]
 
 
 def _actor(actor: str | None) -> str:
@@ -43,6 +52,10 @@ def soa_show(
 ) -> None:
     """Print the SoA: applicability, reasons, linked risks, status, owner and counterparts of each control."""
     frame = soa.soa_frame(db, framework=framework, version=version)
+    if framework is not None and frame.is_empty():  # a typo would otherwise print an empty table
+        known = soa.soa_frame(db, version=version)["framework"].unique(maintain_order=True).to_list()
+        raise NotFoundError(f"no SoA rows for framework {framework!r}; expected one of {', '.join(known)} "
+                            "(or 27001, 42001)")
     if undecided:
         frame = frame.filter(pl.col("applicability") == "undecided")
     cols = ["framework", "ref", "title", "applicability", "reasons", "risk_ids", "status", "owner", "version"]
@@ -356,8 +369,6 @@ class AuditFailed(RiskmapError):
 
 
 # --------------------------------------------------------------------------------------------- export
-
-OutOption = Annotated[Path, typer.Option("--out", help="File to write.")]
 
 
 @export_app.command("soa")

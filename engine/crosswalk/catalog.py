@@ -18,6 +18,7 @@ import yaml
 
 from engine.config import CATALOG_DIR, MAPPINGS_DIR
 from engine.errors import InputError, Problem
+from engine.store.connection import scalar
 
 REFERENCE_INDEX = MAPPINGS_DIR / "reference" / "iso-control-index.csv"
 KINDS = ("clause", "annex_a_group", "annex_a_control")
@@ -182,12 +183,12 @@ def sync_catalogs(con: duckdb.DuckDBPyConnection, cats: list[Catalog]) -> int:
             written += 1
         frame = catalog_frame(cat)  # noqa: F841  (read by DuckDB below)
         cols = "framework, ref, title, kind, parent_ref, grp, theme, summary, ordinal"
-        diff = con.execute(
-            f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM controls "
-            f"WHERE framework = ?)", [cat.framework]).fetchone()[0]
-        stale = con.execute(
-            "SELECT count(*) FROM controls c WHERE framework = ? AND NOT EXISTS "
-            "(SELECT 1 FROM frame f WHERE f.ref = c.ref)", [cat.framework]).fetchone()[0]
+        diff = scalar(
+            con, f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM controls "
+            f"WHERE framework = ?)", [cat.framework])
+        stale = scalar(
+            con, "SELECT count(*) FROM controls c WHERE framework = ? AND NOT EXISTS "
+            "(SELECT 1 FROM frame f WHERE f.ref = c.ref)", [cat.framework])
         if diff or stale:
             con.execute("DELETE FROM controls c WHERE framework = ? AND NOT EXISTS "
                         "(SELECT 1 FROM frame f WHERE f.ref = c.ref)", [cat.framework])

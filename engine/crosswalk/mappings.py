@@ -13,6 +13,7 @@ import polars as pl
 from engine.config import CROSSWALK_DIR
 from engine.crosswalk import catalog
 from engine.errors import InputError, Problem
+from engine.store.connection import scalar
 
 from .inference import rebuild_links
 from .relationships import RATIONALES, RELATIONSHIPS, inverse
@@ -228,9 +229,9 @@ def sync_mappings(con: duckdb.DuckDBPyConnection, records: list[Mapping], *, dep
     """
     frame = mappings_frame(records)  # noqa: F841  (read by DuckDB below)
     cols = ", ".join(frame.columns)
-    added = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM mappings)").fetchone()[0]
-    removed = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM mappings EXCEPT SELECT {cols} FROM frame)").fetchone()[0]
-    empty = con.execute("SELECT count(*) = 0 FROM crosswalk_links").fetchone()[0]
+    added = scalar(con, f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM mappings)")
+    removed = scalar(con, f"SELECT count(*) FROM (SELECT {cols} FROM mappings EXCEPT SELECT {cols} FROM frame)")
+    empty = scalar(con, "SELECT count(*) = 0 FROM crosswalk_links")
     if added or removed:
         con.execute("DELETE FROM mappings")
         con.execute(f"INSERT INTO mappings ({cols}) SELECT {cols} FROM frame")
