@@ -12,6 +12,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -23,8 +24,8 @@ from engine.errors import ConfigError
 
 __all__ = [
     "ActorOption", "DbOption", "FormatOption", "NewDbOption", "OutOption", "TableFormat", "UncheckedDbOption",
-    "actor_name", "app", "check_db", "echo", "emit_frame", "export_app", "import_app", "one_of", "plan_app",
-    "soa_app",
+    "actor_name", "app", "check_db", "echo", "emit_frame", "export_app", "import_app", "iso_date", "one_of",
+    "plan_app", "soa_app",
 ]
 
 app = typer.Typer(
@@ -116,6 +117,17 @@ def one_of(values: Iterable[str], *, spellings: dict[str, str] | None = None,
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
 
     return check
+
+
+def iso_date(value: str | None) -> str | None:
+    """Option callback: a date typed on the command line must be YYYY-MM-DD, refused before anything runs."""
+    if value is None:
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return value
 
 
 # -- who and output -----------------------------------------------------------------------------------

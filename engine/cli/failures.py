@@ -28,6 +28,8 @@ EXIT_INTERNAL = 70
 
 TRACEBACK_ENV = "RISKMAP_TRACEBACK"
 
+_PYDANTIC_PREFIX = "Value error, "
+
 
 def _say(text: str) -> None:
     sys.stderr.write(text.rstrip("\n") + "\n")
@@ -89,6 +91,8 @@ def _internal(exc: BaseException) -> int:
 def report_failure(exc: BaseException) -> int:
     """Print ``exc`` as the user should see it and return the exit code for it."""
     if isinstance(exc, typer.TyperException):  # click's usage errors (and file errors) are these
+        if exc.message.startswith(_PYDANTIC_PREFIX):  # typer checks choices with pydantic, which adds this
+            exc.message = exc.message[len(_PYDANTIC_PREFIX):]
         show = getattr(exc, "show", None)
         if show is not None:
             show()
