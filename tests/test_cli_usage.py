@@ -49,6 +49,8 @@ MINIMAL_ARGS: dict[str, list[str]] = {
 CREATES_DB = {"init", "demo", "restore"}
 """Commands whose --db may name a file that does not exist yet."""
 NO_DB = {"validate"}
+OWN_DB_CHECK = {"backup"}
+"""Commands whose --db the engine checks (cases in CASES below)."""
 
 
 def _commands(group: Any = None, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -107,7 +109,8 @@ def test_a_missing_argument_is_a_usage_error(run_cli, command: tuple[str, ...]) 
     assert f"Usage: riskmap {' '.join(command)}" in err and "Error: Missing " in err
 
 
-@pytest.mark.parametrize("command", [c for c in LEAVES if " ".join(c) not in CREATES_DB | NO_DB], ids=" ".join)
+@pytest.mark.parametrize("command", [c for c in LEAVES if " ".join(c) not in CREATES_DB | NO_DB | OWN_DB_CHECK],
+                         ids=" ".join)
 def test_a_database_that_does_not_exist_is_refused_and_not_created(run_cli, tmp_path: Path,
                                                                    command: tuple[str, ...]) -> None:
     missing = tmp_path / "nonexistent" / "dir" / "x.duckdb"
@@ -118,7 +121,7 @@ def test_a_database_that_does_not_exist_is_refused_and_not_created(run_cli, tmp_
     assert not missing.parent.exists()
 
 
-@pytest.mark.parametrize("command", [c for c in LEAVES if " ".join(c) not in NO_DB], ids=" ".join)
+@pytest.mark.parametrize("command", [c for c in LEAVES if " ".join(c) not in NO_DB | OWN_DB_CHECK], ids=" ".join)
 def test_a_directory_as_database_is_refused(run_cli, tmp_path: Path, command: tuple[str, ...]) -> None:
     code, out, err = run_cli(*command, *_fill(MINIMAL_ARGS[" ".join(command)], tmp=tmp_path), "--db", tmp_path)
     _assert_clean(code, out, err)
@@ -209,6 +212,8 @@ CASES: list[tuple[list[str], int, str]] = [
     (["export", "soa", "--out", "/proc/no/such/dir/x.xlsx", "--db", "{db}"], 1, "No such file or directory"),
     (["export", "parquet", "{text}", "--db", "{db}"], 2, "is a file"),
     (["backup", "{tmp}", "--db", "{db}"], 2, "is a directory"),
+    (["backup", "{tmp}/b.duckdb", "--db", "{tmp}/missing.duckdb"], 2, "missing.duckdb: no such database"),
+    (["backup", "{tmp}/b.duckdb", "--db", "{tmp}"], 1, "Is a directory"),
     (["init", "--db", "/proc/no/such/dir/x.duckdb"], 1, "No such file or directory"),
     (["demo", "--db", "{text}"], 1, "refusing to replace it"),
     # rules the engine enforces

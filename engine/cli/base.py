@@ -85,8 +85,9 @@ NewDbOption = Annotated[Path | None, typer.Option("--db", help=_DB_HELP + " Crea
 """``--db`` of the commands that create or replace the database (init, demo, restore)."""
 
 UncheckedDbOption = Annotated[Path | None, typer.Option("--db", help=_DB_HELP)]
-"""``--db`` of a group that is also a command (``merges``): it calls :func:`check_db` only when it runs
-itself, since its subcommands take their own ``--db``."""
+"""``--db`` checked by the command itself: ``merges`` (a group that is also a command) calls
+:func:`check_db` only when it runs itself, since its subcommands take their own ``--db``; ``backup``
+leaves the check to the engine, which reports a missing source as an input problem."""
 
 
 # -- files and choices --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from engine.errors import InputError, Problem
 from engine.lifecycle import init_database
 from engine.store import query as query_mod
 
-from .base import DbOption, FormatOption, NewDbOption, app, echo, emit_frame
+from .base import DbOption, FormatOption, NewDbOption, UncheckedDbOption, app, echo, emit_frame
 
 
 @app.command()
@@ -83,7 +83,7 @@ def query(
 @app.command("backup")
 def backup_cmd(
     dest: Annotated[Path, typer.Argument(help="File to write the backup to.", dir_okay=False)],
-    db: DbOption = None,
+    db: UncheckedDbOption = None,  # backup checks the source itself and names what is wrong with it
 ) -> None:
     """Write an exact copy of the database (with a .sha256 checksum beside it)."""
     from engine.store.backup import backup

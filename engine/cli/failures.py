@@ -64,8 +64,9 @@ def _duckdb_error(exc: duckdb.Error) -> int:
 
 
 def _os_cause(exc: BaseException) -> OSError | None:
-    """The operating system's refusal behind a library's own error (xlsxwriter wraps the OSError)."""
-    for inner in (exc.__cause__, exc.__context__, *getattr(exc, "args", ())[:1]):
+    """The operating system's refusal behind a library's own error (xlsxwriter wraps the OSError in its own
+    exception's first argument). ``__context__`` is not followed: it may be an unrelated, handled error."""
+    for inner in (exc.__cause__, *getattr(exc, "args", ())[:1]):
         if isinstance(inner, OSError):
             return inner
     return None
