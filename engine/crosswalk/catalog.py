@@ -197,12 +197,13 @@ def sync_catalogs(con: duckdb.DuckDBPyConnection, cats: list[Catalog]) -> int:
             written += 1
         frame = catalog_frame(cat)  # noqa: F841  (read by DuckDB below)
         cols = "framework, ref, title, kind, parent_ref, grp, theme, summary, ordinal"
-        diff = con.execute(
+        # DuckDB reads `frame` from this function's locals, so the queries run here; count(*) returns one row
+        diff = (con.execute(
             f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM controls "
-            f"WHERE framework = ?)", [cat.framework]).fetchone()[0]
-        stale = con.execute(
+            f"WHERE framework = ?)", [cat.framework]).fetchone() or (0,))[0]
+        stale = (con.execute(
             "SELECT count(*) FROM controls c WHERE framework = ? AND NOT EXISTS "
-            "(SELECT 1 FROM frame f WHERE f.ref = c.ref)", [cat.framework]).fetchone()[0]
+            "(SELECT 1 FROM frame f WHERE f.ref = c.ref)", [cat.framework]).fetchone() or (0,))[0]
         if diff or stale:
             con.execute("DELETE FROM controls c WHERE framework = ? AND NOT EXISTS "
                         "(SELECT 1 FROM frame f WHERE f.ref = c.ref)", [cat.framework])

@@ -253,9 +253,12 @@ def sync_mappings(con: duckdb.DuckDBPyConnection, records: list[Mapping], *, dep
     """
     frame = mappings_frame(records)  # noqa: F841  (read by DuckDB below)
     cols = ", ".join(frame.columns)
-    added = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM mappings)").fetchone()[0]
-    removed = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM mappings EXCEPT SELECT {cols} FROM frame)").fetchone()[0]
-    empty = con.execute("SELECT count(*) = 0 FROM crosswalk_links").fetchone()[0]
+    # DuckDB reads `frame` from this function's locals, so the queries run here; count(*) returns one row
+    added = (con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM mappings)")
+             .fetchone() or (0,))[0]
+    removed = (con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM mappings EXCEPT SELECT {cols} FROM frame)")
+               .fetchone() or (0,))[0]
+    empty = (con.execute("SELECT count(*) = 0 FROM crosswalk_links").fetchone() or (True,))[0]
     if added or removed:
         con.execute("DELETE FROM mappings")
         con.execute(f"INSERT INTO mappings ({cols}) SELECT {cols} FROM frame")
