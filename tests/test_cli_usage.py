@@ -186,9 +186,9 @@ CASES: list[tuple[list[str], int, str]] = [
     (["risk", "show", "R-9999", "--db", "{db}"], 1, "no risk 'R-9999'"),
     (["merges", "undo", "M-9999", "--db", "{db}"], 1, "no merge 'M-9999'"),
     (["plan", "update", "A-999", "--title", "X", "--db", "{db}"], 1, "no action 'A-999'"),
-    (["counterparts", "A.5.1", "--db", "{db}"], 2, "not a full id"),
+    (["counterparts", "A.5.1", "--db", "{db}"], 2, "name a control with its framework"),
     (["counterparts", "nosuch:A.5.1", "--db", "{db}"], 1, "nosuch:A.5.1: no such control"),
-    (["soa", "set", "A.5.1", "--db", "{db}"], 1, "name a control with its framework"),
+    (["soa", "set", "A.5.1", "--db", "{db}"], 2, "name a control with its framework"),
     (["soa", "diff", "one", "--db", "{db}"], 1, "expected a number or 'current'"),
     # queries the read-only gate refuses
     (["query", "DELETE FROM risks", "--db", "{db}"], 1, "DELETE statements are not allowed"),

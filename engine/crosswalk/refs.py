@@ -25,7 +25,7 @@ import re
 import polars as pl
 
 from engine.config import ISO27001, ISO27001_2013, ISO42001
-from engine.errors import NotFoundError
+from engine.errors import BadReference, NotFoundError
 
 __all__ = ["EDITIONS", "EXPECTED", "FRAMEWORK_ALIASES", "framework_id", "parse_control", "parse_pieces", "ref_of"]
 
@@ -73,7 +73,7 @@ def framework_id(text: str) -> str:
 
 
 def _ambiguous(text: str) -> NotFoundError:
-    return NotFoundError(f"{text!r}: name a control with its framework, e.g. {ISO27001}:A.5.1 or "
+    return BadReference(f"{text!r}: name a control with its framework, e.g. {ISO27001}:A.5.1 or "
                          f"{ISO42001}:A.6.2.8 (a bare Annex A id is ambiguous between the standards)")
 
 
@@ -86,7 +86,7 @@ def parse_control(text: str, default_framework: str | None = None, *, annex_a: b
     raw = (text or "").strip()
     pieces = [p for p in re.split(SPLIT, re.sub(_ISO_IEC, "ISO IEC", raw)) if p.strip()]
     if len(pieces) > 1:
-        raise NotFoundError(f"{raw!r}: name one control, e.g. {ISO27001}:A.5.1")
+        raise BadReference(f"{raw!r}: name one control, e.g. {ISO27001}:A.5.1")
     piece = pieces[0].strip() if pieces else ""
     m = _REF_RE.match(piece)
     if m and _REST_OK_RE.match(m["rest"]) and not _REST_BAD_RE.search(m["rest"]):
@@ -94,7 +94,7 @@ def parse_control(text: str, default_framework: str | None = None, *, annex_a: b
         if m["std"]:
             edition = _edition(m["std"], m["year"])
             if edition is None:
-                raise NotFoundError(f"{raw!r}: unknown edition of ISO/IEC {m['std']}; expected "
+                raise BadReference(f"{raw!r}: unknown edition of ISO/IEC {m['std']}; expected "
                                     f"{ISO27001}, {ISO27001_2013} or {ISO42001}")
             return (ISO27001 if edition == "27001" else edition), ref
         if not default_framework:
@@ -104,10 +104,10 @@ def parse_control(text: str, default_framework: str | None = None, *, annex_a: b
     if q:
         return framework_id(q["qfw"]), q["qref"]
     if ":" in piece or not piece:
-        raise NotFoundError(f"{raw!r}: expected framework:ref, e.g. {ISO27001}:A.5.1")
+        raise BadReference(f"{raw!r}: expected framework:ref, e.g. {ISO27001}:A.5.1")
     if not default_framework:
         raise _ambiguous(raw)
-    raise NotFoundError(f"{raw!r}: not a control reference; expected {EXPECTED}")
+    raise BadReference(f"{raw!r}: not a control reference; expected {EXPECTED}")
 
 
 def ref_of(text: str, framework: str) -> str:
