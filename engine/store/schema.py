@@ -11,6 +11,7 @@ import duckdb
 from engine.config import MIGRATIONS_DIR, SQL_DIR
 from engine.errors import ConfigError
 
+from . import postgres
 from .connection import connect, now
 
 VIEWS_DIR = SQL_DIR / "views"
@@ -43,7 +44,12 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the migrations this database has not had yet; returns their names."""
+    """Apply the migrations this database has not had yet; returns their names.
+
+    The same numbered files create both stores: on PostgreSQL they run natively, in PostgreSQL's
+    spelling of the few types the two engines write differently (:func:`postgres.pg_dialect`)."""
+    if postgres.is_postgres(con):
+        return postgres.migrate(con, migrations(), now())
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
@@ -64,7 +70,35 @@ def view_files() -> list[Path]:
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """(Re)create every view. Views may depend on each other, so retry until all are in place."""
+    """(Re)create every view. Views may depend on each other, so retry until all are in place.
+
+    On PostgreSQL the views live in each process's DuckDB instance, not on the server: they are
+    (re)defined on the next connection of every instance (:func:`ensure_postgres_views`)."""
+    if postgres.is_postgres(con):
+        postgres.views_changed()
+        return view_names()
+    return _define_views(con)
+
+
+def ensure_postgres_views(store: postgres.PostgresStore) -> None:
+    """Define the views and macros in a PostgreSQL store's DuckDB instance once its schema exists."""
+    if store.views_ready:
+        return
+    with store.lock:
+        if store.views_ready:
+            return
+        cur = store.cursor()
+        try:
+            cur.execute(f"SET search_path = '{postgres.DEFINITIONS_PATH}'")
+            if applied_versions(cur):
+                store.clear_cache()
+                _define_views(cur)
+                store.views_ready = True
+        finally:
+            cur.close()
+
+
+def _define_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     pending = view_files()
     created: list[str] = []
     while pending:
