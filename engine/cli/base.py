@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import polars as pl
@@ -29,8 +28,9 @@ app.add_typer(soa_app, name="soa")
 app.add_typer(plan_app, name="plan")
 
 DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="DuckDB file (default: $RISKMAP_DB, else data/riskmap.duckdb)."),
+    str | None,
+    typer.Option("--db", help="The store: a DuckDB file, or postgresql://user@host:port/db "
+                              "(default: $RISKMAP_DB, else data/riskmap.duckdb)."),
 ]
 
 

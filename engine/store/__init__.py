@@ -22,4 +22,4 @@ from .schema import (
     view_names,
 )
 
-__all__ = ["BULK_DISABLED_COMPRESSION", "MIGRATIONS_DIR", "VIEWS_DIR", "applied_versions", "backup", "connect", "create_views", "history", "migrate", "migrations", "now", "query", "scalar", "schema_version", "transaction", "view_files", "view_names"]
+__all__ = ["BULK_DISABLED_COMPRESSION", "MIGRATIONS_DIR", "VIEWS_DIR", "applied_versions", "backup", "postgres", "connect", "create_views", "history", "migrate", "migrations", "now", "query", "scalar", "schema_version", "transaction", "view_files", "view_names"]

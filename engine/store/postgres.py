@@ -145,6 +145,25 @@ def migrate(con: duckdb.DuckDBPyConnection, files: list[tuple[int, str, Path]], 
     return applied
 
 
+READER_ROLE = "riskmap_reader"
+"""The group role analysts' logins are granted: it may read every table and write none."""
+
+
+def grant_reader(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the read-only group role (once per server) and grant it reading of every table, now and
+    in later migrations. PostgreSQL itself then refuses any write by a login that only has this role."""
+    native(con, f"""
+        DO $do$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
+                CREATE ROLE {READER_ROLE} NOLOGIN;
+            END IF;
+        END $do$;
+        GRANT USAGE ON SCHEMA public TO {READER_ROLE};
+        GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER_ROLE};
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {READER_ROLE};
+    """)
+
+
 _LIST_LITERAL = re.compile(r"(?<=[\s(,])\[")
 
 

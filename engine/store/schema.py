@@ -98,6 +98,26 @@ def ensure_postgres_views(store: postgres.PostgresStore) -> None:
             cur.close()
 
 
+def definition_statements(con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
+    """Every view definition, each after the views it reads (a view reads another when it names it)."""
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in view_files()}
+    ordered: list[str] = []
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done or name in path:
+            return
+        for other in texts:
+            if other != name and re.search(rf"\b{other}\b", texts[name]):
+                visit(other, (*path, name))
+        done.add(name)
+        ordered.append(texts[name])
+
+    for name in sorted(texts):
+        visit(name, ())
+    return ordered
+
+
 def _define_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     pending = view_files()
     created: list[str] = []
