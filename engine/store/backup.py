@@ -101,9 +101,9 @@ def restore(src: Path, db: str | Path | None) -> Path | None:
     path = db_path(db)
     _check_checksum(src)
     if postgres.is_url(path):
-        kept = pg_tools.restore(src, str(path))
+        replaced = pg_tools.restore(src, str(path))
         postgres.reset()
-        return kept
+        return replaced
     _check_database(src)
     kept = None
     if not path.exists():
