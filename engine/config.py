@@ -51,11 +51,30 @@ ISO42001 = "iso42001-2023"
 ISO27001_2013 = "iso27001-2013"
 
 
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+
+
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Resolve the database path: ``--db`` first, then ``RISKMAP_DB``, then the embedded default."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("RISKMAP_DB")
-    if env:
-        return Path(env)
-    return DEFAULT_DB
+    """Resolve the store: ``--db`` first, then ``RISKMAP_DB``, then the embedded default.
+
+    A DuckDB file is a :class:`~pathlib.Path`; a PostgreSQL server (``postgresql://user@host:port/db``)
+    is a :class:`StoreUrl`, a string that callers pass on unchanged."""
+    chosen = explicit or os.environ.get("RISKMAP_DB")
+    if not chosen:
+        return DEFAULT_DB
+    if str(chosen).startswith(POSTGRES_PREFIXES):
+        return StoreUrl(str(chosen))  # type: ignore[return-value]
+    return Path(chosen)
+
+
+class StoreUrl(str):
+    """The URL of a PostgreSQL store (a ``str``: it is passed around where a database path would be)."""
+
+    @property
+    def name(self) -> str:
+        return self.rsplit("/", 1)[-1].split("?", 1)[0]
+
+    def __repr__(self) -> str:
+        import re
+
+        return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", str(self))

@@ -21,6 +21,7 @@ import typer
 
 from engine.config import DEFAULT_DB_NOTE, db_path
 from engine.errors import ConfigError
+from engine.store.postgres import is_url
 
 __all__ = [
     "ActorOption", "DbOption", "FormatOption", "NewDbOption", "OutOption", "TableFormat", "UncheckedDbOption",
@@ -52,9 +53,12 @@ def check_db(given: Path | str | None, *, must_exist: bool = True) -> Path:
     """The database a command works on (``--db``, ``$RISKMAP_DB``, the default), refused when unusable.
 
     A command that reads or changes records needs the file to exist: opening a missing one for writing
-    would leave an empty database behind and then fail on its first table.
+    would leave an empty database behind and then fail on its first table. A PostgreSQL store
+    (``postgresql://...``) is passed on as it is: the server says whether it exists when it is reached.
     """
     path = db_path(given)
+    if is_url(path):
+        return path
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory; --db names a DuckDB file")
     if must_exist and not path.exists():
@@ -63,28 +67,28 @@ def check_db(given: Path | str | None, *, must_exist: bool = True) -> Path:
     return path
 
 
-def _existing_db(ctx: typer.Context, value: Path | None) -> Path | None:
+def _existing_db(ctx: typer.Context, value: str | None) -> Path | None:
     if ctx.resilient_parsing:  # shell completion: no checks
-        return value
+        return None if value is None else db_path(value)
     return check_db(value)
 
 
-def _db_target(ctx: typer.Context, value: Path | None) -> Path | None:
+def _db_target(ctx: typer.Context, value: str | None) -> Path | None:
     if ctx.resilient_parsing:
-        return value
+        return None if value is None else db_path(value)
     return check_db(value, must_exist=False)
 
 
-_DB_HELP = f"DuckDB file (default: $RISKMAP_DB, else {DEFAULT_DB_NOTE})."
+_DB_HELP = f"The store: a DuckDB file or postgresql://user@host:port/db (default: $RISKMAP_DB, else {DEFAULT_DB_NOTE})."
 
-DbOption = Annotated[Path | None, typer.Option("--db", help=_DB_HELP, callback=_existing_db)]
+DbOption = Annotated[str | None, typer.Option("--db", help=_DB_HELP, callback=_existing_db)]
 """``--db`` of every command that works on an existing database."""
 
-NewDbOption = Annotated[Path | None, typer.Option("--db", help=_DB_HELP + " Created if it does not exist.",
+NewDbOption = Annotated[str | None, typer.Option("--db", help=_DB_HELP + " Created if it does not exist.",
                                                   callback=_db_target)]
 """``--db`` of the commands that create or replace the database (init, demo, restore)."""
 
-UncheckedDbOption = Annotated[Path | None, typer.Option("--db", help=_DB_HELP)]
+UncheckedDbOption = Annotated[str | None, typer.Option("--db", help=_DB_HELP)]
 """``--db`` checked by the command itself: ``merges`` (a group that is also a command) calls
 :func:`check_db` only when it runs itself, since its subcommands take their own ``--db``; ``backup``
 leaves the check to the engine, which reports a missing source as an input problem."""

@@ -84,7 +84,7 @@ def import_risks_cmd(
     _print_report(report, verbose)
 
 
-def _entity_import(kind: str, path: Path, mapping: Path | None, dry_run: bool, db: Path | None,
+def _entity_import(kind: str, path: Path, mapping: Path | None, dry_run: bool, db: str | Path | None,
                    actor: str | None) -> None:
     fn = {"assets": register.import_assets, "ai_systems": register.import_ai_systems,
           "assessments": register.import_assessments}[kind]

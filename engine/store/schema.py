@@ -17,6 +17,7 @@ import duckdb
 from engine.config import MIGRATIONS_DIR, SQL_DIR
 from engine.errors import ConfigError
 
+from . import postgres
 from .connection import connect, now
 
 VIEWS_DIR = SQL_DIR / "views"
@@ -53,7 +54,13 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations this database has not had yet, then (re)create the domain-rule macros, so
-    every later step of ``init`` can use them; returns the names of the migrations applied."""
+    every later step of ``init`` can use them; returns the names of the migrations applied.
+
+    The same numbered files create both stores: on PostgreSQL they run natively, in PostgreSQL's
+    spelling of the few types the two engines write differently (:func:`postgres.pg_dialect`), and the
+    macros are already defined in the process's DuckDB instance (:func:`ensure_postgres_views`)."""
+    if postgres.is_postgres(con):
+        return postgres.migrate(con, migrations(), now())
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
@@ -112,7 +119,57 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     """(Re)create the macros, then every view. Views may depend on each other, so retry until all are
-    in place. Returns the names of the views."""
+    in place. Returns the names of the views.
+
+    On PostgreSQL the macros and views live in each process's DuckDB instance, not on the server: they
+    are (re)defined on the next connection of every instance (:func:`ensure_postgres_views`)."""
+    if postgres.is_postgres(con):
+        postgres.views_changed()
+        return view_names()
+    return _define_views(con)
+
+
+def ensure_postgres_views(store: postgres.PostgresStore) -> None:
+    """Define the macros in a PostgreSQL store's DuckDB instance, and the views once its schema exists."""
+    if store.views_ready:
+        return
+    with store.lock:
+        if store.views_ready:
+            return
+        cur = store.cursor()
+        try:
+            cur.execute(f"SET search_path = '{postgres.DEFINITIONS_PATH}'")
+            create_macros(cur)
+            if applied_versions(cur):
+                store.clear_cache()
+                _define_views(cur)
+                store.views_ready = True
+        finally:
+            cur.close()
+
+
+def definition_statements() -> list[str]:
+    """The macros, then every view definition, each after the views it reads (a view reads another when
+    it names it): what a session needs to see the documented views."""
+    texts = {name: view_sql(name) for name in view_names()}
+    ordered: list[str] = [MACROS_FILE.read_text(encoding="utf-8")]
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done or name in path:
+            return
+        for other in texts:
+            if other != name and re.search(rf"\b{other}\b", texts[name]):
+                visit(other, (*path, name))
+        done.add(name)
+        ordered.append(texts[name])
+
+    for name in sorted(texts):
+        visit(name, ())
+    return ordered
+
+
+def _define_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     create_macros(con)
     pending = view_names()
     created: list[str] = []
