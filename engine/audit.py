@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from engine import store
+from engine import access, store
 from engine.store.schema import set_today
 
 from .config import SQL_DIR
@@ -76,14 +76,20 @@ def findings(con: duckdb.DuckDBPyConnection, rules: list[str] | None = None) -> 
 
 
 def run_audits(db: str | Path | None = None, *, today: date | None = None,
-               rules: list[str] | None = None) -> pl.DataFrame:
+               rules: list[str] | None = None, principal: access.Principal | str | None = None) -> pl.DataFrame:
     """Every finding of every rule (or of the named ``rules``), as of ``today`` (default: the current date).
 
-    Columns: rule, severity (error | warning), entity, entity_id, detail. Read-only.
+    Columns: rule, severity (error | warning), entity, entity_id, detail. Read-only. Given a ``principal``
+    limited to business units, findings about risks of other units are left out.
     """
     with store.connect(db) as con:
+        who = access.scope(con, principal)
         set_today(con, today)
-        return findings(con, rules)
+        found = findings(con, rules)
+        visible = access.visible_risk_ids(con, who) if who is not None else None
+    if visible is None:
+        return found
+    return found.filter((pl.col("entity") != "risk") | pl.col("entity_id").is_in(visible))
 
 
 def summary(frame: pl.DataFrame) -> pl.DataFrame:

@@ -9,7 +9,8 @@ register in Excel (1-5 scales, ISO/IEC 27001:2013 references), the AI governance
 
 :func:`build_demo` builds the demo database from those files through the same importers and public
 functions a user runs (no direct writes to register tables), every change recorded with actor and
-channel ``demo``. The database is built in a temporary file next to the target and moved into place
+channel ``demo`` (the principal :data:`ACTOR`: riskmap itself, holding every role). The database is
+built in a temporary file next to the target and moved into place
 when complete, so a failed build leaves the previous database as it was, and rebuilding gives the same
 content every time.
 
@@ -27,14 +28,14 @@ from pathlib import Path
 
 import duckdb
 
-from engine import plan, register, soa, store
+from engine import access, plan, register, soa, store
 
 from .config import DATA_DIR, ISO27001, ISO42001, db_path
 from .errors import ConfigError, InputError, Problem, RuleViolation
 from .lifecycle import init_database
 
 DEMO_DIR = DATA_DIR / "demo"
-ACTOR = "demo"
+ACTOR = access.Principal.everything("demo", "riskmap demo build", auth="system")
 CHANNEL = "demo"
 ORGANISATION = "Northwind Health Ltd"
 
@@ -125,7 +126,7 @@ def database_kind(path: Path) -> str:
 # ------------------------------------------------------------------------------------------ the build
 
 def build_demo(db: str | Path | None = None, progress: Progress | None = None, *,
-               force: bool = False) -> DemoReport:
+               force: bool = False, actor: access.Principal | str | None = None) -> DemoReport:
     """Build the Northwind Health demo database at ``db`` (default: ``RISKMAP_DB``, else the embedded default).
 
     Steps: ``init``; import assets, AI systems and impact assessments; import the legacy security
@@ -135,10 +136,13 @@ def build_demo(db: str | Path | None = None, progress: Progress | None = None, *
 
     A database the demo built is rebuilt from scratch (changes made to it since are lost, which is what
     rebuilding the demo means); a missing or empty one is built. Any other database is refused with
-    :class:`RuleViolation` unless ``force``.
+    :class:`RuleViolation` unless ``force``. Replacing an existing database is a restore: ``actor``
+    (default: the local principal) needs the role admin.
     """
     target = db_path(db)
     kind = database_kind(target)
+    if kind in ("demo", "other"):
+        access.require(access.resolve(actor), "restore", what="replace the database with the demo")
     if kind == "other" and not force:
         raise RuleViolation(f"{target} holds data that is not the demo; refusing to replace it. Use another "
                             f"--db, or --force to replace it (its content is lost)")
@@ -289,12 +293,16 @@ def _record_soa(db: Path) -> int:
 
 # ------------------------------------------------------------------------------- analysts' export
 
-def export_views_parquet(db: str | Path | None, out_dir: str | Path) -> list[tuple[Path, int]]:
+def export_views_parquet(db: str | Path | None, out_dir: str | Path, *,
+                         principal: access.Principal | str | None = None) -> list[tuple[Path, int]]:
     """Write every documented view (:func:`engine.store.view_names`) as ``out_dir/<view>.parquet``.
 
     Reads through a read-only connection (DuckDB ``COPY ... TO ... (FORMAT parquet)``), so it runs while
-    the app is open. Returns (file, rows) per view, in view order.
+    the app is open. Returns (file, rows) per view, in view order. Every view of every business unit:
+    ``principal``, when given, needs a role for every unit.
     """
+    if principal is not None:
+        access.require(access.resolve(principal), "query")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[tuple[Path, int]] = []

@@ -42,6 +42,14 @@ class RuleViolation(RiskmapError):
     """A business rule refused a change (e.g. excluding an SoA row without justification)."""
 
 
+class PermissionDenied(RiskmapError):
+    """The principal's roles do not allow the operation (or not for that business unit); nothing was
+    written. The message names who, what and which role would be needed. Exit code 77 (EX_NOPERM of
+    sysexits.h), so a scheduled job can tell a refusal from a failure."""
+
+    exit_code = 77
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in an input file, located precisely enough to fix it.

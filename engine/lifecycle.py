@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import crosswalk, soa, store
+from engine.access import rls
 from engine.crosswalk import catalog
 
 from .config import db_path
@@ -44,4 +45,5 @@ def init_database(db: str | Path | None = None) -> InitReport:
         report.views = store.create_views(con)
         if store.postgres.is_postgres(con):
             store.postgres.grant_reader(con)
+            rls.apply_policies(con)  # readers limited to business units (reader_units)
     return report

@@ -34,8 +34,8 @@ MINIMAL_ARGS: dict[str, list[str]] = {
     "export soa": ["--out", "{tmp}/s.xlsx"], "gaps": [], "import ai-systems": ["{tmp}/a.csv"],
     "import assessments": ["{tmp}/a.csv"], "import assets": ["{tmp}/a.csv"], "import risks": ["{tmp}/a.csv"],
     "init": [], "matrix set": ["{tmp}/m.yaml"], "matrix show": [], "merges": [], "merges undo": ["M-0001"],
-    "plan accept-residual": ["R-0001", "--accepted-by", "A", "--expires", "2030-01-01", "--justification", "j"],
-    "plan add": ["--title", "T"], "plan approve": ["--approved-by", "A"],
+    "plan accept-residual": ["R-0001", "--expires", "2030-01-01", "--justification", "j"],
+    "plan add": ["--title", "T"], "plan approve": [],
     "plan link-control": ["A-001", "iso27001-2022:A.5.1"], "plan link-risk": ["A-001", "R-0001"],
     "plan rank": [], "plan residual": [], "plan unlink-control": ["A-001", "iso27001-2022:A.5.1"],
     "plan unlink-risk": ["A-001", "R-0001"], "plan update": ["A-001"], "query": ["SELECT 1"], "rescore": [],
@@ -43,12 +43,13 @@ MINIMAL_ARGS: dict[str, list[str]] = {
     "risk set": ["R-0001", "owner", "X", "--expected-version", "1"],
     "risk show": ["R-0001"], "soa accept-proposals": [], "soa add-control": ["ORG.1", "--title", "T"],
     "soa diff": ["1"], "soa propose": [], "soa reject-proposal": ["P", "--justification", "j"],
-    "soa set": ["iso27001-2022:A.5.1"], "soa show": [], "soa snapshot": ["--approved-by", "A"],
-    "soa versions": [], "validate": [],
+    "soa set": ["iso27001-2022:A.5.1"], "soa show": [], "soa snapshot": [],
+    "soa versions": [], "user reader-units": ["ana"], "user set-password": ["someone"], "validate": [],
+    "whoami": [],
 }
 CREATES_DB = {"init", "demo", "restore"}
 """Commands whose --db may name a file that does not exist yet."""
-NO_DB = {"validate"}
+NO_DB = {"validate", "whoami", "user set-password"}
 OWN_DB_CHECK = {"backup"}
 """Commands whose --db the engine checks (cases in CASES below)."""
 
@@ -89,7 +90,7 @@ def _assert_clean(code: int, out: str, err: str) -> None:
 
 def test_the_minimal_arguments_cover_every_command() -> None:
     groups = {" ".join(c) for c in COMMANDS if " ".join(c) not in MINIMAL_ARGS}
-    assert groups == {"export", "import", "matrix", "plan", "risk", "soa"}, (
+    assert groups == {"export", "import", "matrix", "plan", "risk", "soa", "user"}, (
         "give each new command its minimal arguments in MINIMAL_ARGS")
 
 
@@ -156,13 +157,14 @@ CASES: list[tuple[list[str], int, str]] = [
     (["query", "SELECT 1", "--max-rows", "0", "--db", "{db}"], 2, "Invalid value for '--max-rows'"),
     (["query", "SELECT 1", "--timeout", "-1", "--db", "{db}"], 2, "Invalid value for '--timeout'"),
     (["plan", "add", "--title", "T", "--effort", "lots", "--db", "{db}"], 2, "Invalid value for '--effort'"),
-    (["soa", "snapshot"], 2, "Missing option '--approved-by'"),
+    (["user", "set-password"], 2, "Missing argument 'USER'"),
+    (["whoami", "--format", "xml"], 2, "'xml' is not one of 'text', 'json'"),
     # bad dates
     (["audit", "--today", "2024-13-01", "--db", "{db}"], 2, "'2024-13-01' is not a date (YYYY-MM-DD)"),
-    (["plan", "approve", "--approved-by", "A", "--expires", "soon", "--db", "{db}"], 2, "'soon' is not a date"),
+    (["plan", "approve", "--expires", "soon", "--db", "{db}"], 2, "'soon' is not a date"),
     (["plan", "add", "--title", "T", "--due", "2024-02-30", "--db", "{db}"], 2, "'2024-02-30' is not a date"),
-    (["plan", "accept-residual", "R-1", "--accepted-by", "A", "--expires", "May", "--justification", "j",
-      "--db", "{db}"], 2, "Invalid value for '--expires': 'May' is not a date"),
+    (["plan", "accept-residual", "R-1", "--expires", "May", "--justification", "j", "--db", "{db}"], 2,
+     "Invalid value for '--expires': 'May' is not a date"),
     (["soa", "set", "iso27001-2022:A.5.1", "--last-verified", "yesterday", "--db", "{db}"], 2,
      "'yesterday' is not a date"),
     # bad choices
@@ -242,7 +244,7 @@ def test_a_wrong_invocation_gives_one_clear_message(run_cli, places: dict[str, P
     (["nosuchcmd"], "No such command 'nosuchcmd'"),
     (["risk", "set", "R-0001", "owner", "X"], "Missing option '--expected-version'"),
     (["import", "soa", "x"], "No such command 'soa'"),
-    (["plan", "approve", "--approved-by", "A", "--expires", "never"], "'never' is not a date"),
+    (["plan", "approve", "--expires", "never"], "'never' is not a date"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_the_installed_command_exits_2_with_a_usage_message(tmp_path: Path, args: list[str],
                                                             message: str) -> None:

@@ -5,24 +5,37 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
+from engine.access import os_account
+
+from .access_support import EVERY_ROLE, as_service, use_roles
 from .test_register_support import data, query, risk_by_key, snapshot
 
 
-def _load(run_cli, db: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(autouse=True)
+def roles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A scheduled job's service identity (cli-user) and the account running the tests hold every role."""
+    use_roles(monkeypatch, tmp_path, {"cli-user": EVERY_ROLE}, me=EVERY_ROLE)
+
+
+def _load(run_cli, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    as_service(monkeypatch, "cli-user")
     for kind, name in (("assets", "good_assets.csv"), ("ai-systems", "good_ai_systems.csv"),
                        ("assessments", "good_assessments.csv")):
-        code, out, err = run_cli("import", kind, data(name), "--db", db, "--actor", "cli-user")
+        code, out, err = run_cli("import", kind, data(name), "--db", db)
         assert code == 0, err
     code, out, err = run_cli("import", "risks", data("good_security_register.xlsx"), "--source", "security",
-                             "--db", db, "--actor", "cli-user")
+                             "--db", db)
     assert code == 0, err
     assert "6 new" in out and "27001:2013 reference(s) translated" in out
+    as_service(monkeypatch, None)
 
 
-def test_import_dry_run_then_import(run_cli, fresh_db: Path) -> None:  # type: ignore[no-untyped-def]
-    _load(run_cli, fresh_db)
+def test_import_dry_run_then_import(run_cli, fresh_db: Path,  # type: ignore[no-untyped-def]
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _load(run_cli, fresh_db, monkeypatch)
     before = snapshot(fresh_db)
     code, out, _ = run_cli("import", "risks", data("good_ai_register.csv"), "--source", "ai", "--dry-run",
                            "--db", fresh_db)
@@ -32,7 +45,7 @@ def test_import_dry_run_then_import(run_cli, fresh_db: Path) -> None:  # type: i
     code, out, _ = run_cli("import", "risks", data("good_ai_register.csv"), "--source", "ai", "--db", fresh_db)
     assert code == 0 and "3 new, 1 merged" in out
     actors = {r[0] for r in query(fresh_db, "SELECT DISTINCT actor FROM history WHERE channel = 'cli'")}
-    assert "cli-user" in actors and len(actors) == 2  # --actor, then the default (login name)
+    assert actors == {"cli-user", os_account()}  # the service identity, then the login name
 
 
 def test_a_bad_file_exits_2_naming_row_and_column(run_cli, fresh_db: Path) -> None:  # type: ignore[no-untyped-def]
@@ -50,8 +63,8 @@ def test_several_files_with_one_source_are_refused(run_cli, fresh_db: Path) -> N
     assert code == 2 and "--source" in err
 
 
-def test_merges_list_and_undo(run_cli, fresh_db: Path) -> None:  # type: ignore[no-untyped-def]
-    _load(run_cli, fresh_db)
+def test_merges_list_and_undo(run_cli, fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    _load(run_cli, fresh_db, monkeypatch)
     run_cli("import", "risks", data("good_ai_register.csv"), "--source", "ai", "--db", fresh_db)
     code, out, _ = run_cli("merges", "--db", fresh_db, "--format", "json")
     assert code == 0
@@ -66,8 +79,8 @@ def test_merges_list_and_undo(run_cli, fresh_db: Path) -> None:  # type: ignore[
     assert code == 1 and "no merge" in err
 
 
-def test_risk_show_and_set(run_cli, fresh_db: Path) -> None:  # type: ignore[no-untyped-def]
-    _load(run_cli, fresh_db)
+def test_risk_show_and_set(run_cli, fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    _load(run_cli, fresh_db, monkeypatch)
     rid = risk_by_key(fresh_db, "security", "SR-06")
     code, out, _ = run_cli("risk", "show", rid, "--db", fresh_db)
     assert code == 0
@@ -87,8 +100,9 @@ def test_risk_show_and_set(run_cli, fresh_db: Path) -> None:  # type: ignore[no-
     assert code == 1 and "no risk" in err
 
 
-def test_matrix_show_set_and_rescore(run_cli, fresh_db: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _load(run_cli, fresh_db)
+def test_matrix_show_set_and_rescore(run_cli, fresh_db: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    _load(run_cli, fresh_db, monkeypatch)
     code, out, _ = run_cli("matrix", "show", "--db", fresh_db)
     assert code == 0 and "version 1: 5x5, appetite 6" in out and "25 Critical" in out
     code, out, _ = run_cli("matrix", "show", "--format", "yaml", "--db", fresh_db)

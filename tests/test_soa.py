@@ -12,6 +12,7 @@ from engine import soa, store
 from engine.crosswalk.refs import parse_control
 from engine.errors import NotFoundError, RuleViolation, StaleEditError
 from engine.lifecycle import init_database
+from tests.access_support import as_service, use_roles
 from tests.test_soa_support import seed_register
 
 WHO = {"actor": "tester", "channel": "api"}
@@ -304,16 +305,24 @@ def test_snapshot_refuses_an_exclusion_without_justification(db: Path) -> None:
 
 # ----------------------------------------------------------------------------------------------- CLI
 
-def test_cli_set_snapshot_diff(db: Path, run_cli) -> None:
+def test_cli_set_snapshot_diff(db: Path, run_cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_roles(monkeypatch, tmp_path, {"ann": ["contributor"], "dana": {"name": "Dana CEO", "roles": ["approver"]}})
+    as_service(monkeypatch, "ann")
     code, out, err = run_cli("soa", "set", "iso27001-2022:A.5.10", "--not-applicable", "--db", db)
     assert code == 1 and "iso27001-2022:A.5.10" in err and "justification" in err and "Traceback" not in err
     code, out, _ = run_cli("soa", "set", "27001:A.5.10", "--applicable", "--reason", "legal_regulatory",
-                           "--status", "planned", "--expected-version", "1", "--actor", "ann", "--db", db)
+                           "--status", "planned", "--expected-version", "1", "--db", db)
     assert code == 0 and "version 2" in out
-    code, out, _ = run_cli("soa", "snapshot", "--approved-by", "Dana CEO", "--db", db)
-    assert code == 0 and "SoA version 1" in out
+    code, _, err = run_cli("soa", "snapshot", "--db", db)
+    assert code == 77 and "ann (contributor) may not approve a version of the Statement" in err
+    as_service(monkeypatch, "dana")
+    code, out, _ = run_cli("soa", "snapshot", "--db", db)
+    assert code == 0 and "SoA version 1 approved by Dana CEO" in out
+    as_service(monkeypatch, "ann")
     run_cli("soa", "set", "27001:A.5.10", "--status", "implemented", "--db", db)
-    run_cli("soa", "snapshot", "--approved-by", "Dana CEO", "--db", db)
+    as_service(monkeypatch, "dana")
+    run_cli("soa", "snapshot", "--db", db)
+    as_service(monkeypatch, "ann")
     code, out, _ = run_cli("soa", "diff", "1", "2", "--format", "csv", "--db", db)
     assert code == 0
     lines = out.strip().splitlines()

@@ -15,6 +15,7 @@ import pytest
 
 from engine import plan, store
 from engine.errors import InputError, NotFoundError, RuleViolation, StaleEditError
+from tests.access_support import as_service, use_roles
 from tests.test_soa_support import seed_register
 
 WHO = {"actor": "tester", "channel": "api"}
@@ -197,21 +198,31 @@ def test_residual_acceptance_is_recorded_with_who_when_and_expiry(planned: Path)
     assert by_id(plan.residual_after_plan(planned), "risk_id")["R-3"]["acceptance_current"] is True
 
 
-def test_cli_plan(db: Path, run_cli) -> None:
+def test_cli_plan(db: Path, run_cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_roles(monkeypatch, tmp_path, {"ml": ["contributor"], "alice": {"name": "Alice", "roles": ["viewer"]},
+                                      "bob": {"name": "Bob", "roles": ["viewer"]}})
+    as_service(monkeypatch, "ml")
     code, out, _ = run_cli("plan", "add", "--title", "Model cards", "--owner", "ML team", "--effort", "3",
                            "--due", "2026-09-01", "--risk", "R-2", "--control", "42001:A.6.2.7",
                            "--control", "27001:A.5.37", "--db", db)
     assert code == 0 and "added A-001" in out
     code, out, _ = run_cli("plan", "rank", "--format", "csv", "--db", db)
     assert code == 0 and out.splitlines()[1].startswith("1,A-001,Model cards")
-    code, _, err = run_cli("plan", "approve", "--approved-by", "Alice", "--risk", "R-2", "--db", db)
-    assert code == 1 and "owned by Bob" in err
-    code, out, _ = run_cli("plan", "approve", "--approved-by", "Bob", "--db", db)
-    assert code == 0 and "R-2" in out
-    code, out, _ = run_cli("plan", "accept-residual", "R-2", "--accepted-by", "Bob", "--expires",
-                           FUTURE.isoformat(), "--justification", "Monitored monthly", "--db", db)
+    as_service(monkeypatch, "alice")  # neither the risk owner nor an approver
+    code, _, err = run_cli("plan", "approve", "--risk", "R-2", "--db", db)
+    assert code == 77 and "Alice <alice> (viewer) may not approve the treatment plan" in err
+    assert "needs the role approver (or be the risk owner)" in err
+    as_service(monkeypatch, "bob")  # the owner of R-2
+    code, out, _ = run_cli("plan", "approve", "--db", db)
+    assert code == 0 and "plan approved by Bob for R-2" in out
+    code, out, _ = run_cli("plan", "accept-residual", "R-2", "--expires", FUTURE.isoformat(), "--justification",
+                           "Monitored monthly", "--db", db)
     assert code == 0 and "residual score 4 accepted by Bob" in out
     code, out, _ = run_cli("plan", "residual", "--format", "csv", "--db", db)
     assert code == 0 and "R-2" in out
+    with store.connect(db) as con:
+        assert con.execute("SELECT recorded_by, recorded_by_name, channel FROM plan_approvals").fetchall() == [
+            ("bob", "Bob", "cli")]
+    as_service(monkeypatch, "ml")
     code, _, err = run_cli("plan", "add", "--title", "", "--effort", "0", "--db", db)
     assert code == 2 and "effort" in err and "title" in err

@@ -27,7 +27,7 @@ SHEET = "Risk Register"
 COLUMNS = [
     "Risk Ref", "Date Raised", "Risk Title", "Risk Description", "Asset", "Threat", "Vulnerability", "CIA",
     "Likelihood (1-5)", "Impact (1-5)", "Risk Score", "Risk Rating", "Target Likelihood (1-5)", "Target Impact (1-5)",
-    "Risk Owner",
+    "Risk Owner", "Business Unit",
     "Existing Controls (ISO 27001:2013)", "Treatment", "Treatment Notes", "Accepted By", "Acceptance Date",
     "Acceptance Expiry", "Review Date", "Status",
 ]
@@ -373,6 +373,19 @@ SCORING_GUIDE = [
 ]
 
 
+BUSINESS_UNITS = {
+    "Clinical": ("Dr Tomasz Nowak", "Priya Raman", "Hannah Clarke", "Elena Rossi", "Marcus Reid"),
+    "Platform": ("Ben Okafor", "Kwame Asante", "Rajesh Menon", "Claire Donnelly", "Gareth Lewis", "Lucy Chen"),
+    "Corporate": ("Sophie Turner", "Oliver Grant", "Dave Whitfield", "Jonathan Pike", "Fiona McAllister",
+                  "Nadia Hussain"),
+}
+"""Northwind Health's three business units, by the department of each risk owner: Clinical (clinical
+safety, machine learning, product, regulatory affairs, customer support), Platform (engineering, data
+platform, information security, IT operations) and Corporate (people, finance, facilities, sales,
+data protection, procurement). The AI register (ai-risk-register.csv) uses the same units."""
+UNIT_OF = {owner: unit for unit, owners in BUSINESS_UNITS.items() for owner in owners}
+
+
 def rating(score: int) -> str:
     """The team's own banding of likelihood x impact (see the Scoring Guide sheet)."""
     if score >= 20:
@@ -391,7 +404,7 @@ def register_frame() -> pl.DataFrame:
         accepted_by, accepted_on, expires = ACCEPTANCES.get(ref, (None, None, None))
         target_lik, target_imp = TARGETS.get(ref, (None, None))
         rows.append([ref, raised, title, desc, asset, threat, vuln, cia, lik, imp, lik * imp, rating(lik * imp),
-                     target_lik, target_imp, owner, controls, treatment, notes, accepted_by, accepted_on, expires, review, status])
+                     target_lik, target_imp, owner, UNIT_OF[owner], controls, treatment, notes, accepted_by, accepted_on, expires, review, status])
     frame = pl.DataFrame(rows, schema=COLUMNS, orient="row")
     return frame.with_columns(pl.col("Date Raised", "Acceptance Date", "Acceptance Expiry", "Review Date").str.to_date())
 

@@ -8,8 +8,6 @@ reads or writes are declared ``dir_okay=False`` so a directory is refused by nam
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -19,14 +17,15 @@ from typing import Annotated, Literal
 import polars as pl
 import typer
 
+from engine import access
 from engine.config import DEFAULT_DB_NOTE, db_path
 from engine.errors import ConfigError
 from engine.store.postgres import is_url
 
 __all__ = [
-    "ActorOption", "DbOption", "FormatOption", "NewDbOption", "OutOption", "TableFormat", "UncheckedDbOption",
-    "actor_name", "app", "check_db", "echo", "emit_frame", "export_app", "import_app", "iso_date", "one_of",
-    "plan_app", "soa_app",
+    "DbOption", "FormatOption", "NewDbOption", "OutOption", "TableFormat", "UncheckedDbOption", "app",
+    "check_db", "echo", "emit_frame", "export_app", "import_app", "iso_date", "one_of", "plan_app", "principal",
+    "soa_app", "user_app",
 ]
 
 app = typer.Typer(
@@ -41,10 +40,13 @@ import_app = typer.Typer(help="Import registers (risks, AI systems, assets) from
                          no_args_is_help=True)
 soa_app = typer.Typer(help="Statement of Applicability: snapshots and diffs.", no_args_is_help=True)
 plan_app = typer.Typer(help="Treatment plan: approvals and acceptance.", no_args_is_help=True)
+user_app = typer.Typer(help="Users of the roles file: local-account passwords, PostgreSQL readers' units.",
+                       no_args_is_help=True)
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 app.add_typer(soa_app, name="soa")
 app.add_typer(plan_app, name="plan")
+app.add_typer(user_app, name="user")
 
 
 # -- the database -------------------------------------------------------------------------------------
@@ -137,21 +139,12 @@ def iso_date(value: str | None) -> str | None:
 
 # -- who and output -----------------------------------------------------------------------------------
 
-ActorOption = Annotated[str | None, typer.Option(
-    "--actor", help="Who makes the change, for the history (default: $RISKMAP_ACTOR, else your login name).")]
-
-
-def actor_name(given: str | None, fallback: str = "cli") -> str:
-    """The actor recorded in the history: --actor, $RISKMAP_ACTOR, else the login name."""
-    if given:
-        return given
-    env = os.environ.get("RISKMAP_ACTOR")
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return fallback
+def principal() -> access.Principal:
+    """Who runs the command: the service identity of a scheduled job (``RISKMAP_SERVICE_IDENTITY``, a user
+    of the roles file), else the operating system account, with the roles the roles file
+    (``RISKMAP_ROLES``) gives it; with no roles file, the local user holds every role. There is no option
+    to name someone else: the history records who ran the command, not who they said they were."""
+    return access.local_principal()
 
 
 def echo(text: str = "") -> None:

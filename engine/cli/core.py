@@ -15,7 +15,7 @@ from engine.errors import InputError, Problem
 from engine.lifecycle import init_database
 from engine.store import query as query_mod
 
-from .base import DbOption, FormatOption, NewDbOption, UncheckedDbOption, app, echo, emit_frame
+from .base import DbOption, FormatOption, NewDbOption, UncheckedDbOption, app, echo, emit_frame, principal
 
 
 @app.command()
@@ -74,7 +74,8 @@ def query(
         query_mod.DEFAULT_MEMORY_LIMIT),
 ) -> None:
     """Run read-only SQL on the database. Writes, DDL, ATTACH, COPY, INSTALL/LOAD and files are refused."""
-    result = query_mod.run_query(sql, db_path(db), timeout=timeout, max_rows=max_rows, memory_limit=memory_limit)
+    result = query_mod.run_query(sql, db_path(db), timeout=timeout, max_rows=max_rows, memory_limit=memory_limit,
+                                 principal=principal())
     emit_frame(result.frame, fmt)
     if result.truncated:
         typer.echo(f"(truncated at {max_rows} rows)", err=True)
@@ -88,7 +89,7 @@ def backup_cmd(
     """Write an exact copy of the database (with a .sha256 checksum beside it)."""
     from engine.store.backup import backup
 
-    digest = backup(db_path(db), dest)
+    digest = backup(db_path(db), dest, actor=principal())
     echo(f"{dest}: backup written, sha256 {digest}")
 
 
@@ -101,5 +102,5 @@ def restore_cmd(
     from engine.store.backup import restore
 
     target = db_path(db)
-    kept = restore(src, target)
+    kept = restore(src, target, actor=principal())
     echo(f"{target}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))

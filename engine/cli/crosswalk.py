@@ -11,7 +11,7 @@ from engine.config import FRAMEWORKS, ISO27001, ISO42001, db_path
 from engine.crosswalk import coverage, set_depth
 from engine.crosswalk.refs import parse_control
 
-from .base import DbOption, FormatOption, actor_name, app, echo, emit_frame, export_app, one_of
+from .base import DbOption, FormatOption, app, echo, emit_frame, export_app, one_of, principal
 
 _framework = one_of(FRAMEWORKS)
 _FW_HELP = " (" + ", ".join(FRAMEWORKS) + ")"
@@ -82,7 +82,7 @@ def depth(
     db: DbOption = None,
 ) -> None:
     """Set the crosswalk inference depth and rebuild the inferred links."""
-    set_depth(db_path(db), value, actor=actor_name(None), channel="cli")
+    set_depth(db_path(db), value, actor=principal(), channel="cli")
     echo(f"inference depth set to {value}; links rebuilt")
 
 

@@ -10,7 +10,7 @@ import typer
 from engine.config import db_path
 from engine.demo import build_demo, export_views_parquet
 
-from .base import DbOption, NewDbOption, app, echo, export_app
+from .base import DbOption, NewDbOption, app, echo, export_app, principal
 
 
 @app.command("demo")
@@ -26,7 +26,7 @@ def demo_cmd(
     Rebuilding the demo gives the same database every time.
     """
     path = db_path(db)
-    report = build_demo(path, progress=None if quiet else echo, force=force)
+    report = build_demo(path, progress=None if quiet else echo, force=force, actor=principal())
     echo(report.summary())
 
 
@@ -37,7 +37,7 @@ def export_parquet(
     db: DbOption = None,
 ) -> None:
     """Write every documented view as DIR/<view>.parquet, read from a read-only connection."""
-    written = export_views_parquet(db_path(db), out_dir)
+    written = export_views_parquet(db_path(db), out_dir, principal=principal())
     for path, rows in written:
         echo(f"{path}: {rows} rows")
     echo(f"{len(written)} views written to {out_dir}")

@@ -16,17 +16,16 @@ from engine.register import vocab
 from engine.register.imports import ImportReport, RiskFile
 
 from .base import (
-    ActorOption,
     DbOption,
     FormatOption,
     UncheckedDbOption,
-    actor_name,
     app,
     check_db,
     echo,
     emit_frame,
     import_app,
     one_of,
+    principal,
 )
 
 matrix_app = typer.Typer(help="The risk matrix (risk criteria): show it or record a new version.",
@@ -72,51 +71,46 @@ def import_risks_cmd(
     dry_run: DryRunOption = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every new, merged and updated row.")] = False,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Import risk registers into the consolidated register (new risks, merges, updates by source key)."""
     if source is not None and len(files) > 1:
         raise InputError([Problem("--source", None, None, "--source names one register but several files "
                                   "were given", source, "one file with --source, or several files without it")])
     specs = [RiskFile(f, source or f.stem, mapping, None, management_system) for f in files]
-    report = register.import_risk_files(db, specs, actor=actor_name(actor), channel="cli", framework=framework,
+    report = register.import_risk_files(db, specs, actor=principal(), channel="cli", framework=framework,
                                         dry_run=dry_run)
     _print_report(report, verbose)
 
 
-def _entity_import(kind: str, path: Path, mapping: Path | None, dry_run: bool, db: str | Path | None,
-                   actor: str | None) -> None:
+def _entity_import(kind: str, path: Path, mapping: Path | None, dry_run: bool, db: str | Path | None) -> None:
     fn = {"assets": register.import_assets, "ai_systems": register.import_ai_systems,
           "assessments": register.import_assessments}[kind]
-    report = fn(db, path, actor=actor_name(actor), channel="cli", mapping=mapping, dry_run=dry_run)
+    report = fn(db, path, actor=principal(), channel="cli", mapping=mapping, dry_run=dry_run)
     _print_report(report, dry_run)
 
 
 @import_app.command("assets")
 def import_assets_cmd(path: Annotated[Path, typer.Argument(help="Asset inventory (.csv or .xlsx).",
                                                                             dir_okay=False)],
-                      mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None,
-                      actor: ActorOption = None) -> None:
+                      mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None) -> None:
     """Import the asset inventory; existing assets (by ID, else by name) are updated."""
-    _entity_import("assets", path, mapping, dry_run, db, actor)
+    _entity_import("assets", path, mapping, dry_run, db)
 
 
 @import_app.command("ai-systems")
 def import_ai_systems_cmd(path: Annotated[Path, typer.Argument(
                               help="AI system inventory (.csv or .xlsx).", dir_okay=False)],
-                          mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None,
-                          actor: ActorOption = None) -> None:
+                          mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None) -> None:
     """Import the AI system inventory (ISO 42001 A.4, A.6); existing systems are updated."""
-    _entity_import("ai_systems", path, mapping, dry_run, db, actor)
+    _entity_import("ai_systems", path, mapping, dry_run, db)
 
 
 @import_app.command("assessments")
 def import_assessments_cmd(path: Annotated[Path, typer.Argument(
                                help="Impact assessments (.csv or .xlsx).", dir_okay=False)],
-                           mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None,
-                           actor: ActorOption = None) -> None:
+                           mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None) -> None:
     """Import AI system impact assessments (ISO 42001 6.1.4, 8.4); each must name a known AI system."""
-    _entity_import("assessments", path, mapping, dry_run, db, actor)
+    _entity_import("assessments", path, mapping, dry_run, db)
 
 
 # -- the matrix -----------------------------------------------------------------------------------------
@@ -163,11 +157,10 @@ def matrix_set(
                                               "levels [{name, min, colour}], appetite, note.", dir_okay=False)],
     note: Annotated[str | None, typer.Option("--note", help="Why the criteria change.")] = None,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Record new risk criteria as a new matrix version. Scores are not changed: see `riskmap rescore`."""
     spec = register.read_matrix_file(path)
-    change = register.set_matrix(db, spec, actor=actor_name(actor), channel="cli", note=note)
+    change = register.set_matrix(db, spec, actor=principal(), channel="cli", note=note)
     if not change.created:
         echo(f"the matrix in {path} is the current one (version {change.matrix.version}); nothing changed")
         return
@@ -183,10 +176,9 @@ def rescore_cmd(
     risk: Annotated[list[str] | None, typer.Option("--risk", help="Only this risk (repeatable).")] = None,
     dry_run: DryRunOption = False,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Move risks scored under other matrix versions onto the current one, mapping their scores (recorded)."""
-    report = register.rescore(db, actor=actor_name(actor), channel="cli", to_version=to_version,
+    report = register.rescore(db, actor=principal(), channel="cli", to_version=to_version,
                               risk_ids=risk or None, dry_run=dry_run)
     for line in report.lines():
         echo(line)
@@ -203,7 +195,7 @@ def merges_list(
     """List merge decisions (which source row was recognised as which risk, why, and whether undone)."""
     if ctx.invoked_subcommand is not None:  # `merges undo` checks its own --db
         return
-    frame = register.list_merges(check_db(db))
+    frame = register.list_merges(check_db(db), principal=principal())
     if frame.is_empty():
         echo("no merges")
         return
@@ -215,10 +207,9 @@ def merges_list(
 def merges_undo(
     merge_id: Annotated[str, typer.Argument(help="The merge id (see `riskmap merges`).")],
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Undo a merge: the merged source row becomes its own risk again (history recorded)."""
-    split = register.undo_merge(db, merge_id, actor=actor_name(actor), channel="cli")
+    split = register.undo_merge(db, merge_id, actor=principal(), channel="cli")
     echo(f"merge {merge_id} undone: the source row is now risk {split}")
 
 
@@ -242,7 +233,7 @@ def risk_list(
     db: DbOption = None,
 ) -> None:
     """List the register: id, title, management system, owner, scores, level, appetite, treatment."""
-    frame = register.list_risks(db, management_system=management_system, status=status)
+    frame = register.list_risks(db, management_system=management_system, status=status, principal=principal())
     cols = ["id", "title", "management_system", "status", "owner", "inherent_score", "current_score",
             "residual_score", "level", "within_appetite", "treatment", "acceptance_status", "version"]
     shown = frame.select(cols)
@@ -258,8 +249,9 @@ def risk_show(
     db: DbOption = None,
 ) -> None:
     """Show one risk: fields, scores and levels, controls, assets, AI systems, lineage, merges, history."""
-    risk = register.get_risk(db, risk_id)
-    history = register.risk_history(db, risk_id)
+    who = principal()
+    risk = register.get_risk(db, risk_id, principal=who)
+    history = register.risk_history(db, risk_id, principal=who)
     if fmt == "json":
         risk["history"] = history.to_dicts()
         echo(json.dumps(risk, default=str, indent=2, ensure_ascii=False))
@@ -285,7 +277,8 @@ def risk_show(
         else:
             shown = h["new_value"] or ""
             change = f" {shown[:117]}..." if len(shown) > 120 else (f" {shown}" if shown else "")
-        echo(f"  {h['changed_at']} {h['actor']} ({h['channel']}) {h['action']}{change}")
+        by = h["actor"] if h["actor_name"] == h["actor"] else f"{h['actor_name']} <{h['actor']}>"
+        echo(f"  {h['changed_at']} {by} ({h['channel']}) {h['action']}{change}")
 
 
 @risk_app.command("set")
@@ -296,9 +289,8 @@ def risk_set(
     expected_version: Annotated[int, typer.Option(
         "--expected-version", help="The version you saw (`riskmap risk show`); refused if it moved since.")],
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Change one field of a risk, checked against the version you saw (history recorded)."""
-    after = register.update_risk(db, risk_id, {field: value}, expected_version, actor=actor_name(actor),
+    after = register.update_risk(db, risk_id, {field: value}, expected_version, actor=principal(),
                                  channel="cli")
     echo(f"{risk_id}: {field} = {_text(after.get(field))!r} (version {after['version']})")

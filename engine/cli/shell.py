@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
+from engine import access
 from engine.store import shell as shell_mod
 
-from .base import DbOption, app
+from .base import DbOption, app, principal
 
 
 @app.command("shell")
@@ -22,6 +23,7 @@ def shell(
 
     On PostgreSQL the session attaches the server read-only (as RISKMAP_READER_URL when set); on a
     DuckDB file it opens a snapshot copy, so an open shell never makes a write wait."""
+    access.require(principal(), "query")  # the shell reads every table of every business unit
     cmd = shell_mod.command(db, command, csv=csv)
     try:
         code = subprocess.call(cmd.argv)

@@ -9,32 +9,27 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
+from engine import access, exports, plan, soa
 from engine import audit as audit_mod
-from engine import exports, plan, soa
 from engine.crosswalk.refs import parse_control
 from engine.errors import NotFoundError, RiskmapError
 from engine.soa import UNSET
 
 from .base import (
-    ActorOption,
     DbOption,
     FormatOption,
     OutOption,
-    actor_name,
     app,
     echo,
     emit_frame,
     export_app,
     iso_date,
     plan_app,
+    principal,
     soa_app,
 )
 
 CHANNEL = "cli"
-
-
-def _actor(actor: str | None) -> str:
-    return actor_name(actor, fallback="unknown")
 
 
 def _show(frame: pl.DataFrame, fmt: str) -> None:
@@ -85,7 +80,6 @@ def soa_set(
     expected_version: Annotated[int | None, typer.Option(
         help="The row version your change is based on; refused if someone changed it since.")] = None,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Record a decision on one SoA row. Marking it not applicable needs --justification."""
     fw, ref = parse_control(control)
@@ -103,7 +97,7 @@ def soa_set(
         last_verified=UNSET if last_verified is None else last_verified,
         implementation_notes=UNSET if notes is None else notes,
         ai_systems=UNSET if ai_system is None else ai_system,
-        expected_version=expected_version, actor=_actor(actor), channel=CHANNEL)
+        expected_version=expected_version, actor=principal(), channel=CHANNEL)
     reasons = ", ".join(row["reasons"]) or "-"
     echo(f"{fw}:{ref} (version {row['version']}): {row['applicability']}; reasons {reasons}; "
          f"status {row['status']}")
@@ -116,10 +110,9 @@ def soa_add_control(
     summary: Annotated[str | None, typer.Option(help="One or two sentences.")] = None,
     framework: Annotated[str, typer.Option(help="Custom framework id.")] = soa.CUSTOM_FRAMEWORK,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Add an organisation's own control; it appears in the SoA beside the Annex A controls."""
-    row = soa.add_control(db, ref, title, summary=summary, framework=framework, actor=_actor(actor),
+    row = soa.add_control(db, ref, title, summary=summary, framework=framework, actor=principal(),
                           channel=CHANNEL)
     echo(f"added {row['framework']}:{row['ref']} {row['title']}")
 
@@ -142,10 +135,9 @@ def soa_accept_proposals(
     ids: Annotated[list[str] | None, typer.Argument(help="Proposal ids; default: every open proposal.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind: " + ", ".join(soa.PROPOSAL_KINDS))] = None,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Confirm proposals: apply them to their SoA rows and record the decision."""
-    n = soa.accept_proposals(db, kind=kind, proposal_ids=ids or None, actor=_actor(actor), channel=CHANNEL)
+    n = soa.accept_proposals(db, kind=kind, proposal_ids=ids or None, actor=principal(), channel=CHANNEL)
     echo(f"{n} proposal(s) accepted")
 
 
@@ -154,23 +146,21 @@ def soa_reject_proposal(
     proposal_id: Annotated[str, typer.Argument(help="The proposal id, as `soa propose` lists it.")],
     justification: Annotated[str, typer.Option(help="Why the proposal is overridden (required).")],
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Override a proposal with a justification; it is not proposed again on the same basis."""
-    soa.reject_proposal(db, proposal_id, justification=justification, actor=_actor(actor), channel=CHANNEL)
+    soa.reject_proposal(db, proposal_id, justification=justification, actor=principal(), channel=CHANNEL)
     echo(f"{proposal_id} rejected")
 
 
 @soa_app.command("snapshot")
 def soa_snapshot(
-    approved_by: Annotated[str, typer.Option(help="Who approves this version.")],
     note: Annotated[str | None, typer.Option(help="A note kept with the version.")] = None,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
-    """Freeze the SoA as a numbered, dated, approved version."""
-    version = soa.snapshot(db, approved_by=approved_by, note=note, actor=_actor(actor), channel=CHANNEL)
-    echo(f"SoA version {version} approved by {approved_by}")
+    """Approve the SoA as a numbered, dated version: you approve it (the role approver is needed)."""
+    who = principal()
+    version = soa.snapshot(db, note=note, actor=who, channel=CHANNEL)
+    echo(f"SoA version {version} approved by {who.name}")
 
 
 @soa_app.command("versions")
@@ -215,12 +205,11 @@ def plan_add(
         "--control", help="A control it implements, FRAMEWORK:REF (repeat; either standard).")] = None,
     action_id: Annotated[str | None, typer.Option("--id", help="Action id (default: next A-NNN).")] = None,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Add an action to the treatment plan."""
     aid = plan.add_action(db, title=title, owner=owner, due_date=due, effort=effort, status=status,
                                description=description, risk_ids=risk or [], controls=control or [],
-                               action_id=action_id, actor=_actor(actor), channel=CHANNEL)
+                               action_id=action_id, actor=principal(), channel=CHANNEL)
     echo(f"added {aid}")
 
 
@@ -235,7 +224,6 @@ def plan_update(
     description: Annotated[str | None, typer.Option()] = None,
     expected_version: Annotated[int | None, typer.Option(help="Refuse if the action changed since.")] = None,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Change an action's title, owner, due date, effort, status or description."""
     def given(value: Any) -> Any:
@@ -243,37 +231,37 @@ def plan_update(
 
     row = plan.update_action(db, action_id, title=given(title), owner=given(owner), due_date=given(due),
                                   effort=given(effort), status=given(status), description=given(description),
-                                  expected_version=expected_version, actor=_actor(actor), channel=CHANNEL)
+                                  expected_version=expected_version, actor=principal(), channel=CHANNEL)
     echo(f"{action_id} (version {row['version']}): {row['status']}")
 
 
 @plan_app.command("link-risk")
-def plan_link_risk(action_id: str, risk_id: str, db: DbOption = None, actor: ActorOption = None) -> None:
+def plan_link_risk(action_id: str, risk_id: str, db: DbOption = None) -> None:
     """Record that an action treats a risk."""
-    done = plan.link_risk(db, action_id, risk_id, actor=_actor(actor), channel=CHANNEL)
+    done = plan.link_risk(db, action_id, risk_id, actor=principal(), channel=CHANNEL)
     echo(f"{action_id} treats {risk_id}" + ("" if done else " (already linked)"))
 
 
 @plan_app.command("unlink-risk")
-def plan_unlink_risk(action_id: str, risk_id: str, db: DbOption = None, actor: ActorOption = None) -> None:
+def plan_unlink_risk(action_id: str, risk_id: str, db: DbOption = None) -> None:
     """Remove a risk from an action."""
-    done = plan.unlink_risk(db, action_id, risk_id, actor=_actor(actor), channel=CHANNEL)
+    done = plan.unlink_risk(db, action_id, risk_id, actor=principal(), channel=CHANNEL)
     echo(f"{action_id} no longer treats {risk_id}" if done else f"{action_id} did not treat {risk_id}")
 
 
 @plan_app.command("link-control")
 def plan_link_control(action_id: str, control: Annotated[str, typer.Argument(help="FRAMEWORK:REF")],
-                      db: DbOption = None, actor: ActorOption = None) -> None:
+                      db: DbOption = None) -> None:
     """Record that an action implements a control (either standard)."""
-    done = plan.link_control(db, action_id, control, actor=_actor(actor), channel=CHANNEL)
+    done = plan.link_control(db, action_id, control, actor=principal(), channel=CHANNEL)
     echo(f"{action_id} implements {control}" + ("" if done else " (already linked)"))
 
 
 @plan_app.command("unlink-control")
 def plan_unlink_control(action_id: str, control: Annotated[str, typer.Argument(help="FRAMEWORK:REF")],
-                        db: DbOption = None, actor: ActorOption = None) -> None:
+                        db: DbOption = None) -> None:
     """Remove a control from an action."""
-    done = plan.unlink_control(db, action_id, control, actor=_actor(actor), channel=CHANNEL)
+    done = plan.unlink_control(db, action_id, control, actor=principal(), channel=CHANNEL)
     echo(f"{action_id} no longer implements {control}" if done else f"{action_id} did not implement {control}")
 
 
@@ -284,7 +272,7 @@ def plan_rank(
     fmt: FormatOption = "table",
 ) -> None:
     """Rank the open actions: risk reduction and controls satisfied in both standards per person-day."""
-    frame = plan.ranking(db, include_closed=all_actions)
+    frame = plan.ranking(db, include_closed=all_actions, principal=principal())
     if fmt == "table":
         frame = frame.select("rank", "action_id", "title", "owner", "due_date", "status", "effort", "risk_ids",
                              "risk_reduction", "n_controls_satisfied", "satisfies_both", "reduction_per_effort",
@@ -295,7 +283,7 @@ def plan_rank(
 @plan_app.command("residual")
 def plan_residual(db: DbOption = None, fmt: FormatOption = "table") -> None:
     """Each open risk now and once the plan is done, with its approval and acceptance."""
-    frame = plan.residual_after_plan(db)
+    frame = plan.residual_after_plan(db, principal=principal())
     if fmt == "table":
         frame = frame.select("risk_id", "owner", "current_score", "current_level", "residual_after_plan",
                              "residual_level_after_plan", "appetite", "above_appetite_after_plan", "action_ids",
@@ -305,36 +293,32 @@ def plan_residual(db: DbOption = None, fmt: FormatOption = "table") -> None:
 
 @plan_app.command("approve")
 def plan_approve(
-    approved_by: Annotated[str, typer.Option(help="The risk owner approving the plan for their risks.")],
     risk: Annotated[list[str] | None, typer.Option(
-        "--risk", help="A risk to approve (repeat; default: every risk they own that has actions).")] = None,
+        "--risk", help="A risk to approve (repeat; default: every risk you own that has actions).")] = None,
     expires: Annotated[str | None, typer.Option(help="Approval expiry, YYYY-MM-DD.",
                                                 callback=iso_date)] = None,
     note: Annotated[str | None, typer.Option()] = None,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
-    """Record a risk owner's approval of the treatment plan for their risks."""
-    ids = plan.approve_plan(db, approved_by=approved_by, risk_ids=risk or None, expires_on=_date_opt(expires),
-                                 note=note, actor=_actor(actor), channel=CHANNEL)
-    echo(f"plan approved by {approved_by} for {', '.join(ids)}")
+    """Approve the treatment plan for risks: yours as their risk owner, or any in your units as an approver."""
+    who = principal()
+    ids = plan.approve_plan(db, risk_ids=risk or None, expires_on=_date_opt(expires), note=note, actor=who,
+                            channel=CHANNEL)
+    echo(f"plan approved by {who.name} for {', '.join(ids)}")
 
 
 @plan_app.command("accept-residual")
 def plan_accept_residual(
     risk_id: Annotated[str, typer.Argument(help="The risk whose residual level is accepted.")],
-    accepted_by: Annotated[str, typer.Option(help="The risk owner accepting it.")],
     expires: Annotated[str, typer.Option(help="Expiry of the acceptance, YYYY-MM-DD.", callback=iso_date)],
     justification: Annotated[str, typer.Option(help="Why the residual risk is acceptable.")],
     expected_version: Annotated[int | None, typer.Option(help="Refuse if the risk changed since.")] = None,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
-    """Record the risk owner's acceptance of a risk's residual level, with an expiry."""
-    got = plan.accept_residual(db, risk_id, accepted_by=accepted_by, expires_on=expires,
-                                    justification=justification, expected_version=expected_version,
-                                    actor=_actor(actor), channel=CHANNEL)
-    echo(f"{risk_id}: residual score {got['residual_score']} accepted by {accepted_by} until "
+    """Accept a risk's residual level, with an expiry: as its risk owner, or as an approver in its unit."""
+    got = plan.accept_residual(db, risk_id, expires_on=expires, justification=justification,
+                               expected_version=expected_version, actor=principal(), channel=CHANNEL)
+    echo(f"{risk_id}: residual score {got['residual_score']} accepted by {got['acceptance_approver']} until "
          f"{got['acceptance_expiry']}")
 
 
@@ -350,7 +334,7 @@ def audit_cmd(
     fmt: FormatOption = "table",
 ) -> None:
     """Run the consistency audits and list the offending rows (zero rows: healthy)."""
-    frame = audit_mod.run_audits(db, today=_date_opt(today), rules=rule or None)
+    frame = audit_mod.run_audits(db, today=_date_opt(today), rules=rule or None, principal=principal())
     if fmt != "table":
         _show(frame, fmt)
     elif frame.height:
@@ -379,6 +363,7 @@ def export_soa_cmd(
     db: DbOption = None,
 ) -> None:
     """Export the Statement of Applicability."""
+    access.require(principal(), "export")
     echo(f"wrote {exports.export_soa(db, fmt, out, version=version)}")
 
 
@@ -389,7 +374,7 @@ def export_plan_cmd(
     db: DbOption = None,
 ) -> None:
     """Export the treatment plan (xlsx: actions, residual risk, approvals, acceptances; csv: actions)."""
-    echo(f"wrote {exports.export_plan(db, fmt, out)}")
+    echo(f"wrote {exports.export_plan(db, fmt, out, principal=principal())}")
 
 
 @export_app.command("register")
@@ -399,4 +384,4 @@ def export_register_cmd(
     db: DbOption = None,
 ) -> None:
     """Export the risk register."""
-    echo(f"wrote {exports.export_register(db, fmt, out)}")
+    echo(f"wrote {exports.export_register(db, fmt, out, principal=principal())}")

@@ -172,11 +172,14 @@ def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
-def set_depth(db: str | Path | None, depth: int, *, actor: str = "riskmap", channel: str = "cli") -> None:
-    """Change the inference depth (1 = no inference) and rebuild the links; the change is in the history."""
-    from engine import store
+def set_depth(db: str | Path | None, depth: int, *, actor: str | None = None, channel: str = "cli") -> None:
+    """Change the inference depth (1 = no inference) and rebuild the links; the change is in the history.
+    Needs the role admin; ``actor`` is the principal (default: the local one, :func:`engine.access.resolve`)."""
+    from engine import access, store
     from engine.store import history
 
+    actor = access.resolve(actor)
+    access.require(actor, "set_depth")
     if not 1 <= depth <= 6:
         raise InputError([Problem("settings", "crosswalk_depth", "value", "depth out of range", depth, "1 to 6")])
     with store.transaction(db) as con:

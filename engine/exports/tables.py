@@ -6,58 +6,67 @@ from pathlib import Path
 
 import polars as pl
 
-from engine import plan, store
+from engine import access, plan, store
 
 from .workbook import TABLE_FORMATS, Sheet, _check_format, _save, _write_csv
 
+Who = access.Principal | str | None
+"""The principal an export is made for: only the risks of the business units it may see are written
+(None: every unit, for the Python API and analysts)."""
 
-def _plan_sheets(db: str | Path | None) -> list[Sheet]:
-    actions = plan.ranking(db, include_closed=True)
-    residual = plan.residual_after_plan(db)
+
+def _plan_sheets(db: str | Path | None, principal: Who) -> list[Sheet]:
+    actions = plan.ranking(db, include_closed=True, principal=principal)
+    residual = plan.residual_after_plan(db, principal=principal)
     return [Sheet("Actions", actions, freeze_cols=2), Sheet("Residual risk", residual, freeze_cols=2),
-            Sheet("Approvals", plan.approvals(db)), Sheet("Acceptances", plan.acceptances(db))]
+            Sheet("Approvals", plan.approvals(db, principal=principal)),
+            Sheet("Acceptances", plan.acceptances(db, principal=principal))]
 
 
-def plan_xlsx_bytes(db: str | Path | None = None) -> bytes:
+def plan_xlsx_bytes(db: str | Path | None = None, *, principal: Who = None) -> bytes:
     """The treatment plan workbook as bytes: ranked actions, residual risk after the plan, approvals and
     acceptances."""
-    sheets = _plan_sheets(db)
+    sheets = _plan_sheets(db, principal)
     out = _save(lambda book: [book.table(s) for s in sheets], None)
     assert isinstance(out, bytes)
     return out
 
 
-def export_plan(db: str | Path | None, fmt: str, path: str | Path) -> Path:
+def export_plan(db: str | Path | None, fmt: str, path: str | Path, *, principal: Who = None) -> Path:
     """Write the treatment plan as xlsx (all sheets) or csv (the ranked actions); returns the path."""
     fmt = _check_format(fmt, TABLE_FORMATS, "treatment plan")
     out = Path(path)
     if fmt == "csv":
-        return _write_csv(plan.ranking(db, include_closed=True), out)
-    sheets = _plan_sheets(db)
+        return _write_csv(plan.ranking(db, include_closed=True, principal=principal), out)
+    sheets = _plan_sheets(db, principal)
     _save(lambda book: [book.table(s) for s in sheets], out)
     return out
 
 
-def register_frame(db: str | Path | None = None) -> pl.DataFrame:
-    """The risk register: ``v_risk_register`` when the database has it, else the ``risks`` table."""
+def register_frame(db: str | Path | None = None, *, principal: Who = None) -> pl.DataFrame:
+    """The risk register: ``v_risk_register`` when the database has it, else the ``risks`` table (which
+    only a principal seeing every unit may export)."""
     with store.connect(db) as con:
+        who = access.scope(con, principal)
         has_view = store.scalar(con, "SELECT count(*) FROM duckdb_views() WHERE view_name = 'v_risk_register'")
+        if not has_view and who is not None:
+            access.require(who, "query")
         return con.execute("SELECT * FROM v_risk_register" if has_view else "SELECT * FROM risks ORDER BY id").pl()
 
 
-def register_xlsx_bytes(db: str | Path | None = None) -> bytes:
+def register_xlsx_bytes(db: str | Path | None = None, *, principal: Who = None) -> bytes:
     """The risk register workbook as bytes."""
-    sheet = Sheet("Risk register", register_frame(db), freeze_cols=2)
+    sheet = Sheet("Risk register", register_frame(db, principal=principal), freeze_cols=2)
     out = _save(lambda book: book.table(sheet), None)
     assert isinstance(out, bytes)
     return out
 
 
-def export_register(db: str | Path | None, fmt: str, path: str | Path) -> Path:
+def export_register(db: str | Path | None, fmt: str, path: str | Path, *, principal: Who = None) -> Path:
     """Write the risk register as xlsx or csv; returns the path."""
     fmt = _check_format(fmt, TABLE_FORMATS, "risk register")
     out = Path(path)
-    frame = register_frame(db)
+    frame = register_frame(db, principal=principal)
     if fmt == "csv":
         return _write_csv(frame, out)
     sheet = Sheet("Risk register", frame, freeze_cols=2)

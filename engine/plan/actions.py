@@ -1,4 +1,9 @@
-"""Treatment actions: add, change, link to the risks they treat and the controls they implement."""
+"""Treatment actions: add, change, link to the risks they treat and the controls they implement.
+
+Every change needs the role contributor. An action belongs to the business units of the risks it
+treats: a contributor limited to units changes only actions whose risks (and the risks being linked)
+are all in those units; an action treating no risk belongs to the whole organisation.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from engine import records, store
+from engine import access, records, store
 from engine.crosswalk.refs import parse_control
 from engine.errors import NotFoundError, RuleViolation
 from engine.records import DATE, REQUIRED, TEXT, FieldSpec
@@ -60,7 +65,7 @@ def _check_controls(con: duckdb.DuckDBPyConnection, controls: Iterable[str | tup
 def add_action(db: str | Path | None, *, title: str, owner: str | None = None, due_date: date | str | None = None,
                effort: float | None = None, status: str = "planned", description: str | None = None,
                risk_ids: Iterable[str] = (), controls: Iterable[str | tuple[str, str]] = (),
-               action_id: str | None = None, actor: str, channel: str) -> str:
+               action_id: str | None = None, actor: access.Principal | str, channel: str) -> str:
     """Add an action to the treatment plan, with the risks it treats and the controls it implements.
 
     ``controls`` are ``framework:ref`` strings (or pairs) in either standard. The id is ``A-NNN`` unless
@@ -74,7 +79,8 @@ def add_action(db: str | Path | None, *, title: str, owner: str | None = None, d
                                                  "due_date": due_date, "status": status, "effort": effort})
         risks = _check_risks(con, risk_ids)
         ctrls = _check_controls(con, controls)
-        records.create(con, ACTION, aid, fields, actor=actor, channel=channel, note=("title", fields["title"]))
+        records.create(con, ACTION, aid, fields, actor=actor, channel=channel, note=("title", fields["title"]),
+                       risks=risks)
         for rid in risks:
             _link_risk(con, aid, rid, actor, channel)
         for fw, ref in ctrls:
@@ -84,8 +90,8 @@ def add_action(db: str | Path | None, *, title: str, owner: str | None = None, d
 
 def update_action(db: str | Path | None, action_id: str, *, title: str = UNSET, description: str | None = UNSET,
                   owner: str | None = UNSET, due_date: date | str | None = UNSET, status: str = UNSET,
-                  effort: float | None = UNSET, expected_version: int | None = None, actor: str,
-                  channel: str) -> dict[str, Any]:
+                  effort: float | None = UNSET, expected_version: int | None = None,
+                  actor: access.Principal | str, channel: str) -> dict[str, Any]:
     """Change an action's fields (only those given). ``expected_version`` refuses a stale edit."""
     given = {k: v for k, v in {"title": title, "description": description, "owner": owner, "due_date": due_date,
                                 "status": status, "effort": effort}.items() if v is not UNSET}
@@ -114,18 +120,22 @@ def _link_control(con: duckdb.DuckDBPyConnection, action_id: str, fw: str, ref: 
     return True
 
 
-def link_risk(db: str | Path | None, action_id: str, risk_id: str, *, actor: str, channel: str) -> bool:
+def link_risk(db: str | Path | None, action_id: str, risk_id: str, *, actor: access.Principal | str,
+              channel: str) -> bool:
     """Record that the action treats the risk; False if it already did."""
     with store.transaction(db) as con:
         _require_action(con, action_id)
         (rid,) = _check_risks(con, [risk_id])
+        actor = records.authorize(con, ACTION, [action_id], actor=actor, risks=[rid])
         return _link_risk(con, action_id, rid, actor, channel)
 
 
-def unlink_risk(db: str | Path | None, action_id: str, risk_id: str, *, actor: str, channel: str) -> bool:
+def unlink_risk(db: str | Path | None, action_id: str, risk_id: str, *, actor: access.Principal | str,
+                channel: str) -> bool:
     """Remove a risk from an action; False if it was not linked."""
     with store.transaction(db) as con:
         _require_action(con, action_id)
+        actor = records.authorize(con, ACTION, [action_id], actor=actor)
         n = con.execute("DELETE FROM action_risks WHERE action_id = ? AND risk_id = ? RETURNING risk_id",
                         [action_id, risk_id]).fetchall()
         if n:
@@ -134,21 +144,23 @@ def unlink_risk(db: str | Path | None, action_id: str, risk_id: str, *, actor: s
         return bool(n)
 
 
-def link_control(db: str | Path | None, action_id: str, control: str | tuple[str, str], *, actor: str,
-                 channel: str) -> bool:
+def link_control(db: str | Path | None, action_id: str, control: str | tuple[str, str], *,
+                 actor: access.Principal | str, channel: str) -> bool:
     """Record that the action implements the control (``framework:ref``); False if it already did."""
     with store.transaction(db) as con:
         _require_action(con, action_id)
+        actor = records.authorize(con, ACTION, [action_id], actor=actor)
         ((fw, ref),) = _check_controls(con, [control])
         return _link_control(con, action_id, fw, ref, actor, channel)
 
 
-def unlink_control(db: str | Path | None, action_id: str, control: str | tuple[str, str], *, actor: str,
-                   channel: str) -> bool:
+def unlink_control(db: str | Path | None, action_id: str, control: str | tuple[str, str], *,
+                   actor: access.Principal | str, channel: str) -> bool:
     """Remove a control from an action; False if it was not linked."""
     fw, ref = parse_control(control) if isinstance(control, str) else control
     with store.transaction(db) as con:
         _require_action(con, action_id)
+        actor = records.authorize(con, ACTION, [action_id], actor=actor)
         n = con.execute("DELETE FROM action_controls WHERE action_id = ? AND framework = ? AND ref = ? "
                         "RETURNING ref", [action_id, fw, ref]).fetchall()
         if n:

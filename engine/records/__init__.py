@@ -12,7 +12,8 @@
 
 Every write of a risk, AI system, impact assessment, asset, SoA row or treatment action goes through
 :mod:`~engine.records.write`, so a rule about writing (who may, which version, what is recorded) is
-added in one place.
+added in one place: the principal's role (:func:`authorize`, called by every write here, and by the
+domains before they write a link table of a record).
 """
 
 from __future__ import annotations
@@ -36,9 +37,20 @@ from .fields import (
     split_list,
 )
 from .ids import next_ids, slug
-from .write import apply_changes, bump, create, current_rows, edit, record_history, text_expr, text_of, write
+from .write import (
+    apply_changes,
+    authorize,
+    bump,
+    create,
+    current_rows,
+    edit,
+    record_history,
+    text_expr,
+    text_of,
+    write,
+)
 
 __all__ = ["BOOL", "DATE", "DATE_FORMATS", "FRAME_TYPES", "REQUIRED", "SCORE", "TEXT", "Change", "DType", "Entity",
-           "FieldSpec", "Link", "apply_changes", "bump", "check_version", "coerce", "coerce_all", "create", "current",
+           "FieldSpec", "Link", "apply_changes", "authorize", "bump", "check_version", "coerce", "coerce_all", "create", "current",
            "current_rows", "date_expected", "declare", "edit", "entity_of", "fetch", "next_ids", "parse_bool",
            "parse_date", "record_history", "slug", "split_list", "text_expr", "text_of", "validate", "write"]

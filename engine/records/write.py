@@ -9,6 +9,12 @@ values to :func:`apply_changes`, which writes only what differs, bumps ``version
 concurrency), stamps the record and appends one history row per changed field, with the actor and
 channel, in the caller's transaction. That is what makes the history complete (ISO 27001 7.5.3 and
 ISO 42001 7.5.3: control of documented information, changes recorded).
+
+Every write here first checks the principal (``actor``: an :class:`engine.access.Principal`, or a name
+resolved through the roles file) with :func:`authorize`: the operation (by default the edit of the kind
+of record; ``rescore`` or ``accept_residual`` when the caller says so) needs its role, in the business
+units of the records concerned. A refusal raises :class:`~engine.errors.PermissionDenied` before
+anything is written.
 """
 
 from __future__ import annotations
@@ -20,12 +26,17 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from engine import access
+from engine.access import Principal
 from engine.store import history, now
 
 from .entity import Entity, current, entity_of, fetch, validate
 from .fields import FRAME_TYPES, DType
 
-__all__ = ["apply_changes", "bump", "create", "current_rows", "edit", "record_history", "text_expr", "text_of", "write"]
+__all__ = ["apply_changes", "authorize", "bump", "create", "current_rows", "edit", "record_history", "text_expr",
+           "text_of", "write"]
+
+Actor = Principal | str
 
 _CHANGES = {"id": pl.String, "field": pl.String, "old_value": pl.String, "new_value": pl.String}
 
@@ -69,6 +80,25 @@ def current_rows(con: duckdb.DuckDBPyConnection, entity: str | Entity, ids: Iter
         con.unregister("_ids")
 
 
+def authorize(con: duckdb.DuckDBPyConnection, entity: str | Entity, ids: Iterable[str], *, actor: Actor,
+              operation: str | None = None, values: Mapping[str, Any] | pl.DataFrame | None = None,
+              risks: Iterable[str] = ()) -> Principal:
+    """The write path's check: may ``actor`` perform ``operation`` (default: the edit of the kind of record)
+    on the records ``ids``? ``values`` are the new values (a mapping, or a frame for bulk writes): a new
+    ``business_unit`` of a risk must be in the principal's units too; ``risks`` are risks the records are
+    being linked to, whose units count as well. Raises PermissionDenied; returns the principal."""
+    kind = entity_of(entity)
+    new_units: list[str | None] = []
+    if kind.name == "risk" and values is not None and "business_unit" in values:
+        col = values["business_unit"]
+        new_units = list(dict.fromkeys(col.to_list() if isinstance(col, pl.Series) else [col]))
+    linked = list(dict.fromkeys(risks))
+    if linked:
+        new_units += [r[0] for r in con.execute(
+            "SELECT business_unit FROM risks WHERE id IN (SELECT unnest(?::VARCHAR[]))", [linked]).fetchall()]
+    return access.check_records(con, actor, kind.name, ids, operation=operation, new_units=new_units)
+
+
 def _stamps(kind: Entity, actor: str | None) -> tuple[str, list[Any]]:
     sql, params = "", []
     for col in kind.stamps:
@@ -79,18 +109,26 @@ def _stamps(kind: Entity, actor: str | None) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def apply_changes(con: duckdb.DuckDBPyConnection, entity: str | Entity, frame: pl.DataFrame, *, actor: str,
+def apply_changes(con: duckdb.DuckDBPyConnection, entity: str | Entity, frame: pl.DataFrame, *, actor: Actor,
                   channel: str, batch_id: str | None = None, action: str = "update",
-                  current: pl.DataFrame | None = None) -> pl.DataFrame:
+                  current: pl.DataFrame | None = None, operation: str | None = None) -> pl.DataFrame:
     """Write new values for existing records in bulk and record one history row per changed field.
 
     ``frame`` has an ``id`` column and one column per field to set (stored types, already valid: the
     importers validate whole files first); an optional ``_batch`` column gives each record's history
     its own batch id (a merge records its changes under the merge's id). Fields whose value is
     unchanged are not written; records with no change keep their version. Returns the changes as
-    (id, field, old_value, new_value).
+    (id, field, old_value, new_value). ``operation``: what the change is, for :func:`authorize`.
     """
     kind = entity_of(entity)
+    if frame.is_empty():
+        return pl.DataFrame(schema=_CHANGES)
+    actor = authorize(con, kind, frame["id"], actor=actor, operation=operation, values=frame)
+    return _apply(con, kind, frame, actor=actor, channel=channel, batch_id=batch_id, action=action, current=current)
+
+
+def _apply(con: duckdb.DuckDBPyConnection, kind: Entity, frame: pl.DataFrame, *, actor: Principal, channel: str,
+           batch_id: str | None, action: str, current: pl.DataFrame | None) -> pl.DataFrame:
     table = kind.table
     per_row = "_batch" in frame.columns
     fields = [c for c in frame.columns if c not in ("id", "_batch")]
@@ -126,35 +164,48 @@ def apply_changes(con: duckdb.DuckDBPyConnection, entity: str | Entity, frame: p
 
 
 def edit(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str, changes: Mapping[str, Any], *,
-         expected_version: int | None, actor: str, channel: str, batch_id: str | None = None,
-         action: str = "update") -> dict[str, Any]:
+         expected_version: int | None, actor: Actor, channel: str, batch_id: str | None = None,
+         action: str = "update", operation: str | None = None) -> dict[str, Any]:
     """Change fields of one record, in the caller's transaction; returns the stored record after.
 
     The record is opened at ``expected_version`` (None: whatever it is now), the changes are
     validated (every field problem at once, then the domain's rules) and only what differs is
     written, with one history row per changed field. Link fields (``Entity.links``) are written
-    to their link table; the record's version moves once for the whole edit.
+    to their link table; the record's version moves once for the whole edit. The principal is checked
+    (:func:`authorize`) once the record is found, before anything is validated or written.
     """
     kind = entity_of(entity)
     before = current(con, kind, record_id, expected_version=expected_version)
+    principal = authorize(con, kind, [record_id], actor=actor, operation=operation)
     values = validate(kind, record_id, changes, con=con, before=before)
-    write(con, kind, record_id, before, values, actor=actor, channel=channel, batch_id=batch_id, action=action)
+    if "business_unit" in values:  # moving a risk to another unit needs the role there too
+        authorize(con, kind, [record_id], actor=principal, operation=operation, values=values)
+    _write(con, kind, record_id, before, values, actor=principal, channel=channel, batch_id=batch_id,
+           action=action)
     return fetch(con, kind, record_id)
 
 
 def write(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str, before: Mapping[str, Any],
-          values: Mapping[str, Any], *, actor: str, channel: str, batch_id: str | None = None,
-          action: str = "update") -> bool:
+          values: Mapping[str, Any], *, actor: Actor, channel: str, batch_id: str | None = None,
+          action: str = "update", operation: str | None = None) -> bool:
     """Write validated values of one record whose stored state is ``before``; True when it changed."""
     kind = entity_of(entity)
+    principal = authorize(con, kind, [record_id], actor=actor, operation=operation, values=values)
+    return _write(con, kind, record_id, before, values, actor=principal, channel=channel, batch_id=batch_id,
+                  action=action)
+
+
+def _write(con: duckdb.DuckDBPyConnection, kind: Entity, record_id: str, before: Mapping[str, Any],
+           values: Mapping[str, Any], *, actor: Principal, channel: str, batch_id: str | None,
+           action: str) -> bool:
     cols = {k: v for k, v in values.items() if k not in kind.links}
     changed = False
     if cols:
         schema: dict[str, DType] = {"id": pl.String, **{k: FRAME_TYPES[kind.fields[k].kind] for k in cols}}
         frame = pl.DataFrame([{"id": record_id, **cols}], schema=schema)
         cur = pl.DataFrame([{"id": record_id, **{k: before.get(k) for k in cols}}], schema=schema)
-        changed = not apply_changes(con, kind, frame, actor=actor, channel=channel, batch_id=batch_id,
-                                    action=action, current=cur).is_empty()
+        changed = not _apply(con, kind, frame, actor=actor, channel=channel, batch_id=batch_id,
+                             action=action, current=cur).is_empty()
     linked = False
     for name in kind.links:
         if name in values:
@@ -162,7 +213,7 @@ def write(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str, 
                                   list(values[name] or []), actor=actor, channel=channel, batch_id=batch_id,
                                   action=action)
     if linked and not changed:
-        bump(con, kind, record_id, actor=actor)
+        _bump(con, kind, record_id, actor)
     return changed or linked
 
 
@@ -184,22 +235,32 @@ def _write_link(con: duckdb.DuckDBPyConnection, kind: Entity, record_id: str, na
     return True
 
 
-def bump(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str, *, actor: str | None = None) -> None:
+def bump(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str, *, actor: Actor,
+         operation: str | None = None) -> None:
     """Count a change of the record's links (controls, assets, AI systems, lineage) as a change of
-    the record: its version moves and it is stamped, so an edit based on the old version is refused."""
+    the record: its version moves and it is stamped, so an edit based on the old version is refused.
+    Callers that write a link table check the principal (:func:`authorize`) before that write."""
     kind = entity_of(entity)
+    _bump(con, kind, record_id, authorize(con, kind, [record_id], actor=actor, operation=operation))
+
+
+def _bump(con: duckdb.DuckDBPyConnection, kind: Entity, record_id: str, actor: str | None) -> None:
     stamps, params = _stamps(kind, actor)
     con.execute(f"UPDATE {kind.table} SET version = version + 1{stamps} WHERE {kind.where()}",
                 params + kind.key_values(record_id))
 
 
 def create(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str, values: Mapping[str, Any], *,
-           actor: str, channel: str, batch_id: str | None = None, extra: Mapping[str, Any] | None = None,
-           note: tuple[str | None, Any] | None = None) -> None:
+           actor: Actor, channel: str, batch_id: str | None = None, extra: Mapping[str, Any] | None = None,
+           note: tuple[str | None, Any] | None = None, operation: str | None = None,
+           risks: Iterable[str] = ()) -> None:
     """Insert one new record from validated ``values`` (and ``extra`` columns no user edits, such as
     the matrix version) and its ``create`` history row: ``note`` as (field, value), else the values
-    as JSON."""
+    as JSON. The principal is checked first (:func:`authorize`): a new risk's business unit must be in
+    its units; ``risks`` are the risks a new record is linked to (those a new action treats), whose units count."""
     kind = entity_of(entity)
+    actor = authorize(con, kind, [], actor=actor, operation=operation, risks=risks,
+                      values={"business_unit": values.get("business_unit")} if kind.name == "risk" else None)
     row = dict(zip(kind.key, kind.key_values(record_id), strict=True)) | dict(values) | dict(extra or {})
     when = now()
     if kind.created_at:
@@ -213,7 +274,7 @@ def create(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str,
                    field=field, new=new, batch_id=batch_id)
 
 
-def record_history(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, *, actor: str, channel: str,
+def record_history(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, *, actor: Actor, channel: str,
                    batch_id: str | None) -> None:
     """Append history rows in bulk from a frame with entity, id (the entity id), action, and
     optionally field, old_value, new_value and ``_batch`` (a per-row batch id, else ``batch_id``)."""
@@ -227,7 +288,7 @@ def record_history(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, *, actor:
                        "_batch")
     con.register("_hist", rows)
     try:
-        history.record_frame(con, "SELECT ?, ?, ?, entity, entity_id, action, field, old_value, new_value, _batch "
-                                  "FROM _hist", [now(), actor, channel])
+        history.record_frame(con, "SELECT ?, ?, ?, ?, entity, entity_id, action, field, old_value, new_value, "
+                                  "_batch FROM _hist", [now(), *history.who(actor), channel])
     finally:
         con.unregister("_hist")

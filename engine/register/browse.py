@@ -7,7 +7,8 @@ only: ``register_page`` filters and sorts on the cheap per-risk columns (the tab
 ``risk_register_levels()`` and ``risk_register_filtered(...)`` of ``v_risk_register.sql``), reads the
 full register rows of one page (``risk_register_rows(ids)``), and counts what the register charts show
 over the whole filtered set in SQL (``engine/sql/queries/register_*.sql``). Every value is a query
-parameter; the sort key comes from a fixed list.
+parameter; the sort key comes from a fixed list. Given a ``principal``, every read shows the risks of the
+business units it may see only (:func:`engine.access.scope`; the views apply ``unit_visible``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from engine import store
+from engine import access, store
 from engine.errors import RiskmapError
 from engine.store import query
 
@@ -70,24 +71,29 @@ def _texts(values: Sequence[str] | None) -> list[str]:
     return [str(v) for v in (values or ())]
 
 
-def risk_owners(db: str | Path | None = None) -> list[str]:
+Who = access.Principal | str | None
+
+
+def risk_owners(db: str | Path | None = None, *, principal: Who = None) -> list[str]:
     """Every risk owner in the register, in order (the choices of the register's owner filter)."""
     with store.connect(db) as con:
+        access.scope(con, principal)
         return [r[0] for r in con.execute(_OWNERS).fetchall()]
 
 
-def open_risks(db: str | Path | None = None) -> pl.DataFrame:
+def open_risks(db: str | Path | None = None, *, principal: Who = None) -> pl.DataFrame:
     """Every open risk (``risk_open``) as it stands: id, management_system, status, level and score (the
     current score, else the inherent one, on the risk's matrix version) and whether it is above the
     appetite of that version (``above_appetite``, NULL when unscored). Cheap at any size: no lists."""
     with store.connect(db) as con:
+        access.scope(con, principal)
         return con.execute(_OPEN).pl()
 
 
 def register_page(db: str | Path | None = None, *, systems: Sequence[str] = (), statuses: Sequence[str] = (),
                   levels: Sequence[str] = (), owners: Sequence[str] = (), text: str = "", sort: str = "id",
                   descending: bool = False, offset: int = 0, limit: int = 200,
-                  today: date | None = None) -> RegisterPage:
+                  today: date | None = None, principal: Who = None) -> RegisterPage:
     """One page of the register: the risks matching every given filter, sorted, ``limit`` rows from
     ``offset``.
 
@@ -95,7 +101,8 @@ def register_page(db: str | Path | None = None, *, systems: Sequence[str] = (), 
     (the level the risk stands at: current, else inherent), ``owners``, and ``text``, found anywhere in
     the title whatever the case (as text: no pattern characters). ``sort`` is one of ``SORT_KEYS``
     (unscored or undated risks last, then by id); ties are broken by id. Dated flags (``review_overdue``,
-    ``acceptance_status``) compare with ``today`` (default: the current date).
+    ``acceptance_status``) compare with ``today`` (default: the current date). ``principal``: only the
+    risks of the business units it may see count, on every page and in every chart.
     """
     if sort not in SORT_KEYS:
         raise RiskmapError(f"cannot sort the register by {sort!r}; sort by one of {', '.join(SORT_KEYS)}")
@@ -108,6 +115,7 @@ def register_page(db: str | Path | None = None, *, systems: Sequence[str] = (), 
     page_sql = (f"SELECT id FROM risk_register_filtered({_FILTERS}) ORDER BY {sort} {direction} NULLS LAST, id "
                 "LIMIT $limit OFFSET $offset")
     with store.connect(db) as con:
+        access.scope(con, principal)
         store.set_today(con, today)
         ids = [r[0] for r in con.execute(page_sql, {**params, "limit": limit, "offset": offset}).fetchall()]
         total, filtered = con.execute(_COUNTS, params).fetchone() or (0, 0)

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from engine import store
+from engine import access, store
 from engine.errors import InputError, NotFoundError, Problem
 from engine.register import records
 from engine.store.history import record
@@ -87,12 +87,14 @@ class MatrixChange:
     risks_on_older_versions: int
 
 
-def set_matrix(db: str | Path | None, spec: MatrixSpec, *, actor: str, channel: str = "api",
+def set_matrix(db: str | Path | None, spec: MatrixSpec, *, actor: access.Principal | str, channel: str = "api",
                note: str | None = None) -> MatrixChange:
     """Record new risk criteria as a new version. No score changes: run :func:`rescore` for that.
 
-    Setting criteria identical to the current ones creates no version.
+    Setting criteria identical to the current ones creates no version. Needs the role admin.
     """
+    actor = access.resolve(actor)
+    access.require(actor, "set_matrix")
     spec = spec.validated()
     with store.transaction(db) as con:
         current = matrix_on(con)
@@ -128,14 +130,17 @@ class RescoreReport:
         return out
 
 
-def rescore(db: str | Path | None = None, *, actor: str, channel: str = "api", to_version: int | None = None,
-            risk_ids: list[str] | None = None, dry_run: bool = False) -> RescoreReport:
+def rescore(db: str | Path | None = None, *, actor: access.Principal | str, channel: str = "api",
+            to_version: int | None = None, risk_ids: list[str] | None = None, dry_run: bool = False) -> RescoreReport:
     """Move risks scored under other matrix versions onto ``to_version`` (default: the current one).
 
     Scores are mapped from the old size to the new one end to end (1 stays 1, the top stays the top);
     with equal sizes they are kept and only the criteria version changes, so levels and the appetite
-    check follow the new thresholds. Every change is recorded with action ``rescore``.
+    check follow the new thresholds. Every change is recorded with action ``rescore``. Needs the role
+    admin (a dry run too: it shows what the operation would do).
     """
+    actor = access.resolve(actor)
+    access.require(actor, "rescore")
     conn = store.connect(db) if dry_run else store.transaction(db)
     with conn as con:
         target = matrix_on(con, to_version)
@@ -172,5 +177,5 @@ def rescore(db: str | Path | None = None, *, actor: str, channel: str = "api", t
         if not dry_run:
             records.apply_changes(con, "risk", new_frame, actor=actor, channel=channel,
                                   batch_id=f"rescore:v{target.version}:{store.now().isoformat()}",
-                                  action="rescore")
+                                  action="rescore", operation="rescore")
     return report

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import records, store
+from engine import access, records, store
 from engine.errors import NotFoundError, RuleViolation
 from engine.store.history import record
 
@@ -24,12 +24,14 @@ from .records import RISK, RISK_FIELDS
 from .risks import _unlink_on
 
 
-def list_merges(db: str | Path | None = None, *, include_reversed: bool = True) -> pl.DataFrame:
-    """Every merge decision (``v_risk_merges``), newest first."""
+def list_merges(db: str | Path | None = None, *, include_reversed: bool = True,
+                principal: access.Principal | str | None = None) -> pl.DataFrame:
+    """Every merge decision (``v_risk_merges``), newest first (into risks ``principal`` may see)."""
     sql = "SELECT * FROM v_risk_merges"
     if not include_reversed:
         sql += " WHERE status = 'active'"
     with store.connect(db) as con:
+        access.scope(con, principal)
         return con.execute(sql + " ORDER BY decided_at DESC, id DESC").pl()
 
 
@@ -50,18 +52,21 @@ def _from_text(name: str, text: str | None) -> Any:
     return text
 
 
-def undo_merge(db: str | Path | None, merge_id: str, *, actor: str, channel: str = "api") -> str:
+def undo_merge(db: str | Path | None, merge_id: str, *, actor: access.Principal | str, channel: str = "api") -> str:
     """Reverse a merge: the merged source row becomes its own risk again. Returns the new risk's id.
 
     Fields the merge filled in on the kept risk are restored where they still hold the merged value;
-    links the merge added are removed. Everything is recorded with action ``unmerge``.
+    links the merge added are removed. Everything is recorded with action ``unmerge``. Needs the role
+    contributor in the kept risk's business unit (and in the unit of the risk the row becomes).
     """
+    actor = access.resolve(actor)
     with store.transaction(db) as con:
         row = con.execute("SELECT kept_risk_id, merged_batch_id, merged_source_row, reversed_at "
                           "FROM risk_merges WHERE id = ?", [merge_id]).fetchone()
         if row is None:
             raise NotFoundError(f"no merge {merge_id!r}")
         kept, batch, src_row, reversed_at = row
+        access.check_records(con, actor, "risk", [kept], operation="undo_merge")
         if reversed_at is not None:
             raise RuleViolation(f"merge {merge_id} was already undone")
         lin = con.execute("SELECT source, CAST(normalised AS VARCHAR) FROM risk_sources "

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import records, store
+from engine import access, records, store
 from engine.config import ISO27001, ISO27001_2013
 from engine.crosswalk.refs import parse_control
 from engine.errors import InputError, NotFoundError, Problem
@@ -29,10 +29,12 @@ from .records import RISK
 CONTROL_STATUSES = ("existing", "planned")
 
 
-def get_risk(db: str | Path | None, risk_id: str) -> dict[str, Any]:
+def get_risk(db: str | Path | None, risk_id: str, *, principal: access.Principal | str | None = None) -> dict[str, Any]:
     """One risk with its scores and levels (from ``v_risk_register``), its controls, assets, AI systems,
-    source lineage and merges. Raises NotFoundError."""
+    source lineage and merges. Raises NotFoundError, also for a risk of a business unit ``principal``
+    may not see."""
     with store.connect(db) as con:
+        access.scope(con, principal)
         cur = con.execute("SELECT * FROM v_risk_register WHERE id = ?", [risk_id])
         row = cur.fetchone()
         if row is None:
@@ -56,25 +58,34 @@ def get_risk(db: str | Path | None, risk_id: str) -> dict[str, Any]:
 
 
 def list_risks(db: str | Path | None = None, *, management_system: str | None = None,
-               status: str | None = None, owner: str | None = None) -> pl.DataFrame:
-    """The register (``v_risk_register``), optionally filtered."""
+               status: str | None = None, owner: str | None = None,
+               principal: access.Principal | str | None = None) -> pl.DataFrame:
+    """The register (``v_risk_register``), optionally filtered; the risks of the business units
+    ``principal`` may see (every unit without one)."""
     sql, params = "SELECT * FROM v_risk_register WHERE true", []
     for col, val in (("management_system", management_system), ("status", status), ("owner", owner)):
         if val is not None:
             sql += f" AND {col} = ?"
             params.append(val)
     with store.connect(db) as con:
+        access.scope(con, principal)
         return con.execute(sql + " ORDER BY id", params).pl()
 
 
-def risk_history(db: str | Path | None, risk_id: str) -> pl.DataFrame:
-    """Every recorded change of a risk and its links, oldest first."""
+def risk_history(db: str | Path | None, risk_id: str, *,
+                 principal: access.Principal | str | None = None) -> pl.DataFrame:
+    """Every recorded change of a risk and its links, oldest first (NotFoundError for a risk of a
+    business unit ``principal`` may not see)."""
     with store.connect(db) as con:
+        if access.scope(con, principal) is not None and not store.scalar(
+                con, "SELECT count(*) FROM risk_register_levels() WHERE id = ?", [risk_id]):
+            raise NotFoundError(f"no risk {risk_id!r}")
         return con.execute("SELECT * FROM v_history WHERE entity = 'risk' AND entity_id = ? ORDER BY id",
                            [risk_id]).pl()
 
 
-def create_risk(db: str | Path | None, fields: Mapping[str, Any], *, actor: str, channel: str = "api",
+def create_risk(db: str | Path | None, fields: Mapping[str, Any], *, actor: access.Principal | str,
+                channel: str = "api",
                 controls: Sequence[str | tuple[str, str] | tuple[str, str, str]] = (),
                 assets: Sequence[str] = (), ai_systems: Sequence[str] = ()) -> str:
     """Add a risk by hand (app, demo data) scored on the current matrix; returns its id.
@@ -108,14 +119,15 @@ def _control_arg(c: str | tuple[str, ...]) -> tuple[str, str, str]:
 
 
 def update_risk(db: str | Path | None, risk_id: str, changes: Mapping[str, Any], expected_version: int | None,
-                *, actor: str, channel: str = "api") -> dict[str, Any]:
+                *, actor: access.Principal | str, channel: str = "api") -> dict[str, Any]:
     """Change fields of a risk (ISO 27001 6.1.2/6.1.3, ISO 42001 6.1.2/6.1.3 and 8.2/8.3 updates).
 
     Values are validated against the field rules and the matrix the risk is scored under; every
     problem is reported at once (InputError). ``expected_version`` is the version the caller saw:
     if the risk moved on since, StaleEditError is raised and nothing is written. Returns the stored
     risk after the change. Fields: see ``engine.register.records.RISK_FIELDS``; ``matrix_version``
-    only changes through :func:`engine.register.matrix.rescore`.
+    only changes through :func:`engine.register.matrix.rescore`. ``actor`` needs the role contributor
+    in the risk's business unit (PermissionDenied otherwise, nothing written).
     """
     with store.transaction(db) as con:
         return records.edit(con, RISK, risk_id, changes, expected_version=expected_version, actor=actor,
@@ -216,6 +228,7 @@ def _change_link(db: str | Path | None, risk_id: str, kind: str, target: str, li
                  channel: str, expected_version: int | None, **kw: Any) -> bool:
     with store.transaction(db) as con:
         records.current(con, RISK, risk_id, expected_version=expected_version)
+        actor = records.authorize(con, RISK, [risk_id], actor=actor)
         fn = _link_on if link else _unlink_on
         changed = fn(con, risk_id, kind, target, actor=actor, channel=channel, **kw)
         if changed:

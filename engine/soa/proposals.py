@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import store
+from engine import access, store
 from engine.errors import NotFoundError, RuleViolation
 from engine.store import history, query
 
@@ -90,6 +90,8 @@ def accept_proposal(db: str | Path | None, proposal_id: str, *, justification: s
 def accept_proposals(db: str | Path | None, *, kind: str | None = None, proposal_ids: list[str] | None = None,
                      actor: str, channel: str) -> int:
     """Confirm every open proposal (or those of one ``kind``, or the given ids) in one transaction."""
+    actor = access.resolve(actor)
+    access.require(actor, "edit_soa")
     if kind is not None and kind not in PROPOSAL_KINDS:
         raise RuleViolation(f"unknown proposal kind {kind!r}; expected {' | '.join(PROPOSAL_KINDS)}")
     with store.transaction(db) as con:
@@ -111,6 +113,8 @@ def reject_proposal(db: str | Path | None, proposal_id: str, *, justification: s
 
     The proposal stays hidden while it rests on the same basis.
     """
+    actor = access.resolve(actor)
+    access.require(actor, "edit_soa")
     if not (justification or "").strip():
         raise RuleViolation(f"proposal {proposal_id}: overriding a proposal needs a justification")
     with store.transaction(db) as con:

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import records, store
+from engine import access, records, store
 from engine.config import ISO27001, ISO42001
 from engine.crosswalk.refs import framework_id
 from engine.errors import NotFoundError, Problem, RuleViolation
@@ -179,9 +179,11 @@ SOA_ROW = records.declare(records.Entity(
 
 
 def edit_row(con: duckdb.DuckDBPyConnection, framework: str, ref: str, changes: dict[str, Any], *,
-             expected_version: int | None, actor: str, channel: str) -> dict[str, Any]:
+             expected_version: int | None, actor: access.Principal | str, channel: str) -> dict[str, Any]:
     """Validate and write ``changes`` to one SoA row through the one write path (arguments given as
-    :data:`UNSET` are left alone); returns the row after the change (``v_soa`` columns)."""
+    :data:`UNSET` are left alone); returns the row after the change (``v_soa`` columns). The SoA belongs
+    to the whole organisation: the role contributor for every business unit is needed."""
+    actor = records.authorize(con, SOA_ROW, [f"{framework}:{ref}"], actor=actor)
     ensure_rows(con)
     given = {k: v for k, v in changes.items() if v is not UNSET}
     records.edit(con, SOA_ROW, f"{framework}:{ref}", given, expected_version=expected_version, actor=actor,
@@ -194,7 +196,7 @@ def set_row(db: str | Path | None, framework: str, ref: str, *, applicable: bool
             status: str = UNSET, owner: str | None = UNSET, evidence: list[str] = UNSET,
             last_verified: date | str | None = UNSET, implementation_notes: str | None = UNSET,
             ai_systems: list[str] = UNSET, expected_version: int | None = None,
-            actor: str, channel: str) -> dict[str, Any]:
+            actor: access.Principal | str, channel: str) -> dict[str, Any]:
     """Record the manager's decision on one SoA row; only the arguments given change.
 
     ``applicable``: True, False or None (undecided). ``reasons``: inclusion reason codes (:data:`REASONS`);
@@ -216,12 +218,14 @@ def set_row(db: str | Path | None, framework: str, ref: str, *, applicable: bool
 
 def add_control(db: str | Path | None, ref: str, title: str, *, summary: str | None = None,
                 framework: str = CUSTOM_FRAMEWORK, framework_name: str = "Organisation controls",
-                actor: str, channel: str) -> dict[str, Any]:
+                actor: access.Principal | str, channel: str) -> dict[str, Any]:
     """Add a control of the organisation's own (a custom framework) so that it appears in the SoA.
 
     The framework is created (``frameworks.custom = true``) on first use; a standard's framework is refused.
-    Returns the new SoA row.
+    Returns the new SoA row. Needs the role contributor for every business unit.
     """
+    actor = access.resolve(actor)
+    access.require(actor, "edit_soa")
     ref, title = (ref or "").strip(), (title or "").strip()
     if not ref or ":" in ref:
         raise RuleViolation(f"control ref {ref!r}: give a non-empty ref without ':' (e.g. ORG.1)")

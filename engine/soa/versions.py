@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import store
+from engine import access, store
 from engine.config import ISO27001, ISO42001
 from engine.errors import NotFoundError, RuleViolation
 from engine.store import history, scalar
@@ -21,15 +21,19 @@ SNAPSHOT_FIELDS = ("title", "applicable", "reasons", "risk_ids", "exclusion_reas
 """The fields of an SoA row that a snapshot freezes and :func:`diff` compares, in document order."""
 
 
-def snapshot(db: str | Path | None, *, approved_by: str, actor: str, channel: str,
-             note: str | None = None) -> int:
+def snapshot(db: str | Path | None, *, actor: access.Principal | str, channel: str,
+             approved_by: str | None = None, note: str | None = None) -> int:
     """Freeze the working copy as the next numbered, dated, approved version; returns its number.
 
-    Refused while a row is excluded without a justification (ISO 27001 6.1.3 d).
+    The principal ``actor`` approves it and needs the role approver; the version records its display
+    name as ``approved_by`` (unless the name it is approved in is given), its id as ``created_by``, and
+    the channel. Refused while a row is excluded without a justification (ISO 27001 6.1.3 d).
     """
-    approved_by = (approved_by or "").strip()
+    actor = access.resolve(actor)
+    access.require(actor, "approve_soa")
+    approved_by = (actor.name if approved_by is None else approved_by).strip()
     if not approved_by:
-        raise RuleViolation("an SoA version needs the name of the person approving it (--approved-by)")
+        raise RuleViolation("an SoA version needs the name of the person approving it")
     with store.transaction(db) as con:
         ensure_rows(con)
         bad = [r[0] for r in con.execute(
@@ -43,8 +47,9 @@ def snapshot(db: str | Path | None, *, approved_by: str, actor: str, channel: st
                     f"SELECT ?, framework, ref, {fields}, version, ordinal FROM v_soa", [version])
         n_rows = scalar(con, "SELECT count(*) FROM soa_version_rows WHERE version = ?", [version])
         n_app = scalar(con, "SELECT count(*) FROM soa_version_rows WHERE version = ? AND applicable", [version])
-        con.execute("INSERT INTO soa_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [version, approved_by, store.now(), actor, note, n_rows, n_app])
+        con.execute("INSERT INTO soa_versions (version, approved_by, approved_at, created_by, note, n_rows, "
+                    "n_applicable, created_by_name, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [version, approved_by, store.now(), actor.id, note, n_rows, n_app, actor.name, channel])
         history.record(con, entity="soa_version", entity_id=str(version), action="create", actor=actor,
                        channel=channel, field="approved_by", new=approved_by)
         return int(version)

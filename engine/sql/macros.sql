@@ -13,6 +13,14 @@ CREATE OR REPLACE MACRO riskmap_today() AS coalesce(getvariable('riskmap_today')
 -- expired (something due today is not overdue yet); NULL when d is NULL.
 CREATE OR REPLACE MACRO date_passed(d) AS d < riskmap_today();
 
+-- unit_visible(business_unit): a record of that business unit is shown in this session. The session
+-- variable riskmap_units lists the units the signed-in principal may see (set by the engine's read
+-- functions, engine/access/scope.py); unset (NULL) it shows every unit, which is what an analyst's own
+-- session sees. A record without a unit is shown only to those who see every unit.
+CREATE OR REPLACE MACRO unit_visible(business_unit) AS
+    getvariable('riskmap_units') IS NULL
+    OR coalesce(list_contains(getvariable('riskmap_units')::VARCHAR[], business_unit), false);
+
 -- risk_open(status): a risk is open, and counts in the SoA, the plan and the audits, until it is
 -- closed; treated and accepted risks are still open.
 CREATE OR REPLACE MACRO risk_open(status) AS status <> 'closed';

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from engine import access
 from engine.config import db_path
 from engine.errors import InputError, Problem
 
@@ -39,10 +40,12 @@ def _copy_atomic(src: Path, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
-def backup(db: str | Path | None, dest: Path) -> str:
+def backup(db: str | Path | None, dest: Path, *, actor: access.Principal | str | None = None) -> str:
     """Write an exact copy of the database to ``dest``; returns its SHA-256.
 
-    A PostgreSQL store is dumped with ``pg_dump`` (custom format, one consistent snapshot)."""
+    A PostgreSQL store is dumped with ``pg_dump`` (custom format, one consistent snapshot). A backup holds
+    every business unit: ``actor`` (default: the local principal) needs a role for every unit."""
+    access.require(access.resolve(actor), "backup")
     path = db_path(db)
     if postgres.is_url(path):
         digest = pg_tools.dump(str(path), dest)
@@ -93,11 +96,13 @@ def _check_checksum(src: Path) -> None:
                                       expected=f"sha256 {expected}")])
 
 
-def restore(src: Path, db: str | Path | None) -> Path | None:
+def restore(src: Path, db: str | Path | None, *, actor: access.Principal | str | None = None) -> Path | None:
     """Replace the database with the backup ``src``; returns where the replaced database was kept.
 
     On PostgreSQL the dump is checked with ``pg_restore --list``, the current data is dumped beside the
-    backup first, and the dump is restored in one transaction (all of it or nothing)."""
+    backup first, and the dump is restored in one transaction (all of it or nothing). Needs the role
+    admin (``actor``, default: the local principal)."""
+    access.require(access.resolve(actor), "restore")
     path = db_path(db)
     _check_checksum(src)
     if postgres.is_url(path):

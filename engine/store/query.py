@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from engine import access
 from engine.config import SQL_DIR, db_path
 from engine.errors import ConfigError, QueryRefused
 
@@ -109,8 +110,13 @@ def read_only_connection(db: str | Path | None = None,
 
 
 def run_query(sql: str, db: str | Path | None = None, *, timeout: float = DEFAULT_TIMEOUT,
-              max_rows: int = DEFAULT_MAX_ROWS, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> QueryResult:
-    """Run one read-only query and return at most ``max_rows`` rows as a polars frame."""
+              max_rows: int = DEFAULT_MAX_ROWS, memory_limit: str = DEFAULT_MEMORY_LIMIT,
+              principal: access.Principal | str | None = None) -> QueryResult:
+    """Run one read-only query and return at most ``max_rows`` rows as a polars frame. SQL reads every
+    table of every business unit: ``principal`` (an :class:`engine.access.Principal` or a name), when
+    given, needs a role for every unit."""
+    if principal is not None:
+        access.require(access.resolve(principal), "query")
     con = read_only_connection(db, memory_limit)
     timer = threading.Timer(timeout, con.interrupt)
     try:

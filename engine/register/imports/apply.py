@@ -87,7 +87,7 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, merging: pl.DataFrame, p: Pars
                                         current=cur)
         changed_ids = set(changes["id"].to_list())
     for rid in sorted(set(kept_ids) - changed_ids):
-        edit.bump(con, "risk", rid)  # a new lineage (and links) is a change of the risk
+        edit.bump(con, "risk", rid, actor=actor)  # a new lineage (and links) is a change of the risk
     # lineage row of the merged row goes in with the file's lineage; here the decision and links
     rows = merging.select(ROW, pl.col("kept").alias("risk_id"), "merge_id")
     _add_links(con, rows, controls, links, actor, channel)
@@ -221,7 +221,7 @@ def _apply_updates(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, p: Par
     _apply_link_ops(con, link_ops, controls, actor, channel, batch_id)
     bumped = {v["id"] for v in set_rows}
     for rid in sorted({op[0] for op in link_ops} - bumped):
-        edit.bump(con, "risk", rid)  # a change of links is a change of the risk
+        edit.bump(con, "risk", rid, actor=actor)  # a change of links is a change of the risk
     return out
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from engine import store
+from engine import access, store
 from engine.errors import InputError, Problem
 from engine.register import records
 from engine.register.imports import headers as hd
@@ -57,8 +57,11 @@ def import_entities(db: str | Path | None, kind: str, path: str | Path, *, actor
     """Import assets, AI systems or impact assessments (``kind``) from a CSV or .xlsx file.
 
     Raises InputError listing every problem; nothing is written then. Returns what was (or, for a
-    dry run, would be) created and updated.
+    dry run, would be) created and updated. The inventories belong to the whole organisation: an import
+    needs the role contributor for every business unit (PermissionDenied otherwise).
     """
+    actor = access.resolve(actor)
+    access.require(actor, "import")
     k = KINDS[kind]
     maps = hd.load_mapping(mapping, kind) if mapping else None
     table = read_table(path, maps.sheet if maps else None)

@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from engine import store
+from engine import access, store
 from engine.errors import InputError, Problem
 from engine.register.imports import headers as hd
 
@@ -53,7 +53,8 @@ class _DryRun(Exception):
         self.report = report
 
 
-def import_risks(db: str | Path | None, path: str | Path, source: str, *, actor: str, channel: str = "import",
+def import_risks(db: str | Path | None, path: str | Path, source: str, *, actor: access.Principal | str,
+                 channel: str = "import",
                  mapping: str | Path | None = None, framework: str | None = None,
                  management_system: str | None = None, dry_run: bool = False) -> ImportReport:
     """Import one risk register (CSV or .xlsx) under the register name ``source``.
@@ -64,17 +65,22 @@ def import_risks(db: str | Path | None, path: str | Path, source: str, *, actor:
                              channel=channel, framework=framework, dry_run=dry_run)
 
 
-def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: str, channel: str = "import",
+def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: access.Principal | str,
+                      channel: str = "import",
                       framework: str | None = None, dry_run: bool = False) -> ImportReport:
     """Import several risk registers in one transaction (all of them or nothing).
 
     ``framework`` is the default framework of bare control references for files that do not set
     one. Raises InputError listing every problem of every file; nothing is written then. Files are
-    taken in order: a row of a later file can merge into a risk an earlier file brought in.
+    taken in order: a row of a later file can merge into a risk an earlier file brought in. ``actor``
+    needs the role contributor, in the business unit of every risk the run creates, merges or updates
+    (PermissionDenied otherwise, and nothing is written).
     """
     framework = _check_run(files, framework)
     try:
         with store.transaction(db, bulk=True) as con:
+            written = access.WrittenRisks.start(con, actor, "import")
+            actor = written.principal
             ctx = RunContext(con, framework)
             parsed, controls, problems = _parse_run(files, ctx)
             if problems:
@@ -83,6 +89,7 @@ def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: st
                                              str(x.field)))
                 raise InputError(problems, f"{len(problems)} problem(s) found; nothing was imported")
             report = ImportReport("risks", dry_run, _run(con, parsed, controls, ctx, actor, channel))
+            written.check(con)
             if dry_run:
                 raise _DryRun(report)
     except _DryRun as done:

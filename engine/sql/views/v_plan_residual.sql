@@ -7,7 +7,9 @@
 -- Levels are named by the risk matrix version the risk was scored under; appetite is that version's.
 -- plan_approval_current: the latest approval covers exactly today's actions and has not expired.
 -- acceptance_current: a residual acceptance is recorded and has not expired.
--- Dates are compared with riskmap_today().
+-- Dates are compared with riskmap_today(). Risks of the business units the session may see only (unit_visible).
+-- plan_approval_recorded_by / acceptance_recorded_by: the stable id of the principal who recorded the latest
+-- plan approval / residual acceptance (NULL before ids were kept).
 CREATE OR REPLACE VIEW v_plan_residual AS
 WITH plan AS (
     SELECT ar.risk_id, list(a.id ORDER BY a.id) AS action_ids,
@@ -18,7 +20,7 @@ WITH plan AS (
     GROUP BY ar.risk_id
 ),
 approval AS (
-    SELECT risk_id, approved_by, approved_at, expires_on, action_ids
+    SELECT risk_id, approved_by, approved_at, expires_on, action_ids, recorded_by
     FROM plan_approvals
     QUALIFY row_number() OVER (PARTITION BY risk_id ORDER BY approved_at DESC, id DESC) = 1
 ),
@@ -30,7 +32,12 @@ scored AS (
                AS current_score,
            r.residual_likelihood * r.residual_impact AS target_residual_score
     FROM risks r LEFT JOIN risk_matrix_versions m ON m.version = r.matrix_version
-    WHERE risk_open(r.status)
+    WHERE risk_open(r.status) AND unit_visible(r.business_unit)
+),
+accepted AS (
+    SELECT risk_id, recorded_by
+    FROM residual_acceptances
+    QUALIFY row_number() OVER (PARTITION BY risk_id ORDER BY accepted_at DESC, id DESC) = 1
 ),
 after AS (
     SELECT s.*, p.action_ids, p.n_open_actions, p.n_done_actions,
@@ -57,7 +64,10 @@ SELECT a.id AS risk_id, a.title, a.owner, a.management_system, a.treatment, a.st
        a.acceptance_approver, a.acceptance_date, a.acceptance_expiry,
        coalesce(a.acceptance_approver IS NOT NULL
                 AND (a.acceptance_expiry IS NULL OR NOT date_passed(a.acceptance_expiry)), false)
-           AS acceptance_current
+           AS acceptance_current,
+       ap.recorded_by AS plan_approval_recorded_by,
+       ac.recorded_by AS acceptance_recorded_by
 FROM after a
 LEFT JOIN approval ap ON ap.risk_id = a.id
+LEFT JOIN accepted ac ON ac.risk_id = a.id
 ORDER BY a.residual_after_plan DESC NULLS LAST, a.id;

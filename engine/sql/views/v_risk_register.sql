@@ -12,6 +12,9 @@
 --   controls_planned  framework:ref of the planned ones
 --   sources           lineage, one 'source:row' per register row the risk came from
 --
+-- Only the risks of the business units the session may see are listed (unit_visible: every unit
+-- unless the engine set riskmap_units for a principal limited to units).
+--
 -- The logic lives in table macros, so a reader that needs only some risks pays only for those:
 --   risk_register_levels()    one row per risk with its scores, levels and appetite, without the
 --                             per-risk lists (cheap: filter and sort on it)
@@ -33,6 +36,7 @@ WITH scored AS (
            r.matrix_version = (SELECT max(version) FROM risk_matrix_versions) AS matrix_current
     FROM risks r
     JOIN risk_matrix_versions m ON m.version = r.matrix_version
+    WHERE unit_visible(r.business_unit)
 ), leveled AS (
     SELECT *,
            risk_score(current_likelihood, current_impact, inherent_likelihood, inherent_impact) AS score,
