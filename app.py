@@ -2,13 +2,15 @@
 
 Run with ``make app`` (the demo organisation) or ``RISKMAP_DB=path streamlit run app.py``. The page
 modules live in ``ui/`` (a folder named ``pages/`` would switch Streamlit to its legacy multipage mode).
+Every run first establishes who is signed in (``ui/auth.py``: OpenID Connect, a local account, or the
+single-user default); the pages a principal's roles cannot use are not offered.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import common
+from ui import auth, common
 
 PAGES = {
     "Programme": [
@@ -28,9 +30,26 @@ PAGES = {
         st.Page("ui/quality.py", title="Data quality", icon=":material/verified:"),
     ],
 }
+NEEDS: dict[str, tuple[str, tuple[()] | None]] = {"imports": ("import", ()), "sql": ("query", None)}
+"""Pages offered only to principals that may perform their operation (import in some unit; SQL on every unit)."""
+
+
+def pages_for() -> dict[str, list[st.Page]]:
+    """The pages the signed-in principal's roles can use."""
+    shown = {}
+    for group, pages in PAGES.items():
+        keep = [p for p in pages if p.url_path not in NEEDS or common.can(*NEEDS[p.url_path])]
+        if keep:
+            shown[group] = keep
+    return shown
+
 
 st.set_page_config(page_title="riskmap", page_icon=":material/shield:", layout="wide")
-page = st.navigation(PAGES)
+who = auth.current()
+if who is None:
+    st.stop()
+common.set_principal(who)
+page = st.navigation(pages_for())
 common.sidebar()
 if common.database_ready():
     page.run()

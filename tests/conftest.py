@@ -13,6 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.fixture(autouse=True)
+def single_user_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with the single-user default (no roles file, no service identity), whatever the
+    shell running the suite has set; tests of roles configure their own (tests/access_support.py)."""
+    monkeypatch.delenv("RISKMAP_ROLES", raising=False)
+    monkeypatch.delenv("RISKMAP_SERVICE_IDENTITY", raising=False)
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database with the catalogs and crosswalks loaded, built once per session."""

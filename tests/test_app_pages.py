@@ -14,6 +14,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from engine.access import os_account
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 PAGES = ["overview", "overlap", "gaps", "register", "ai_systems", "treatment", "soa", "imports", "sql", "quality"]
@@ -22,7 +24,8 @@ TITLES = {
     "ai_systems": "AI systems and impact assessments", "treatment": "Treatment plan",
     "soa": "Statement of Applicability", "imports": "Import", "sql": "SQL", "quality": "Data quality",
 }
-ACTOR = "Test Manager"
+ACTOR = os_account()
+"""Without a sign-in configured the app acts as the account running it (the single-user default)."""
 
 
 def build_demo_db(path: Path) -> Path:
@@ -56,7 +59,7 @@ def demo_db(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     path = tmp_path / "riskmap.duckdb"
     shutil.copyfile(demo_template, path)
     monkeypatch.setenv("RISKMAP_DB", str(path))
-    monkeypatch.setenv("RISKMAP_ACTOR", ACTOR)
+    monkeypatch.delenv("RISKMAP_ROLES", raising=False)
     return path
 
 
@@ -131,7 +134,9 @@ def test_page_renders(demo_db: Path, page: str) -> None:
     assert_healthy(at)
     assert at.title and at.title[0].value == TITLES[page]
     assert not at.error, [e.value for e in at.error]
-    assert at.sidebar.text_input[0].value == ACTOR
+    assert not at.sidebar.text_input  # no free-text name: the principal comes from the sign-in
+    assert any(c.value.startswith(f"Acting as {ACTOR}") for c in at.sidebar.caption)
+    assert any("runs without sign-in" in unescaped(w.value) for w in at.warning), "every page says so"
 
 
 def test_missing_database_says_how_to_create_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -435,12 +440,12 @@ def test_soa_stale_edit_is_refused(demo_db: Path) -> None:
 
 def test_soa_snapshot_and_diff(demo_db: Path) -> None:
     at = open_page("soa")
-    at.text_input(key="soa_approver").input("CISO")
     at.text_input(key="soa_note").input("first approval")
     at.button(key="FormSubmitter:soa_snapshot_form-Approve the working copy as a new version").click().run()
     assert_healthy(at)
     assert not at.error, [e.value for e in at.error]
-    assert db_value(demo_db, "SELECT approved_by FROM soa_versions ORDER BY version DESC LIMIT 1") == "CISO"
+    assert db_value(demo_db, "SELECT approved_by || '/' || created_by || '/' || channel FROM soa_versions "
+                             "ORDER BY version DESC LIMIT 1") == f"{ACTOR}/{ACTOR}/app"
     assert frame_with(at, "change", "field", "old_value", "new_value") is not None
 
 
@@ -501,14 +506,16 @@ def test_treatment_action_edit_is_saved(demo_db: Path) -> None:
 
 
 def test_treatment_plan_approval_is_recorded(demo_db: Path) -> None:
-    owner = db_value(demo_db, "SELECT owner FROM v_plan_residual WHERE NOT plan_approval_current "
-                              "AND len(action_ids) > 0 ORDER BY risk_id LIMIT 1")
+    """The single-user default holds the role approver: it approves a risk's plan in its own name."""
+    risk = db_value(demo_db, "SELECT risk_id FROM v_plan_residual WHERE NOT plan_approval_current "
+                             "AND len(action_ids) > 0 ORDER BY risk_id LIMIT 1")
     at = open_page("treatment")
-    at.selectbox(key="plan_approve_owner").select(owner).run()
+    at.multiselect(key="plan_approve_risks").set_value([risk])  # inside the form: sent with the submit
     at.button(key="FormSubmitter:plan_approve_form-Record approval").click().run()
     assert_healthy(at)
     assert not at.error, [e.value for e in at.error]
-    assert db_value(demo_db, "SELECT count(*) FROM plan_approvals WHERE approved_by = ?", [owner]) >= 1
+    assert db_value(demo_db, "SELECT approved_by || '/' || recorded_by || '/' || channel FROM plan_approvals "
+                             "WHERE risk_id = ?", [risk]) == f"{ACTOR}/{ACTOR}/app"
 
 
 # --- import -----------------------------------------------------------------------------------------

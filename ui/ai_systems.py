@@ -23,12 +23,12 @@ ASSESSMENT_EDITABLE = ["title", "affected_individuals", "affected_groups", "soci
 
 
 def _save_system(ident: str, version: int, changes: dict[str, Any]) -> None:
-    register.update_ai_system(common.db_path(), ident, changes, version, actor=common.actor(),
+    register.update_ai_system(common.db_path(), ident, changes, version, actor=common.principal(),
                               channel=common.CHANNEL)
 
 
 def _save_assessment(ident: str, version: int, changes: dict[str, Any]) -> None:
-    register.update_assessment(common.db_path(), ident, changes, version, actor=common.actor(),
+    register.update_assessment(common.db_path(), ident, changes, version, actor=common.principal(),
                                channel=common.CHANNEL)
 
 
@@ -73,7 +73,7 @@ def render() -> None:
     shown = systems.filter(pl.col("lifecycle_stage").is_in(chosen)) if chosen else systems
     common.versioned_editor(
         shown.select(INVENTORY), name="ai_system", id_col="id", editable=SYSTEM_EDITABLE, save=_save_system,
-        noun="AI system", selection=chosen,
+        noun="AI system", selection=chosen, allowed=common.can("edit_register"),
         column_config={
             "name": st.column_config.TextColumn("name", required=True),
             "purpose": st.column_config.TextColumn("purpose", width="large"),
@@ -88,7 +88,7 @@ def render() -> None:
     rows = assessments if pick in (None, "(all)") else assessments.filter(pl.col("ai_system_id") == pick)
     common.versioned_editor(
         rows, name="assessment", id_col="id", editable=ASSESSMENT_EDITABLE, save=_save_assessment,
-        noun="assessment", selection=pick,
+        noun="assessment", selection=pick, allowed=common.can("edit_register"),
         column_config={
             **{c: st.column_config.TextColumn(c.replace("_", " "), width="medium")
                for c in ("affected_individuals", "affected_groups", "societal_impacts", "consequences")},

@@ -1,14 +1,17 @@
-"""Widgets and helpers every page shares: the database path, the actor, errors, messages.
+"""Widgets and helpers every page shares: the database path, the signed-in principal, errors, messages.
 
 Pages hold no SQL: they read through engine functions, which open one read-only connection per
 operation and close it before the script run ends, so an analyst's ``duckdb -readonly`` session (or the
 CLI) works while the app is running. Cached reads are keyed on :func:`stamp`, which changes whenever the
-database does.
+database does, and, for what depends on who is asking, on :func:`scope`.
+
+Who acts is the principal ``app.py`` establishes on every run (``ui/auth.py``): pages pass it to every
+engine write and to the reads that depend on the business units it may see, and show edit controls only
+when it holds the role (:func:`can`); the engine refuses a write without the role anyway.
 """
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
@@ -22,12 +25,12 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from engine import config, register
-from engine.errors import InputError, RiskmapError, StaleEditError
+from engine import access, config, register
+from engine.errors import InputError, PermissionDenied, RiskmapError, StaleEditError
 from engine.register import MatrixSpec
 
 CHANNEL = "app"
-ACTOR_KEY = "riskmap_actor"
+PRINCIPAL_KEY = "riskmap_principal"
 _FLASH_KEY = "riskmap_flash"
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=])")
 
@@ -46,36 +49,46 @@ def stamp() -> tuple[str, int, int]:
             wal.stat().st_mtime_ns if wal.exists() else 0)
 
 
-def default_actor() -> str:
-    env = os.environ.get("RISKMAP_ACTOR")
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in a bare container
-        return "app user"
+def set_principal(who: access.Principal) -> None:
+    """Record who this run acts as (``app.py``, after sign-in)."""
+    st.session_state[PRINCIPAL_KEY] = who
+
+
+def principal() -> access.Principal:
+    """The principal this run acts as: recorded by ``app.py``; a page run on its own (tests, benchmarks)
+    without a sign-in acts as the single-user default."""
+    who = st.session_state.get(PRINCIPAL_KEY)
+    if isinstance(who, access.Principal):
+        return who
+    return access.principal_for(access.os_account(), auth="none")
+
+
+def scope() -> tuple[str, tuple[str, ...] | None]:
+    """What the principal may see, as a cache key: its id and its units (None: every unit)."""
+    who = principal()
+    units = who.units
+    return who.id, None if units is None else tuple(sorted(units))
+
+
+def can(operation: str, units: Sequence[str | None] | None = None) -> bool:
+    """True when the principal may perform ``operation`` (on records of ``units``; ``()``: in some unit,
+    each record is checked by the engine when written)."""
+    return access.allowed(principal(), operation, units)
 
 
 def sidebar() -> None:
-    """The shared sidebar: who is editing (recorded in the history) and which database is open."""
-    st.session_state.setdefault(ACTOR_KEY, default_actor())
+    """The shared sidebar: who is signed in (and their roles), sign-out, and which database is open."""
+    from ui import auth
+
+    who = principal()
     with st.sidebar:
-        st.text_input("Your name", key=ACTOR_KEY, help="Recorded in the change history with every edit.")
+        seen = "every business unit" if who.units is None else ", ".join(sorted(who.units)) or "no unit"
+        st.caption(md(f"Signed in as {who.name}" + ("" if who.name == who.id else f" ({who.id})")
+                      if who.auth != "none" else f"Acting as {who.id} (no sign-in)"),
+                   help=md(f"Roles: {', '.join(who.roles)}. Sees: {seen}."))
+        auth.sign_out(who)
         path = db_path()
         st.caption(md(f"Database: {path.name}"), help=md(str(path)))
-
-
-def actor() -> str:
-    """The name the sidebar holds, stripped; edits are refused while it is empty."""
-    return str(st.session_state.get(ACTOR_KEY) or "").strip()
-
-
-def require_actor() -> str | None:
-    name = actor()
-    if not name:
-        st.error("Enter your name in the sidebar first: every change records who made it.")
-        return None
-    return name
 
 
 def md(text: object) -> str:
@@ -106,6 +119,8 @@ def show_error(exc: BaseException) -> None:
         st.error(md(str(exc).splitlines()[0]))
         if exc.problems:
             st.dataframe(problems_frame(exc.problems), hide_index=True)
+    elif isinstance(exc, PermissionDenied):
+        st.error(md(f"Not allowed: {exc}"))
     elif isinstance(exc, StaleEditError):
         st.error(md(f"Not saved: {exc}") + "  \nSomeone changed this record after you opened it. "
                  "The table now shows the current values; make your edit again.")
@@ -150,9 +165,12 @@ def show_flash() -> None:
 
 
 def header(title: str, caption: str | None = None) -> None:
+    from ui import auth
+
     st.title(title)
     if caption:
         st.caption(caption)
+    auth.notice(principal())
     show_flash()
 
 
@@ -177,14 +195,22 @@ def next_generation(name: str) -> None:
 
 def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: Sequence[str],
                      save: Callable[[str, int, dict[str, Any]], object], noun: str,
-                     column_config: Mapping[str, Any] | None = None, selection: object = None) -> None:
+                     column_config: Mapping[str, Any] | None = None, selection: object = None,
+                     allowed: bool = True) -> None:
     """An editable table whose rows are saved one by one with the version the user saw.
 
     ``frame`` has ``id_col`` and ``version``; ``save(id, version, changes)`` calls the engine. A stale
     row (changed by someone else meanwhile) is refused with a clear message and the table reloads; rows
     refused as invalid keep their edits so the user can correct them. ``selection`` identifies the rows
     shown (filters): another selection starts a fresh edit state, since pending edits are positional.
+    Without ``allowed`` (the principal's roles cannot edit these rows) the rows are shown read-only.
     """
+    if not allowed:
+        st.dataframe(list_text(frame), hide_index=True, key=f"{name}_readonly",
+                     column_config={k: v for k, v in (column_config or {}).items() if v is None})
+        who = principal()
+        st.caption(md(f"Read only: your roles ({', '.join(who.roles)}) do not include changing these {noun}s."))
+        return
     generation = f"{name}_generation"
     digest = hashlib.sha1(json.dumps([selection, frame[id_col].to_list()], default=str).encode()).hexdigest()[:10]
     key = f"{name}_editor_{st.session_state.get(generation, 0)}_{digest}"
@@ -202,24 +228,22 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
             edits.append((str(row[id_col]), int(row["version"]), changed))
     c1, c2 = st.columns([1, 5])
     if c1.button("Save changes", type="primary", disabled=not edits, key=f"{name}_save"):
-        who = require_actor()
-        if who:
-            saved, refused = [], []
-            for ident, version, changed in edits:
-                try:
-                    save(ident, version, changed)
-                    saved.append(ident)
-                except (RiskmapError, duckdb.Error) as exc:
-                    refused.append(exc)
-            for exc in refused:
-                show_error(exc)
-            if saved or any(isinstance(exc, StaleEditError) for exc in refused):
-                next_generation(generation)
-            if saved:
-                flash(f"Saved {len(saved)} {noun}(s): {', '.join(saved)}"
-                      + (f"; {len(refused)} refused" if refused else ""), "success" if not refused else "warning")
-                if not refused:
-                    st.rerun()
+        saved, refused = [], []
+        for ident, version, changed in edits:
+            try:
+                save(ident, version, changed)
+                saved.append(ident)
+            except (RiskmapError, duckdb.Error) as exc:
+                refused.append(exc)
+        for exc in refused:
+            show_error(exc)
+        if saved or any(isinstance(exc, StaleEditError) for exc in refused):
+            next_generation(generation)
+        if saved:
+            flash(f"Saved {len(saved)} {noun}(s): {', '.join(saved)}"
+                  + (f"; {len(refused)} refused" if refused else ""), "success" if not refused else "warning")
+            if not refused:
+                st.rerun()
     c2.caption(f"{len(edits)} {noun}(s) changed, not saved yet" if edits else "No unsaved changes")
 
 

@@ -57,15 +57,19 @@ def soa_formats(version: int | None = None) -> dict[str, Format]:
 
 
 def plan_formats() -> dict[str, Format]:
-    db = common.db_path()
-    return {"xlsx": _format("xlsx", lambda: exports.plan_xlsx_bytes(db)),
-            "csv": _format("csv", lambda: _via_file(lambda p: exports.export_plan(db, "csv", p), "csv"))}
+    """The treatment plan's formats, with the risks the principal may see."""
+    db, who = common.db_path(), common.principal()
+    return {"xlsx": _format("xlsx", lambda: exports.plan_xlsx_bytes(db, principal=who)),
+            "csv": _format("csv", lambda: _via_file(lambda p: exports.export_plan(db, "csv", p, principal=who),
+                                                    "csv"))}
 
 
 def register_formats() -> dict[str, Format]:
-    db = common.db_path()
-    return {"xlsx": _format("xlsx", lambda: exports.register_xlsx_bytes(db)),
-            "csv": _format("csv", lambda: _via_file(lambda p: exports.export_register(db, "csv", p), "csv"))}
+    """The register's formats, with the risks the principal may see."""
+    db, who = common.db_path(), common.principal()
+    return {"xlsx": _format("xlsx", lambda: exports.register_xlsx_bytes(db, principal=who)),
+            "csv": _format("csv", lambda: _via_file(
+                lambda p: exports.export_register(db, "csv", p, principal=who), "csv"))}
 
 
 def prepared_download(name: str, formats: dict[str, Format], key: str) -> None:
@@ -78,11 +82,11 @@ def prepared_download(name: str, formats: dict[str, Format], key: str) -> None:
     if c2.button(f"Prepare {fmt.label}", key=f"{key}_prepare"):
         with common.guard(), st.status(f"Writing the {fmt.label.lower()}...", expanded=False) as status:
             data = fmt.make()
-            st.session_state[state_key] = (name, kind, common.stamp(), data)
+            st.session_state[state_key] = (name, kind, common.stamp(), data, common.scope())
             status.update(label=f"{fmt.label} ready ({len(data):,} bytes)", state="complete")
     got = st.session_state.get(state_key)
     # A file prepared before the data changed (or for another version) is not offered: prepare it again.
-    if got and got[:3] == (name, kind, common.stamp()):
+    if got and got[:3] == (name, kind, common.stamp()) and got[4:] == (common.scope(),):
         c3.download_button(f"Download {name}.{fmt.extension}", got[3], file_name=f"{name}.{fmt.extension}",
                            mime=fmt.mime, key=f"{key}_download", type="primary", on_click="ignore")
 

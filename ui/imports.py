@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 import yaml
 
-from engine import register
+from engine import access, register
 from engine.errors import InputError
 from engine.register.imports import headers, reading
 from ui import common
@@ -50,7 +50,7 @@ def _named_error(exc: InputError, folder: Path) -> InputError:
 
 
 def run_import(kind: str, path: Path, *, source: str, framework: str | None, system: str | None,
-               mapping: Path | None, dry_run: bool, actor: str) -> Any:
+               mapping: Path | None, dry_run: bool, actor: access.Principal) -> Any:
     """The engine's importer for ``kind``; only risk registers take a source name and framework defaults."""
     if kind == "risks":
         return register.import_risks(common.db_path(), path, source, actor=actor, channel=common.CHANNEL,
@@ -96,6 +96,9 @@ def _column_choices(table: reading.Table, kind: str, key: str) -> dict[str, str]
 def render() -> None:
     common.header("Import", "Upload a register as CSV or Excel, map its columns, check it (nothing is written "
                   "and every problem is listed with its row and column), then import it.")
+    if not common.can("import", ()):
+        st.info("Importing needs the role contributor.")
+        return
     kind = st.radio("What to import", list(KINDS), format_func=KINDS.get, horizontal=True, key="import_kind")
     kind = kind or "risks"
     upload = st.file_uploader("Register file", type=["csv", "xlsx", "xlsm", "tsv", "txt"], key="import_file")
@@ -134,7 +137,7 @@ def render() -> None:
             mapping = _mapping_file(folder, columns, None)
             settings = (kind, digest, source, framework, system, tuple(sorted(columns.items())))
             args = {"source": source or "", "framework": framework, "system": system, "mapping": mapping,
-                    "actor": common.actor() or "app user"}
+                    "actor": common.principal()}
 
             check, commit = st.columns([1, 1])
             if check.button("Check (dry run)", key="import_check"):
@@ -156,20 +159,17 @@ def render() -> None:
                 _show_report(checked[1], NOUNS[kind])
             if commit.button("Import", type="primary", disabled=not ready, key="import_commit",
                              help="Check the file first; the import is enabled once the check passes."):
-                actor = common.require_actor()
-                if actor:
-                    args["actor"] = actor
-                    with st.status(f"Importing {table.rows} row(s)...", expanded=False) as status:
-                        try:
-                            report = _named(run_import(kind, path, dry_run=False, **args))
-                        except InputError as exc:  # the database changed since the check
-                            status.update(label="Not imported", state="error")
-                            common.show_error(_named_error(exc, folder))
-                            return
-                        status.update(label="Imported", state="complete")
-                    st.session_state.pop(_CHECKED_KEY, None)
-                    common.flash("; ".join(f.summary() for f in report.files))
-                    st.rerun()
+                with st.status(f"Importing {table.rows} row(s)...", expanded=False) as status:
+                    try:
+                        report = _named(run_import(kind, path, dry_run=False, **args))
+                    except InputError as exc:  # the database changed since the check
+                        status.update(label="Not imported", state="error")
+                        common.show_error(_named_error(exc, folder))
+                        return
+                    status.update(label="Imported", state="complete")
+                st.session_state.pop(_CHECKED_KEY, None)
+                common.flash("; ".join(f.summary() for f in report.files))
+                st.rerun()
 
 
 def _show_report(report: Any, noun: str) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from engine import audit, charts, plan, soa
+from engine import access, audit, charts, plan, soa
 from engine.config import ISO27001, ISO42001
 from engine.crosswalk import coverage
 from engine.register import browse
@@ -19,19 +19,21 @@ SOA_COLUMNS = ["framework", "standard", "applicability", "status"]
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _data(stamp: tuple[str, int, int], today: date) -> dict[str, pl.DataFrame]:
-    """Everything the overview shows, read once per database state and day (dates decide what is overdue)."""
+def _data(stamp: tuple[str, int, int], today: date, scope: tuple[str, tuple[str, ...] | None],
+          _who: access.Principal) -> dict[str, pl.DataFrame]:
+    """Everything the overview shows, read once per database state, day (dates decide what is overdue) and
+    what the principal may see."""
     db = stamp[0]
     return {"coverage": coverage.coverage_frame(db, ISO42001, ISO27001),
-            "findings": audit.run_audits(db, today=today),
-            "risks": browse.open_risks(db),
-            "actions": plan.ranking(db, include_closed=True, today=today).select(ACTION_COLUMNS),
+            "findings": audit.run_audits(db, today=today, principal=_who),
+            "risks": browse.open_risks(db, principal=_who),
+            "actions": plan.ranking(db, include_closed=True, today=today, principal=_who).select(ACTION_COLUMNS),
             "soa": soa.soa_frame(db).filter(~pl.col("custom")).select(SOA_COLUMNS)}
 
 
 def render() -> None:
     common.header("Overview", "One programme for ISO/IEC 27001:2022 (ISMS) and ISO/IEC 42001:2023 (AIMS).")
-    data = _data(common.stamp(), date.today())
+    data = _data(common.stamp(), date.today(), common.scope(), common.principal())
     cov, found = data["coverage"], data["findings"]
     matrix = common.matrix(common.stamp())
     risks, actions, soa = data["risks"], data["actions"], data["soa"]

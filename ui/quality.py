@@ -7,15 +7,17 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from engine import audit
+from engine import access, audit
 from engine.exports.safe import safe_frame
 from ui import common
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _findings(stamp: tuple[str, int, int], today: date) -> pl.DataFrame:
-    """The audit findings, run once per database state and day (some rules compare dates)."""
-    return audit.run_audits(stamp[0], today=today)
+def _findings(stamp: tuple[str, int, int], today: date, scope: tuple[str, tuple[str, ...] | None],
+              _who: access.Principal) -> pl.DataFrame:
+    """The audit findings the principal may see, run once per database state and day (some rules compare
+    dates)."""
+    return audit.run_audits(stamp[0], today=today, principal=_who)
 
 
 def render() -> None:
@@ -23,7 +25,7 @@ def render() -> None:
                   "the crosswalk. Each rule returns the records breaking it; the same rows are in the view "
                   "v_audit_findings.")
     with common.guard():
-        found = _findings(common.stamp(), date.today())
+        found = _findings(common.stamp(), date.today(), common.scope(), common.principal())
         rules = audit.summary(found)
         errors = found.filter(pl.col("severity") == "error").height
         m = st.columns(3)

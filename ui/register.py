@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from engine import charts, register
+from engine import access, charts, register
 from engine.errors import RiskmapError
 from engine.register import browse
 from ui import common, downloads
@@ -48,22 +48,24 @@ def _filters(owners: list[str], matrix: register.MatrixSpec) -> dict[str, Any]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _page(stamp: tuple[str, int, int], today: date, chosen: tuple[tuple[str, Any], ...],
-          page: int) -> register.RegisterPage:
+def _page(stamp: tuple[str, int, int], today: date, chosen: tuple[tuple[str, Any], ...], page: int,
+          scope: tuple[str, tuple[str, ...] | None], _who: access.Principal) -> register.RegisterPage:
     """One page of the filtered register, read once per database state, day (overdue reviews are dated),
-    filters and page number."""
+    filters, page number and what the principal may see (``scope``)."""
     return register.register_page(stamp[0], **dict(chosen), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
-                                  today=today)
+                                  today=today, principal=_who)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _owners(stamp: tuple[str, int, int]) -> list[str]:
-    """Every owner in the register (the owner filter's choices)."""
-    return browse.risk_owners(stamp[0])
+def _owners(stamp: tuple[str, int, int], scope: tuple[str, tuple[str, ...] | None],
+            _who: access.Principal) -> list[str]:
+    """Every owner in the register the principal sees (the owner filter's choices)."""
+    return browse.risk_owners(stamp[0], principal=_who)
 
 
 def _save(risk_id: str, version: int, changes: dict[str, Any]) -> None:
-    register.update_risk(common.db_path(), risk_id, changes, version, actor=common.actor(), channel=common.CHANNEL)
+    register.update_risk(common.db_path(), risk_id, changes, version, actor=common.principal(),
+                         channel=common.CHANNEL)
 
 
 def _page_number(chosen: tuple[tuple[str, Any], ...]) -> int:
@@ -77,12 +79,12 @@ def _page_number(chosen: tuple[tuple[str, Any], ...]) -> int:
 def render() -> None:
     common.header("Risk register", "Information-security and AI risks on one matrix. Edit cells, then save: "
                   "each row is saved with the version you saw, so a row changed meanwhile is refused.")
-    stamp, today = common.stamp(), date.today()
+    stamp, today, scope, who = common.stamp(), date.today(), common.scope(), common.principal()
     matrix = common.matrix(stamp)
-    chosen = tuple(_filters(_owners(stamp), matrix).items())
+    chosen = tuple(_filters(_owners(stamp, scope, who), matrix).items())
     page = _page_number(chosen)
     try:
-        got = _page(stamp, today, chosen, page)
+        got = _page(stamp, today, chosen, page, scope, who)
     except (RiskmapError, duckdb.Error) as exc:   # e.g. a database whose views predate this version
         common.show_error(exc)
         return
@@ -92,7 +94,7 @@ def render() -> None:
     pages = max(1, -(-got.filtered // PAGE_SIZE))
     if page > pages:   # fewer risks match than when the page was chosen
         page = st.session_state["reg_page"] = pages
-        got = _page(stamp, today, chosen, page)
+        got = _page(stamp, today, chosen, page, scope, who)
     p1, p2 = st.columns([1, 5])
     p1.number_input("Page", min_value=1, max_value=pages, step=1, key="reg_page")
     first = (page - 1) * PAGE_SIZE + 1 if got.filtered else 0
@@ -102,7 +104,7 @@ def render() -> None:
              for c in EDITABLE if c.endswith(("_likelihood", "_impact"))}
     common.versioned_editor(
         got.rows.select(SHOWN), name="register", id_col="id", editable=EDITABLE, save=_save, noun="risk",
-        selection={**dict(chosen), "page": page},
+        selection={**dict(chosen), "page": page}, allowed=common.can("edit_risk", ()),
         column_config={
             "title": st.column_config.TextColumn("title", required=True, max_chars=300, width="large"),
             "management_system": st.column_config.SelectboxColumn("system", options=SYSTEMS, required=True),

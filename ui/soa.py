@@ -61,7 +61,7 @@ def _save_row(control: str, version: int, changes: dict[str, Any]) -> None:
         kwargs["applicable"] = APPLICABILITY.get(kwargs.pop("applicability"))
     if "reasons" in kwargs:
         kwargs["reasons"] = list(kwargs["reasons"] or [])
-    soa.set_row(common.db_path(), framework, ref, expected_version=version, actor=common.actor(),
+    soa.set_row(common.db_path(), framework, ref, expected_version=version, actor=common.principal(),
                 channel=common.CHANNEL, **kwargs)
 
 
@@ -72,6 +72,7 @@ def _decisions(rows: pl.DataFrame) -> None:
     shown = shown.with_columns((pl.col("framework") + ":" + pl.col("ref")).alias("control")).select(SHOWN)
     common.versioned_editor(
         shown, name="soa", id_col="control", editable=EDITABLE, save=_save_row, noun="SoA row", selection=chosen,
+        allowed=common.can("edit_soa"),
         column_config={
             "control": None,
             "title": st.column_config.TextColumn("title", width="medium"),
@@ -97,42 +98,40 @@ def _proposals(found: pl.DataFrame) -> None:
         return
     st.dataframe(common.list_text(found.drop("row_version")), hide_index=True,
                  column_config={"basis": st.column_config.TextColumn("basis", width="large")})
+    if not common.can("edit_soa"):
+        st.caption("Read only: accepting or rejecting a proposal needs the role contributor for every unit.")
+        return
     ids = found["proposal_id"].to_list()
     picked = st.multiselect("Proposals", ids, default=[], key="soa_proposal_pick")
     justification = st.text_input("Justification (required to reject)", key="soa_proposal_just")
     c1, c2 = st.columns([1, 1])
+    who = common.principal()
     if c1.button("Accept selected", disabled=not picked, key="soa_accept"):
-        actor = common.require_actor()
-        if actor:
-            with common.guard():
-                n = soa.accept_proposals(common.db_path(), proposal_ids=picked, actor=actor, channel=common.CHANNEL)
-                common.next_generation("soa_generation")
-                common.flash(f"Accepted {n} proposal(s)")
-                st.rerun()
+        with common.guard():
+            n = soa.accept_proposals(common.db_path(), proposal_ids=picked, actor=who, channel=common.CHANNEL)
+            common.next_generation("soa_generation")
+            common.flash(f"Accepted {n} proposal(s)")
+            st.rerun()
     if c2.button("Reject selected", disabled=not picked, key="soa_reject"):
-        actor = common.require_actor()
-        if actor:
-            with common.guard():
-                for pid in picked:
-                    soa.reject_proposal(common.db_path(), pid, justification=justification, actor=actor,
-                                        channel=common.CHANNEL)
-                common.flash(f"Rejected {len(picked)} proposal(s)")
-                st.rerun()
+        with common.guard():
+            for pid in picked:
+                soa.reject_proposal(common.db_path(), pid, justification=justification, actor=who,
+                                    channel=common.CHANNEL)
+            common.flash(f"Rejected {len(picked)} proposal(s)")
+            st.rerun()
 
 
 def _versions(versions: pl.DataFrame) -> None:
     st.caption("Approved versions are frozen; compare any two, or a version with the working copy.")
-    with st.form("soa_snapshot_form"):
-        c1, c2 = st.columns([1, 2])
-        approver = c1.text_input("Approved by", key="soa_approver")
-        note = c2.text_input("Note", key="soa_note")
-        if st.form_submit_button("Approve the working copy as a new version"):
-            actor = common.require_actor()
-            if actor:
+    who = common.principal()
+    if common.can("approve_soa"):
+        with st.form("soa_snapshot_form"):
+            st.markdown(common.md(f"Approve the working copy as {who.name}"))
+            note = st.text_input("Note", key="soa_note")
+            if st.form_submit_button("Approve the working copy as a new version"):
                 with common.guard():
-                    n = soa.snapshot(common.db_path(), approved_by=approver or "", actor=actor,
-                                     channel=common.CHANNEL, note=note or None)
-                    common.flash(f"SoA version {n} approved by {approver}")
+                    n = soa.snapshot(common.db_path(), actor=who, channel=common.CHANNEL, note=note or None)
+                    common.flash(f"SoA version {n} approved by {who.name}")
                     st.rerun()
     if versions.is_empty():
         st.info("No approved version yet.")

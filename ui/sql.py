@@ -20,7 +20,7 @@ def _views(stamp: tuple[str, int, int]) -> pl.DataFrame:
 
 def _run(sql: str, max_rows: int) -> None:
     try:
-        result = query.run_query(sql, common.db_path(), max_rows=max_rows)
+        result = query.run_query(sql, common.db_path(), max_rows=max_rows, principal=common.principal())
     except Exception:
         st.session_state.pop(_RESULT_KEY, None)
         raise
@@ -30,6 +30,9 @@ def _run(sql: str, max_rows: int) -> None:
 def render() -> None:
     common.header("SQL", "Read-only queries on the database (one SELECT; writes, files, the network and "
                   "settings are refused). The documented views below are the stable contract.")
+    if not common.can("query"):  # SQL reads every unit's rows: only for roles that see every unit
+        st.info("The SQL page is for roles that see every business unit.")
+        return
     with st.expander("Documented views and their columns", expanded=True):
         st.dataframe(_views(common.stamp()), hide_index=True,
                      column_config={"columns": st.column_config.TextColumn("columns", width="large"),

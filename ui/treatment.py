@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine import charts, plan
+from engine import access, charts, plan
 from ui import common, downloads
 
 RANK_COLUMNS = ["rank", "action_id", "title", "owner", "status", "due_date", "effort", "n_27001", "n_42001",
@@ -35,14 +35,14 @@ def with_counts(actions: pl.DataFrame) -> pl.DataFrame:
 
 
 def _save_action(action_id: str, version: int, changes: dict[str, Any]) -> None:
-    plan.update_action(common.db_path(), action_id, expected_version=version, actor=common.actor(),
-                            channel=common.CHANNEL, **changes)
+    plan.update_action(common.db_path(), action_id, expected_version=version, actor=common.principal(),
+                       channel=common.CHANNEL, **changes)
 
 
 def _actions_editor(actions: pl.DataFrame) -> None:
     common.versioned_editor(
         actions.select(ACTION_SHOWN).sort("action_id"), name="plan", id_col="action_id", editable=ACTION_EDITABLE,
-        save=_save_action, noun="action",
+        save=_save_action, noun="action", allowed=common.can("edit_plan", ()),
         column_config={
             "title": st.column_config.TextColumn("title", required=True, width="medium", max_chars=300),
             "status": st.column_config.SelectboxColumn("status", options=list(plan.ACTION_STATUSES),
@@ -52,64 +52,71 @@ def _actions_editor(actions: pl.DataFrame) -> None:
         })
 
 
+def _mine(residual: pl.DataFrame, operation: str) -> pl.DataFrame:
+    """The risks the principal may approve the plan for or accept: their own (as risk owner), or any of
+    their units as an approver. The engine checks each again when it is recorded."""
+    who = common.principal()
+    if residual.is_empty():
+        return residual
+    rows = [r for r in residual.iter_rows(named=True)
+            if access.allowed(who, operation, [r["business_unit"]], owner=r["owner"])]
+    return residual.filter(pl.col("risk_id").is_in([r["risk_id"] for r in rows]))
+
+
 def _approvals(residual: pl.DataFrame) -> None:
     st.caption("Each risk owner approves the plan for their risks, or accepts a residual risk "
-               "(ISO 27001 6.1.3 f, ISO 42001 6.1.3 g). An approval lapses when the risk's actions change or it "
-               "expires.")
+               "(ISO 27001 6.1.3 f, ISO 42001 6.1.3 g); an approver may do so for the risks of their units. "
+               "The approval records who gave it. It lapses when the risk's actions change or it expires.")
     st.dataframe(common.list_text(residual.select([c for c in APPROVAL_COLUMNS if c in residual.columns])),
                  hide_index=True)
-    owners = sorted(residual["owner"].drop_nulls().unique().to_list()) if not residual.is_empty() else []
+    who = common.principal()
+    approvable = _mine(residual, "approve_plan")
+    acceptable = _mine(residual, "accept_residual")
+    if approvable.is_empty() and acceptable.is_empty():
+        st.caption(common.md(f"You ({who.name}) own no open risk here and hold no approver role for these "
+                             f"risks: there is nothing for you to approve."))
+        return
     left, right = st.columns(2)
-    with left:
-        st.markdown("**Approve the plan**")
-        owner = st.selectbox("Risk owner approving", owners, key="plan_approve_owner")
     with left, st.form("plan_approve_form"):
-        waiting = residual.filter((pl.col("owner") == owner) & ~pl.col("plan_approval_current")
-                                  & (pl.col("action_ids").list.len() > 0)) if owner else residual.clear()
-        risks = st.multiselect("Risks (empty: all of theirs with actions)", waiting["risk_id"].to_list(),
+        st.markdown("**Approve the plan**")
+        waiting = approvable.filter(~pl.col("plan_approval_current") & (pl.col("action_ids").list.len() > 0))
+        risks = st.multiselect("Risks (empty: every risk you own that has actions)", waiting["risk_id"].to_list(),
                                key="plan_approve_risks")
         expires = st.date_input("Expires on", value=None, min_value=date.today() + timedelta(days=1),
                                 key="plan_approve_expiry")
         note = st.text_input("Note", key="plan_approve_note")
-        if st.form_submit_button("Record approval"):
-            actor = common.require_actor()
-            if actor and owner:
-                with common.guard():
-                    ids = plan.approve_plan(common.db_path(), approved_by=owner, risk_ids=risks or None,
-                                                 expires_on=expires, note=note or None, actor=actor,
-                                                 channel=common.CHANNEL)
-                    common.flash(f"Plan approved by {owner} for {', '.join(ids)}")
-                    st.rerun()
+        if st.form_submit_button("Record approval", disabled=waiting.is_empty()):
+            with common.guard():
+                ids = plan.approve_plan(common.db_path(), risk_ids=risks or None, expires_on=expires,
+                                        note=note or None, actor=who, channel=common.CHANNEL)
+                common.flash(f"Plan approved by {who.name} for {', '.join(ids)}")
+                st.rerun()
     with right, st.form("plan_accept_form"):
         st.markdown("**Accept a residual risk**")
-        risk_id = st.selectbox("Risk", residual["risk_id"].to_list() if not residual.is_empty() else [],
-                               key="plan_accept_risk")
+        risk_id = st.selectbox("Risk", acceptable["risk_id"].to_list(), key="plan_accept_risk")
         expiry = st.date_input("Expires on", value=date.today() + timedelta(days=365),
                                min_value=date.today() + timedelta(days=1), key="plan_accept_expiry")
         why = st.text_area("Justification", key="plan_accept_why", height=80)
-        if st.form_submit_button("Record acceptance"):
-            actor = common.require_actor()
-            if actor and risk_id:
-                owner_of = residual.filter(pl.col("risk_id") == risk_id)["owner"].item()
-                with common.guard():
-                    plan.accept_residual(common.db_path(), risk_id, accepted_by=owner_of or "",
-                                              expires_on=expiry, justification=why or "", actor=actor,
-                                              channel=common.CHANNEL)
-                    common.flash(f"Residual risk of {risk_id} accepted by {owner_of} until {expiry}")
-                    st.rerun()
+        if st.form_submit_button("Record acceptance", disabled=acceptable.is_empty()) and risk_id:
+            with common.guard():
+                plan.accept_residual(common.db_path(), risk_id, expires_on=expiry, justification=why or "",
+                                     actor=who, channel=common.CHANNEL)
+                common.flash(f"Residual risk of {risk_id} accepted by {who.name} until {expiry}")
+                st.rerun()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _data(stamp: tuple[str, int, int], today: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The ranked plan and each risk after it, read once per database state and day."""
-    return (plan.ranking(stamp[0], include_closed=True, today=today),
-            plan.residual_after_plan(stamp[0], today=today))
+def _data(stamp: tuple[str, int, int], today: date, scope: tuple[str, tuple[str, ...] | None],
+          _who: access.Principal) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The ranked plan and each risk (the principal may see) after it, read once per database state and day."""
+    return (plan.ranking(stamp[0], include_closed=True, today=today, principal=_who),
+            plan.residual_after_plan(stamp[0], today=today, principal=_who))
 
 
 def render() -> None:
     common.header("Treatment plan", "Actions chosen so that one piece of work satisfies controls in both "
                   "standards, with the risk owners' approval of the plan for their risks.")
-    actions, residual = _data(common.stamp(), date.today())
+    actions, residual = _data(common.stamp(), date.today(), common.scope(), common.principal())
     if actions.is_empty():
         st.info("No treatment action is recorded yet.")
         return

@@ -22,11 +22,21 @@ from .accounts import MIN_PASSWORD_LENGTH, authenticate, hash_password, set_pass
 from .identity import SERVICE_ENV, local_principal, os_account, principal_for, resolve
 from .permissions import EDIT_OPERATIONS, OPERATIONS, Operation, allowed, refusal, require
 from .principal import AUTH_METHODS, ROLES, Principal
-from .roles import DEFAULT_GROUPS, ROLES_ENV, Grant, RolesFile, UserEntry, load_roles, parse_roles, roles_path
+from .roles import (
+           DEFAULT_GROUPS,
+           DEFAULT_GROUPS_CLAIM,
+           ROLES_ENV,
+           Grant,
+           RolesFile,
+           UserEntry,
+           load_roles,
+           parse_roles,
+           roles_path,
+)
 from .scope import WrittenRisks, check_records, record_units, scope, visible_risk_ids
 
-__all__ = ["AUTH_METHODS", "DEFAULT_GROUPS", "EDIT_OPERATIONS", "MIN_PASSWORD_LENGTH", "OPERATIONS", "ROLES",
-           "ROLES_ENV", "SERVICE_ENV", "Grant", "Operation", "Principal", "RolesFile", "UserEntry",
-           "WrittenRisks", "allowed", "authenticate", "check_records", "hash_password", "load_roles",
-           "local_principal", "os_account", "parse_roles", "principal_for", "record_units", "refusal",
-           "require", "resolve", "roles_path", "scope", "set_password", "visible_risk_ids"]
+__all__ = ["AUTH_METHODS", "DEFAULT_GROUPS", "DEFAULT_GROUPS_CLAIM", "EDIT_OPERATIONS", "MIN_PASSWORD_LENGTH",
+           "OPERATIONS", "ROLES", "ROLES_ENV", "SERVICE_ENV", "Grant", "Operation", "Principal", "RolesFile",
+           "UserEntry", "WrittenRisks", "allowed", "authenticate", "check_records", "hash_password", "load_roles",
+           "local_principal", "os_account", "parse_roles", "principal_for", "record_units", "refusal", "require",
+           "resolve", "roles_path", "scope", "set_password", "visible_risk_ids"]

@@ -25,7 +25,7 @@ approval AS (
     QUALIFY row_number() OVER (PARTITION BY risk_id ORDER BY approved_at DESC, id DESC) = 1
 ),
 scored AS (
-    SELECT r.id, r.title, r.owner, r.management_system, r.treatment, r.status, r.matrix_version,
+    SELECT r.id, r.title, r.owner, r.management_system, r.treatment, r.status, r.matrix_version, r.business_unit,
            r.acceptance_approver, r.acceptance_date, r.acceptance_expiry,
            m.appetite, m.level_names, m.level_thresholds,
            risk_score(r.current_likelihood, r.current_impact, r.inherent_likelihood, r.inherent_impact)
@@ -66,7 +66,8 @@ SELECT a.id AS risk_id, a.title, a.owner, a.management_system, a.treatment, a.st
                 AND (a.acceptance_expiry IS NULL OR NOT date_passed(a.acceptance_expiry)), false)
            AS acceptance_current,
        ap.recorded_by AS plan_approval_recorded_by,
-       ac.recorded_by AS acceptance_recorded_by
+       ac.recorded_by AS acceptance_recorded_by,
+       a.business_unit
 FROM after a
 LEFT JOIN approval ap ON ap.risk_id = a.id
 LEFT JOIN accepted ac ON ac.risk_id = a.id
