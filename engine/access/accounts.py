@@ -24,7 +24,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from engine.errors import ConfigError, InputError, PermissionDenied, Problem
 
-from .identity import principal_for
+from .identity import principal_for, resolve
+from .permissions import require
 from .principal import Principal
 from .roles import RolesFile, load_roles, parse_roles
 
@@ -131,9 +132,12 @@ def _with_hash(text: str, user: str, hashed: str) -> str:
     raise ValueError(f"no block for the user {user!r} under 'users:'")
 
 
-def set_password(user: str, password: str, path: str | Path | None = None) -> Path:
+def set_password(user: str, password: str, path: str | Path | None = None, *,
+                 actor: Principal | str | None = None) -> Path:
     """Set the local-account password of ``user`` (a user of the roles file): its argon2 hash goes
-    into the file's ``password_hash`` line for that user. Returns the file written."""
+    into the file's ``password_hash`` line for that user. Returns the file written. ``actor`` (default:
+    the local principal) needs the role admin."""
+    require(resolve(actor), "manage_users")
     rf = load_roles(path)
     if rf is None:
         raise ConfigError("no roles file: set RISKMAP_ROLES to the roles file the accounts are kept in")

@@ -50,11 +50,12 @@ def set_password(
     user: Annotated[str, typer.Argument(metavar="USER", help="The user, as the roles file names them (an e-mail or account).")],
 ) -> None:
     """Set a local account's password (read without echo; its argon2 hash goes into the roles file)."""
-    access.require(principal(), "manage_users")
+    who = principal()
+    access.require(who, "manage_users")  # before asking for the password
     first = _read_password(f"New password for {user}: ")
     if sys.stdin.isatty() and getpass.getpass("Repeat it: ") != first:
         raise InputError([Problem("password", None, None, "the two passwords differ")], "passwords differ")
-    path = access.set_password(user, first)
+    path = access.set_password(user, first, actor=who)
     echo(f"{path}: password of {user} set (argon2 hash)")
 
 
