@@ -363,7 +363,7 @@ def export_soa_cmd(
     db: DbOption = None,
 ) -> None:
     """Export the Statement of Applicability."""
-    access.require(principal(), "export")
+    access.require(principal(), "export", ())  # the SoA is the organisation's: every role exports it
     echo(f"wrote {exports.export_soa(db, fmt, out, version=version)}")
 
 
