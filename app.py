@@ -30,8 +30,9 @@ PAGES = {
         st.Page("ui/quality.py", title="Data quality", icon=":material/verified:"),
     ],
 }
+# Pages offered only to principals that may perform their operation (import in some unit; SQL on every
+# unit). A comment, not a docstring: Streamlit writes a bare string of the main script onto the page.
 NEEDS: dict[str, tuple[str, tuple[()] | None]] = {"imports": ("import", ()), "sql": ("query", None)}
-"""Pages offered only to principals that may perform their operation (import in some unit; SQL on every unit)."""
 
 
 def pages_for() -> dict[str, list[st.Page]]:

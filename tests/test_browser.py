@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -28,7 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ACTOR = "Browser Tester"
 WIDTH, HEIGHT = 1440, 1000
 
 pytestmark = [
@@ -64,18 +64,21 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def app_url(demo_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served by `streamlit run` on a free port, on the demo database."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = {**os.environ, "RISKMAP_DB": str(demo_copy), "RISKMAP_ACTOR": ACTOR}
+@contextmanager
+def serve_app(db: Path, log: Path, *, env: dict[str, str] | None = None, port: int | None = None,
+              args: tuple[str, ...] = ()) -> Iterator[str]:
+    """The app served by `streamlit run` on a free port (or ``port``), on ``db``, until the block ends.
+
+    The process starts from a clean environment for sign-in: no roles file, no service identity, unless
+    ``env`` sets them (with ``args``: more `streamlit run` options, such as ``--secrets.files``)."""
+    port = port or _free_port()
+    base = {k: v for k, v in os.environ.items() if k not in ("RISKMAP_ROLES", "RISKMAP_SERVICE_IDENTITY")}
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+             "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal", *args],
+            cwd=ROOT, env={**base, "RISKMAP_DB": str(db), **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -96,6 +99,13 @@ def app_url(demo_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on the demo database, with no sign-in configured (the single-user default)."""
+    with serve_app(demo_copy, tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
