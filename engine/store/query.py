@@ -13,6 +13,8 @@ process and the analyst's machine stay responsive), and results are capped at ``
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -24,8 +26,9 @@ import polars as pl
 from engine.config import SQL_DIR, db_path
 from engine.errors import ConfigError, QueryRefused
 
+from . import postgres
 from .connection import connect
-from .schema import view_names, view_purpose
+from .schema import ensure_postgres_views, view_names, view_purpose
 
 QUERIES_DIR = SQL_DIR / "queries"
 
@@ -98,7 +101,12 @@ def check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 def read_only_connection(db: str | Path | None = None,
                          memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+    """A sealed read-only connection for analysts' SQL: the file opened read-only, or on PostgreSQL a
+    cursor of an instance of its own that attaches the server READ_ONLY (as ``RISKMAP_READER_URL`` when
+    set), so PostgreSQL itself refuses writes; both with the same locked settings."""
     path = db_path(db)
+    if postgres.is_url(path):
+        return _server_reader(str(path), memory_limit)
     if not path.exists():
         raise ConfigError(f"{path}: no such database; run `riskmap init --db {path}` first")
     try:
@@ -108,13 +116,49 @@ def read_only_connection(db: str | Path | None = None,
                            "such as 2GB or 500MB") from exc
 
 
+def _server_reader(url: str, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    # The instance locks its configuration itself, once these are set.
+    settings = (("memory_limit", memory_limit),
+                *((k, v) for k, v in _SAFE_CONFIG.items() if k != "lock_configuration"))
+    source = os.environ.get(postgres.READER_URL_ENV) or url
+    try:
+        inst = postgres.instance(source, read_only=True, settings=settings)
+    except duckdb.ParserException as exc:
+        raise QueryRefused(f"memory limit {memory_limit!r} is not a size: expected a number with a unit, "
+                           "such as 2GB or 500MB") from exc
+    ensure_postgres_views(inst)
+    return inst.cursor()
+
+
+_SERVER_FUNCTIONS = re.compile(r'"function_name":"(postgres_[a-z_]*)"', re.IGNORECASE)
+_EXPLAIN = re.compile(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\b", re.IGNORECASE)
+
+
+def check_server_functions(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """On PostgreSQL, refuse the extension's functions that hand SQL to the server as it is
+    (``postgres_query``, ``postgres_scan``...): analysts' queries read the store through its tables and
+    views, and a server function would run with the privileges of the store's login."""
+    text = _EXPLAIN.sub("", sql.strip(), count=1)
+    got = con.execute("SELECT json_serialize_sql(?)", [text]).fetchone()
+    tree = str(got[0]) if got else ""
+    if '"error":true' in tree.replace(" ", ""):
+        raise QueryRefused("refused: only a SELECT statement can be checked and run")
+    found = _SERVER_FUNCTIONS.search(tree)
+    if found:
+        raise QueryRefused(f"refused: {found.group(1).lower()}() passes SQL to the server; read the store's "
+                           "tables and views instead")
+
+
 def run_query(sql: str, db: str | Path | None = None, *, timeout: float = DEFAULT_TIMEOUT,
               max_rows: int = DEFAULT_MAX_ROWS, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> QueryResult:
     """Run one read-only query and return at most ``max_rows`` rows as a polars frame."""
-    con = read_only_connection(db, memory_limit)
+    location = db_path(db)
+    con = read_only_connection(location, memory_limit)
     timer = threading.Timer(timeout, con.interrupt)
     try:
         check_statement(con, sql)
+        if postgres.is_url(location):
+            check_server_functions(con, sql)
         timer.start()
         try:
             rel = con.execute(sql)
