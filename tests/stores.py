@@ -18,6 +18,7 @@ import atexit
 import itertools
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +29,7 @@ import polars as pl
 import pytest
 
 from engine import store
-from engine.config import StoreUrl
+from engine.config import StoreUrl, db_path
 from engine.store import postgres
 
 STORE = os.environ.get("RISKMAP_TEST_STORE", "duckdb").strip().lower() or "duckdb"
@@ -160,3 +161,20 @@ def content(db: Location) -> object:
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? "
             "AND table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1", [postgres.CATALOG]).fetchall()]
         return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+
+
+def open_db(db: Location, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """An open connection the test closes itself (``con.close()``, or ``with open_db(db) as con``): the
+    file, or a cursor on the server. Read-only unless asked; a read-write one commits each statement."""
+    from engine.store.connection import _open
+
+    return _open(db_path(db), read_only)
+
+
+def analyst_command(db: Location, sql: str, *, csv: bool = False) -> list[str]:
+    """An analyst's one-statement command beside the app: the DuckDB shell on the file read-only
+    (``duckdb -readonly FILE SQL``), or ``riskmap shell --db URL -c SQL`` on the server."""
+    bin_dir = Path(sys.executable).parent
+    if ON_POSTGRES:
+        return [str(bin_dir / "riskmap"), "shell", "--db", str(db), *(["--csv"] if csv else []), "-c", sql]
+    return [str(bin_dir / "duckdb"), "-readonly", *(["-csv"] if csv else []), str(db), sql]

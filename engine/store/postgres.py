@@ -84,7 +84,7 @@ class PostgresStore:
         except duckdb.Error as exc:
             self.db.close()
             raise ConfigError(f"{redact(url)}: cannot connect to the PostgreSQL store: "
-                              f"{str(exc).splitlines()[0]}") from exc
+                              f"{redact(str(exc).splitlines()[0])}") from None
         try:
             for name, value in settings:
                 self.db.execute(f"SET {name} = {value!r}" if isinstance(value, str) else f"SET {name} = {value}")
