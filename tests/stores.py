@@ -15,6 +15,7 @@ crash while writing it) are marked :data:`file_only` and skipped on PostgreSQL w
 from __future__ import annotations
 
 import atexit
+import hashlib
 import itertools
 import os
 import shutil
@@ -178,3 +179,9 @@ def analyst_command(db: Location, sql: str, *, csv: bool = False) -> list[str]:
     if ON_POSTGRES:
         return [str(bin_dir / "riskmap"), "shell", "--db", str(db), *(["--csv"] if csv else []), "-c", sql]
     return [str(bin_dir / "duckdb"), "-readonly", *(["-csv"] if csv else []), str(db), sql]
+
+
+def digest(db: Location) -> str:
+    """A SHA-256 of :func:`content`: equal digests, nothing written."""
+    got = content(db)
+    return hashlib.sha256(got if isinstance(got, bytes) else repr(got).encode()).hexdigest()

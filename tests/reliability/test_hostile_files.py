@@ -18,8 +18,11 @@ import pytest
 
 from engine import register
 from engine.errors import InputError
+from tests import stores
 
 from .dbstate import changed_tables, db_state, rows, scalar
+
+pytestmark = pytest.mark.both_stores
 
 HOSTILE = Path(__file__).resolve().parent.parent / "data" / "hostile"
 
@@ -301,8 +304,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
 def _peak_mb(template: Path, tmp_path: Path, words: int) -> int:
-    db = tmp_path / f"peak{words}.duckdb"
-    shutil.copyfile(template, db)
+    db = stores.copy_db(template, tmp_path, f"peak{words}.duckdb")
     got = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(db), str(words), str(tmp_path / f"t{words}.csv")],
                          capture_output=True, text=True, timeout=300)
     assert got.returncode == 0, got.stderr[-2000:]
