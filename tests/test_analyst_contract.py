@@ -79,7 +79,8 @@ def test_every_view_is_documented_with_its_columns(fresh_db: Path) -> None:
 
 def test_the_section_covers_the_contract() -> None:
     _where, text = analysts_section()
-    for needle in ("duckdb -readonly", "riskmap export parquet DIR", "```sql"):
+    for needle in ("duckdb -readonly", "riskmap export parquet DIR", "```sql", "riskmap shell", "RISKMAP_READER_URL",
+                   "GRANT riskmap_reader TO"):
         assert needle in text
     for name in ("v_controls", "v_crosswalk", "v_coverage", "v_risk_register", "v_treatment_plan", "v_soa"):
         assert f"`{name}`" in text
