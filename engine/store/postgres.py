@@ -32,6 +32,11 @@ SEARCH_PATH = f"{CATALOG}.public,memory.main"
 DEFINITIONS_PATH = f"memory.main,{CATALOG}.public"
 """Search path while defining views and macros: they go into the instance, the tables they read are the server's."""
 
+NUL_REPLACEMENT = "\ufffd"
+"""What a NUL character in text (a cell of an imported file) is stored as: PostgreSQL's text holds no NUL,
+so it becomes U+FFFD, Unicode's mark for a character that could not be represented, rather than failing
+the whole write or vanishing silently. A DuckDB file keeps the NUL as it was."""
+
 READER_URL_ENV = "RISKMAP_READER_URL"
 """The analysts' login (a role granted ``riskmap_reader``): ``riskmap shell`` and read-only queries use it when set."""
 
@@ -79,6 +84,7 @@ class PostgresStore:
         self.db = duckdb.connect(":memory:", config={"allow_unsigned_extensions": "true"})
         try:
             self.db.execute(f"LOAD '{extension_path()}'")
+            self.db.execute(f"SET GLOBAL pg_null_byte_replacement = '{NUL_REPLACEMENT}'")
             mode = ", READ_ONLY" if read_only else ""
             self.db.execute(f"ATTACH '{url}' AS {CATALOG} (TYPE postgres{mode})")
         except duckdb.Error as exc:
