@@ -62,3 +62,12 @@ def test_a_stamp_read_during_a_write_differs_from_the_one_after_its_commit(fresh
         finish.set()
         thread.join(30)
     assert store.change_stamp(fresh_db) != during
+
+
+@pytest.mark.parametrize("command", [["risk", "list"], ["audit"], ["shell", "-c", "SELECT 1"], ["query", "SELECT 1"]])
+def test_a_command_on_a_store_without_riskmap_says_how_to_create_it(tmp_path: Path, run_cli,
+                                                                    command: list[str]) -> None:
+    empty = stores.new_db(tmp_path, "nothing.duckdb")
+    code, _out, err = run_cli(*command, "--db", empty)
+    assert code != 0 and "Traceback" not in err
+    assert "riskmap init --db" in err and ("no such database" in err or "holds no riskmap database" in err)
