@@ -9,9 +9,11 @@ register in Excel (1-5 scales, ISO/IEC 27001:2013 references), the AI governance
 
 :func:`build_demo` builds the demo database from those files through the same importers and public
 functions a user runs (no direct writes to register tables), every change recorded with actor and
-channel ``demo``. The database is built in a temporary file next to the target and moved into place
-when complete, so a failed build leaves the previous database as it was, and rebuilding gives the same
-content every time.
+channel ``demo``. A DuckDB file is built in a temporary file next to the target and moved into place
+when complete, so a failed build leaves the previous database as it was. On PostgreSQL the demo's
+tables are dropped and the demo built again in place (a server database cannot be swapped for a new
+one under the app's feet); a failed build there leaves a partial demo, which the next ``riskmap demo``
+replaces. Rebuilding gives the same content every time, on either store.
 
 :func:`export_views_parquet` writes every documented view as Parquet for analysts.
 """
@@ -69,7 +71,7 @@ _SOA_STATUS = {"implemented": "implemented", "partially implemented": "partial",
 class DemoReport:
     """What :func:`build_demo` built."""
 
-    path: Path
+    path: str | Path
     assets: int = 0
     ai_systems: int = 0
     assessments: int = 0
@@ -83,7 +85,7 @@ class DemoReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        return (f"{self.path}: demo organisation {ORGANISATION} built in {self.seconds:.1f} s: "
+        return (f"{store.location_text(self.path)}: demo organisation {ORGANISATION} built in {self.seconds:.1f} s: "
                 f"{self.assets} assets, {self.ai_systems} AI systems, {self.assessments} impact assessments, "
                 f"{self.source_rows} register rows consolidated into {self.risks} risks ({self.merged} merged, "
                 f"{self.translated} ISO 27001:2013 references translated), {self.actions} treatment actions, "
@@ -92,34 +94,45 @@ class DemoReport:
 
 # ------------------------------------------------------------------------------------- what is there
 
-def database_kind(path: Path) -> str:
+def database_kind(db: str | Path | None) -> str:
     """``missing``, ``empty`` (riskmap schema, nothing anyone entered), ``demo`` (built by
-    :func:`build_demo`), ``other`` (someone's data, or not a riskmap database)."""
-    if not path.exists():
+    :func:`build_demo`), ``other`` (someone's data, or not a riskmap database).
+
+    A PostgreSQL database with no table at all is ``missing``; a server that cannot be reached raises
+    :class:`ConfigError`."""
+    location = db_path(db)
+    on_server = store.postgres.is_url(location)
+    if not on_server and not Path(location).exists():
         return "missing"
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        with store.connect(location) as con:
+            return _kind_of(con)
+    except ConfigError:
+        if on_server:
+            raise
+        return "other"
     except duckdb.Error:
         return "other"
-    try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "schema_migrations" not in tables or "history" not in tables:
-            return "other"
-        demo_rows, other_rows = con.execute(
-            "SELECT count(*) FILTER (WHERE channel = ? AND actor = ?), count(*) FILTER (WHERE channel <> ?) "
-            "FROM history", [CHANNEL, ACTOR, CHANNEL]).fetchone() or (0, 0)
-        if demo_rows:
-            return "demo"
-        if other_rows:
-            return "other"
-        for table in ("assets", "ai_systems", "risks", "actions"):
-            if table in tables and (con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,))[0]:
-                return "other"
-        return "empty"
-    except duckdb.Error:
+
+
+def _kind_of(con: duckdb.DuckDBPyConnection) -> str:
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = "
+                                        "'BASE TABLE' AND table_schema IN ('main', 'public')").fetchall()}
+    if not tables and store.postgres.is_postgres(con):
+        return "missing"
+    if "schema_migrations" not in tables or "history" not in tables:
         return "other"
-    finally:
-        con.close()
+    demo_rows, other_rows = con.execute(
+        "SELECT count(*) FILTER (WHERE channel = ? AND actor = ?), count(*) FILTER (WHERE channel <> ?) "
+        "FROM history", [CHANNEL, ACTOR, CHANNEL]).fetchone() or (0, 0)
+    if demo_rows:
+        return "demo"
+    if other_rows:
+        return "other"
+    for table in ("assets", "ai_systems", "risks", "actions"):
+        if table in tables and (con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,))[0]:
+            return "other"
+    return "empty"
 
 
 # ------------------------------------------------------------------------------------------ the build
@@ -135,18 +148,32 @@ def build_demo(db: str | Path | None = None, progress: Progress | None = None, *
 
     A database the demo built is rebuilt from scratch (changes made to it since are lost, which is what
     rebuilding the demo means); a missing or empty one is built. Any other database is refused with
-    :class:`RuleViolation` unless ``force``.
+    :class:`RuleViolation` unless ``force``. On PostgreSQL, rebuilding drops every table of the
+    database's ``public`` schema first (:func:`_clear_server`).
     """
     target = db_path(db)
     kind = database_kind(target)
+    shown = store.location_text(target)
     if kind == "other" and not force:
-        raise RuleViolation(f"{target} holds data that is not the demo; refusing to replace it. Use another "
+        raise RuleViolation(f"{shown} holds data that is not the demo; refusing to replace it. Use another "
                             f"--db, or --force to replace it (its content is lost)")
     say = progress or (lambda _text: None)
     started = time.monotonic()
+    if store.postgres.is_url(target):
+        if kind != "missing":
+            _clear_server(str(target))
+        report = _build(target, say)
+    else:
+        report = _build_file(Path(target), say)
+    report.path = target
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _build_file(target: Path, say: Progress) -> DemoReport:
+    """Build beside the target (same file system, so the final rename is atomic), named like a database
+    file so that the repository's ignore rules cover it if a build is interrupted."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Beside the target (same file system, so the final rename is atomic), named like a database file so
-    # that the repository's ignore rules cover it if a build is interrupted.
     work = target.with_name(f".{target.stem}.demo-build{target.suffix or '.duckdb'}")
     _remove(work)
     try:
@@ -155,9 +182,15 @@ def build_demo(db: str | Path | None = None, progress: Progress | None = None, *
         os.replace(work, target)
     finally:
         _remove(work)
-    report.path = target
-    report.seconds = time.monotonic() - started
     return report
+
+
+def _clear_server(url: str) -> None:
+    """Drop every table, view and sequence of the server's ``public`` schema, in one transaction, so the
+    demo is built on an empty schema (a server database cannot be swapped for a new file)."""
+    with store.transaction(url) as con:
+        store.postgres.native(con, store.query.load("pg_drop_public"))
+    store.postgres.schema_changed(url)
 
 
 def _remove(path: Path) -> None:
@@ -166,7 +199,7 @@ def _remove(path: Path) -> None:
             p.unlink()
 
 
-def _build(path: Path, say: Progress) -> DemoReport:
+def _build(path: str | Path, say: Progress) -> DemoReport:
     report = DemoReport(path)
     init_database(path)
     say("database initialised: catalogs and crosswalks loaded")
@@ -224,7 +257,7 @@ def risk_ids_by_source_key(db: str | Path | None) -> dict[str, str]:
     return out
 
 
-def _add_actions(db: Path) -> int:
+def _add_actions(db: str | Path) -> int:
     """Add the treatment actions of ``actions.csv`` through the treatment plan's public API."""
     by_key = risk_ids_by_source_key(db)
     rows = _read_csv(ACTIONS)
@@ -251,7 +284,7 @@ def _add_actions(db: Path) -> int:
     return len(rows)
 
 
-def _record_soa(db: Path) -> int:
+def _record_soa(db: str | Path) -> int:
     """Record the decisions of ``soa-decisions.csv`` through the SoA's public API."""
     rows = _read_csv(SOA_DECISIONS)
     problems: list[Problem] = []

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from engine import audit, plan, soa, store
+from tests import stores
 from tests.test_soa_support import seed_register
+
+pytestmark = pytest.mark.both_stores
 
 WHO = {"actor": "tester", "channel": "api"}
 RULES = {"soa_risk_reason_uncited", "soa_excluded_without_justification", "soa_excluded_but_cited",
@@ -24,7 +26,7 @@ def db(fresh_db: Path) -> Path:
 
 
 def sql(db: Path, statement: str, params: list | None = None) -> None:
-    con = duckdb.connect(str(db))
+    con = stores.open_db(db, read_only=False)
     con.execute(statement, params or [])
     con.close()
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from engine.register.imports.controls import reference_frames, resolve_control_cells
 from engine.register.imports.headers import heading_framework, parse_framework
+from tests import stores
 
 from .test_register_support import data
+
+pytestmark = pytest.mark.both_stores
 
 
 @pytest.fixture(scope="module")
 def refs(template_db: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    con = duckdb.connect(str(template_db), read_only=True)
+    con = stores.open_db(template_db)
     try:
         return reference_frames(con)
     finally:

@@ -13,6 +13,7 @@ from engine.config import db_path
 from engine.crosswalk import catalog
 from engine.errors import InputError, Problem
 from engine.lifecycle import init_database
+from engine.store import location_text
 from engine.store import query as query_mod
 
 from .base import DbOption, FormatOption, NewDbOption, UncheckedDbOption, app, echo, emit_frame
@@ -22,12 +23,13 @@ from .base import DbOption, FormatOption, NewDbOption, UncheckedDbOption, app, e
 def init(db: NewDbOption = None) -> None:
     """Create or upgrade the database through numbered migrations and load the catalogs and crosswalks."""
     report = init_database(db)
+    shown = location_text(report.path)
     if report.changed:
         done = ", ".join(report.migrations) or "none"
-        echo(f"{report.path}: migrations applied: {done}; catalog rows written: {report.catalog_rows}; "
+        echo(f"{shown}: migrations applied: {done}; catalog rows written: {report.catalog_rows}; "
              f"mapping rows written: {report.mapping_rows}")
     else:
-        echo(f"{report.path}: up to date, nothing changed")
+        echo(f"{shown}: up to date, nothing changed")
 
 
 @app.command()
@@ -102,4 +104,4 @@ def restore_cmd(
 
     target = db_path(db)
     kept = restore(src, target)
-    echo(f"{target}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))
+    echo(f"{location_text(target)}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))

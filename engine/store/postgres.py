@@ -32,8 +32,16 @@ SEARCH_PATH = f"{CATALOG}.public,memory.main"
 DEFINITIONS_PATH = f"memory.main,{CATALOG}.public"
 """Search path while defining views and macros: they go into the instance, the tables they read are the server's."""
 
-__all__ = ["CATALOG", "PostgresStore", "concurrent_edit", "extension_path", "instance", "is_postgres",
-           "is_url", "native", "pg_dialect", "reset"]
+NUL_REPLACEMENT = "\ufffd"
+"""What a NUL character in text (a cell of an imported file) is stored as: PostgreSQL's text holds no NUL,
+so it becomes U+FFFD, Unicode's mark for a character that could not be represented, rather than failing
+the whole write or vanishing silently. A DuckDB file keeps the NUL as it was."""
+
+READER_URL_ENV = "RISKMAP_READER_URL"
+"""The analysts' login (a role granted ``riskmap_reader``): ``riskmap shell`` and read-only queries use it when set."""
+
+__all__ = ["CATALOG", "READER_URL_ENV", "PostgresStore", "concurrent_edit", "extension_path", "forget", "instance",
+           "is_postgres", "is_url", "native", "pg_dialect", "redact", "reset", "schema_changed"]
 
 
 def is_url(location: object) -> bool:
@@ -58,10 +66,17 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-class PostgresStore:
-    """One in-memory DuckDB instance with one PostgreSQL server attached, shared by a process."""
+Settings = tuple[tuple[str, Any], ...]
 
-    def __init__(self, url: str, read_only: bool = False):
+
+class PostgresStore:
+    """One in-memory DuckDB instance with one PostgreSQL server attached, shared by a process.
+
+    ``settings`` (DuckDB options, applied once the server is attached and then locked) make a sealed
+    instance for analysts' queries: attached read-only, no files, no network, no further attaching, a
+    memory limit."""
+
+    def __init__(self, url: str, read_only: bool = False, settings: Settings = ()):
         self.url = url
         self.read_only = read_only
         self.lock = threading.Lock()
@@ -69,12 +84,21 @@ class PostgresStore:
         self.db = duckdb.connect(":memory:", config={"allow_unsigned_extensions": "true"})
         try:
             self.db.execute(f"LOAD '{extension_path()}'")
+            self.db.execute(f"SET GLOBAL pg_null_byte_replacement = '{NUL_REPLACEMENT}'")
             mode = ", READ_ONLY" if read_only else ""
             self.db.execute(f"ATTACH '{url}' AS {CATALOG} (TYPE postgres{mode})")
         except duckdb.Error as exc:
             self.db.close()
             raise ConfigError(f"{redact(url)}: cannot connect to the PostgreSQL store: "
-                              f"{str(exc).splitlines()[0]}") from exc
+                              f"{redact(str(exc).splitlines()[0])}") from None
+        try:
+            for name, value in settings:
+                self.db.execute(f"SET {name} = {value!r}" if isinstance(value, str) else f"SET {name} = {value}")
+            if settings:
+                self.db.execute("SET lock_configuration = true")
+        except duckdb.Error:
+            self.db.close()
+            raise
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection of its own (DuckDB cursors are independent connections of one instance)."""
@@ -87,17 +111,17 @@ class PostgresStore:
         self.db.execute("CALL pg_clear_cache()")
 
 
-_instances: dict[tuple[str, bool], PostgresStore] = {}
+_instances: dict[tuple[str, bool, Settings], PostgresStore] = {}
 _instances_lock = threading.Lock()
 
 
-def instance(url: str, read_only: bool = False) -> PostgresStore:
-    """The process's DuckDB instance attached to ``url`` (created on first use)."""
-    key = (url, read_only)
+def instance(url: str, read_only: bool = False, settings: Settings = ()) -> PostgresStore:
+    """The process's DuckDB instance attached to ``url`` (created on first use), one per mode."""
+    key = (url, read_only, settings)
     with _instances_lock:
         found = _instances.get(key)
         if found is None:
-            found = _instances[key] = PostgresStore(url, read_only)
+            found = _instances[key] = PostgresStore(url, read_only, settings)
         return found
 
 
@@ -107,6 +131,24 @@ def reset() -> None:
         for inst in _instances.values():
             inst.db.close()
         _instances.clear()
+
+
+def forget(url: str) -> None:
+    """Close this process's instances attached to ``url``, so it holds no connection to that database
+    (PostgreSQL copies or drops a database only when no one is connected to it)."""
+    with _instances_lock:
+        for key in [k for k in _instances if k[0] == url]:
+            _instances.pop(key).db.close()
+
+
+def schema_changed(url: str) -> None:
+    """The server's tables were dropped or recreated outside the migrations (a demo rebuild): every
+    instance of this process on ``url`` forgets the schema it cached and defines its views again."""
+    with _instances_lock:
+        for key, inst in _instances.items():
+            if key[0] == url:
+                inst.clear_cache()
+                inst.views_ready = False
 
 
 def is_postgres(con: duckdb.DuckDBPyConnection) -> bool:
