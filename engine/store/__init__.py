@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from engine.store import backup, history, postgres, query
 
-from .connection import BULK_DISABLED_COMPRESSION, connect, now, scalar, transaction
+from .connection import BULK_DISABLED_COMPRESSION, connect, now, retrying, scalar, transaction
 from .schema import (
     MIGRATIONS_DIR,
     VIEWS_DIR,
@@ -26,4 +26,4 @@ from .schema import (
     view_sql,
 )
 
-__all__ = ["BULK_DISABLED_COMPRESSION", "MIGRATIONS_DIR", "VIEWS_DIR", "applied_versions", "backup", "postgres", "connect", "create_macros", "create_views", "history", "migrate", "migrations", "now", "query", "scalar", "schema_version", "set_today", "transaction", "view_files", "view_names", "view_purpose", "view_sql"]
+__all__ = ["BULK_DISABLED_COMPRESSION", "MIGRATIONS_DIR", "VIEWS_DIR", "applied_versions", "backup", "postgres", "connect", "create_macros", "create_views", "history", "migrate", "migrations", "now", "query", "retrying", "scalar", "schema_version", "set_today", "transaction", "view_files", "view_names", "view_purpose", "view_sql"]
