@@ -51,6 +51,7 @@ class _DryRun(Exception):
         self.report = report
 
 
+@store.retrying
 def import_entities(db: str | Path | None, kind: str, path: str | Path, *, actor: str, channel: str = "import",
                     mapping: str | Path | None = None, source: str | None = None,
                     dry_run: bool = False) -> ImportReport:

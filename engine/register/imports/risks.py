@@ -64,6 +64,7 @@ def import_risks(db: str | Path | None, path: str | Path, source: str, *, actor:
                              channel=channel, framework=framework, dry_run=dry_run)
 
 
+@store.retrying
 def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: str, channel: str = "import",
                       framework: str | None = None, dry_run: bool = False) -> ImportReport:
     """Import several risk registers in one transaction (all of them or nothing).

@@ -6,16 +6,18 @@
 --                       proposed implemented when that control contains it (contains_target), else
 --                       partial; only upgrades, never on an excluded row
 -- A proposal rejected on the same basis (soa_proposal_decisions) is not shown again.
-WITH treatment AS (
+-- soa is v_soa computed once for the four places that read it (each computation aggregates every risk).
+WITH soa AS MATERIALIZED (SELECT * FROM v_soa),
+treatment AS (
     SELECT 'risk_treatment' AS kind, s.framework, s.ref,
            true AS proposed_applicable, 'risk_treatment' AS proposed_reason, NULL::VARCHAR AS proposed_status,
            'cited by ' || array_to_string(s.risk_ids, ', ') AS basis
-    FROM v_soa s
+    FROM soa s
     WHERE len(s.risk_ids) > 0
       AND NOT (coalesce(s.applicable, false) AND list_contains(s.reasons, 'risk_treatment'))
 ),
 implemented AS (
-    SELECT framework, ref FROM v_soa WHERE soa_implemented(status, applicable)
+    SELECT framework, ref FROM soa WHERE soa_implemented(status, applicable)
 ),
 candidates AS (
     SELECT l.target_framework AS framework, l.target_ref AS ref,
@@ -36,7 +38,7 @@ coverage AS (
     SELECT 'counterpart_status' AS kind, s.framework, s.ref,
            NULL::BOOLEAN AS proposed_applicable, NULL::VARCHAR AS proposed_reason, b.proposed_status,
            'counterparts: ' || array_to_string(b.whys, '; ') AS basis
-    FROM best b JOIN v_soa s ON s.framework = b.framework AND s.ref = b.ref
+    FROM best b JOIN soa s ON s.framework = b.framework AND s.ref = b.ref
     WHERE soa_not_excluded(s.applicable)
       AND (CASE b.proposed_status WHEN 'implemented' THEN 3 ELSE 2 END)
           > (CASE s.status WHEN 'implemented' THEN 3 WHEN 'partial' THEN 2 WHEN 'planned' THEN 1 ELSE 0 END)
@@ -46,7 +48,7 @@ SELECT p.framework || ':' || p.ref || '/' || p.kind AS proposal_id, p.kind, p.fr
        s.applicable AS current_applicable, s.reasons AS current_reasons, s.status AS current_status,
        p.proposed_applicable, p.proposed_reason, p.proposed_status, p.basis, s.risk_ids,
        s.version AS row_version
-FROM allp p JOIN v_soa s ON s.framework = p.framework AND s.ref = p.ref
+FROM allp p JOIN soa s ON s.framework = p.framework AND s.ref = p.ref
 WHERE NOT EXISTS (SELECT 1 FROM soa_proposal_decisions d
                   WHERE d.framework = p.framework AND d.ref = p.ref AND d.kind = p.kind
                     AND d.basis = p.basis AND d.decision = 'rejected')
