@@ -56,6 +56,8 @@ class MappingRecord(SQLModel, table=True):
     authored_on: date
     review_status: str
     origin_file: str
+    reviewer: str | None = None
+    reviewed_on: date | None = None
 
 
 class CrosswalkLink(SQLModel, table=True):

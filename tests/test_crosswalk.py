@@ -146,7 +146,9 @@ def test_coverage_view_and_overlap(fresh_db: Path) -> None:
     by_ref = {r["ref"]: r for r in cov.iter_rows(named=True)}
     assert by_ref["A.7.4"]["coverage"] == "none"       # data quality: AI only
     assert by_ref["A.6.2.8"]["coverage"] == "partial"  # event logs overlap logging
-    assert by_ref["7.5.1"]["coverage"] == "full"       # documented information
+    assert by_ref["7.5.3"]["coverage"] == "full"       # control of documented information: the same text
+    assert by_ref["7.5.1"]["coverage"] == "partial"    # each standard has its own mandatory documents
+    assert by_ref["A.4.5"]["coverage"] == "full"       # computing resources: within the A.5.9 inventory
     overlap = coverage.overlap_summary(fresh_db)
     assert overlap["n_links"].sum() > 0
     assert set(overlap["theme_27001"].unique()) <= {"organizational", "people", "physical", "technological"}
