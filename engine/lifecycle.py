@@ -42,4 +42,6 @@ def init_database(db: str | Path | None = None) -> InitReport:
         crosswalk.validate_against_catalog(con, records)
         report.mapping_rows = crosswalk.sync_mappings(con, records)
         report.views = store.create_views(con)
+        if store.postgres.is_postgres(con):
+            store.postgres.grant_reader(con)
     return report

@@ -3,27 +3,15 @@
 Each vocabulary maps a cleaned spelling (lower case, single spaces) to the stored value. Imports
 and edits share them, so ``Mitigate`` in a spreadsheet and ``modify`` typed in the app mean the
 same treatment (ISO 27001 6.1.3, ISO 42001 6.1.3: modify, retain, avoid or share the risk).
+The helpers that build and read a vocabulary are those of every record (``engine.records.vocab``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from engine.records.vocab import FALSE_WORDS, TRUE_WORDS, canon, choices, clean, expected
+from engine.records.vocab import vocabulary as _table
 
-
-def clean(value: object) -> str:
-    """Lower case, trimmed, inner whitespace and underscores collapsed to single spaces."""
-    return re.sub(r"[\s_]+", " ", str(value).strip().lower())
-
-
-def _table(groups: Mapping[str, str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for stored, spellings in groups.items():
-        out[clean(stored)] = stored
-        for s in spellings.split("|"):
-            if s:
-                out[clean(s)] = stored
-    return out
+__all__ = ["AI_OBJECTIVES", "AI_RISK_SOURCES", "AI_ROLES", "ASSESSMENT_STATUSES", "FALSE_WORDS", "LIFECYCLE_STAGES", "MANAGEMENT_SYSTEMS", "RISK_STATUSES", "SEVERITIES", "TREATMENTS", "TRUE_WORDS", "canon", "choices", "clean", "expected"]
 
 
 MANAGEMENT_SYSTEMS = _table({
@@ -103,22 +91,3 @@ SEVERITIES = _table({
 
 ASSESSMENT_STATUSES = _table({"current": "approved|final|valid", "draft": "in progress|open",
                               "superseded": "archived|replaced|retired"})
-
-TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "x", "✓", "✔", "affected", "ja", "oui"})
-FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "-", "none", "not affected", "nein", "non"})
-
-
-def canon(value: object, table: Mapping[str, str]) -> str | None:
-    """The stored value for a spelling, or None when the spelling is not in the vocabulary."""
-    if value is None:
-        return None
-    return table.get(clean(value))
-
-
-def choices(table: Mapping[str, str]) -> list[str]:
-    """The stored values of a vocabulary, in declaration order."""
-    return list(dict.fromkeys(table.values()))
-
-
-def expected(table: Mapping[str, str]) -> str:
-    return "one of " + ", ".join(choices(table))

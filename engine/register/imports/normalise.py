@@ -16,7 +16,7 @@ import polars as pl
 
 from engine.errors import Problem
 from engine.register import records, vocab
-from engine.register.scoring import Scale, expected_values, normalise_values
+from engine.register.scales import Scale, expected_values, normalise_values
 
 from .reading import ROW
 
