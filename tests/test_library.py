@@ -29,7 +29,7 @@ def test_an_extra_framework_with_its_mapping_sets() -> None:
     assert h.copyright == "Written for riskmap's tests; free to copy." and h.publication_date.isoformat() == "2026-06-30"
     (fw,) = lib.frameworks
     assert (fw.framework, fw.shipped) == ("acme-ai-baseline", False)
-    assert fw.row()["copyright"] == h.copyright and fw.row()["custom"] is True
+    assert fw.row()["copyright"] == h.copyright and fw.row()["custom"] is False
     got = [(c.ref, c.title, c.kind, c.parent_ref, c.grp, c.ordinal) for c in lib.controls]
     assert got == [("GOV", "Governance", "annex_a_group", None, "GOV", 1),
                    ("GOV-1", "Keep a register of AI systems", "annex_a_control", "GOV", "GOV", 2),

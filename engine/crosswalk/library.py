@@ -23,8 +23,8 @@ What the parser does:
 - **A mapping set whose other framework is not loaded is refused**, naming that framework's urn.
 
 Every problem is collected (file, record such as ``objects.framework.requirement_nodes[3]``, field,
-value, what was expected) and raised together as one :class:`~engine.errors.InputError`. Storing libraries,
-the CLI command and inference through them are the loader's business, not this module's.
+value, what was expected) and raised together as one :class:`~engine.errors.InputError`. Storing a library
+(``riskmap import library``) is :func:`engine.crosswalk.imported.import_library`'s business.
 """
 
 from __future__ import annotations
@@ -85,10 +85,11 @@ class LibraryFramework:
     header: LibraryHeader
 
     def row(self) -> dict[str, Any]:
-        """The ``frameworks`` row of an extra framework."""
+        """The ``frameworks`` row of an extra framework: a published framework, not the organisation's own
+        (``custom`` false, so its controls do not join the SoA)."""
         return {"framework": self.framework, "name": self.name, "edition": self.header.version, "title": self.name,
                 "source": f"CISO Assistant library {self.header.urn} version {self.header.version}",
-                "copyright": self.header.copyright, "catalog_version": self.header.version, "custom": True}
+                "copyright": self.header.copyright, "catalog_version": self.header.version, "custom": False}
 
 
 @dataclass(frozen=True)
