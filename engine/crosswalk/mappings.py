@@ -47,6 +47,7 @@ class Mapping:
     file: str = ""  # the path as given, for messages
     reviewer: str = ""
     reviewed_on: date | None = None
+    provenance: str = ""  # in the store: shipped, tailored or imported (mappings_in_force.sql)
 
 
 def crosswalk_files(directory: Path = CROSSWALK_DIR) -> list[Path]:

@@ -14,7 +14,8 @@ document with compliance-trestle. Choices worth knowing:
   ``equal`` is ``equal-to`` when the rationale is syntactic (same words) and ``equivalent-to`` otherwise
   (same meaning in other words), as OSCAL distinguishes them. Strength 1-10 is the map's
   ``confidence-score`` percentage (strength / 10); the justification is its ``remarks``; author, date,
-  review status, reviewer and review date are props in riskmap's namespace.
+  review status, reviewer, review date and provenance (shipped, tailored by the organisation, or imported)
+  are props in riskmap's namespace.
 - **No counterpart.** A record saying a control has no counterpart in the other framework names no target,
   which an OSCAL map cannot express: such controls are listed in the mapping's source or target
   ``gap-summary`` and, with their justification, as ``no-counterpart`` props of the mapping.
@@ -172,6 +173,8 @@ def _provenance_props(m: Mapping) -> list[dict[str, Any]]:
         props.append(_prop("reviewer", m.reviewer))
     if m.reviewed_on:
         props.append(_prop("reviewed-on", m.reviewed_on.isoformat()))
+    if m.provenance:
+        props.append(_prop("provenance", m.provenance))
     return props
 
 
@@ -197,7 +200,7 @@ def _oriented(records: list[Mapping], source_fw: str, target_fw: str) -> list[Ma
         if m.source_framework == target_fw and m.target_ref:
             m = Mapping(m.target_framework, m.target_ref, m.source_framework, m.source_ref, inverse(m.relationship),
                         m.strength, m.rationale_type, m.justification, m.author, m.authored_on, m.review_status,
-                        m.origin_file, m.line, m.file, m.reviewer, m.reviewed_on)
+                        m.origin_file, m.line, m.file, m.reviewer, m.reviewed_on, m.provenance)
         out.append(m)
     return out
 
@@ -326,8 +329,8 @@ class OscalExport:
 
 def export_oscal(db: str | Path | None, directory: Path,
                  frameworks: tuple[str, ...] = (ISO42001, ISO27001)) -> OscalExport:
-    """Write the OSCAL catalogs of ``frameworks``, the authored crosswalk between them as a
-    mapping-collection, and the applicable controls of the latest approved SoA version as a profile
+    """Write the OSCAL catalogs of ``frameworks``, the crosswalk in force between them (the organisation's
+    tailoring over the shipped records over imported ones) as a mapping-collection, and the applicable controls of the latest approved SoA version as a profile
     (with a catalog for each further framework the profile needs, such as the organisation's own)."""
     from . import oscal_read  # the store queries live beside the reader
 

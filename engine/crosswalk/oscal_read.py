@@ -256,9 +256,11 @@ def _dicts(cur: Any) -> list[dict[str, Any]]:
 
 
 def load_store(db: str | Path | None, frameworks: tuple[str, ...]) -> StoreData:
-    """Catalog rows, authored mappings among ``frameworks`` and the latest approved SoA's applicable controls."""
+    """Catalog rows, the mapping records in force among ``frameworks`` (the organisation's tailoring over the
+    shipped records over imported ones) and the latest approved SoA's applicable controls."""
     from engine import soa, store
     from engine.errors import NotFoundError
+    from engine.store import query
 
     version = soa.latest_version(db)
     applicable: list[tuple[str, str]] = []
@@ -277,18 +279,17 @@ def load_store(db: str | Path | None, frameworks: tuple[str, ...]) -> StoreData:
         for r in _dicts(con.execute(f"SELECT framework, ref, title, kind, parent_ref, theme FROM controls "
                                     f"WHERE framework IN ({marks}) ORDER BY framework, ordinal", needed)):
             controls[r["framework"]].append(r)
-        inner = ", ".join("?" * len(frameworks))
         rows = _dicts(con.execute(f"""
-            SELECT m.* FROM mappings m
+            SELECT m.* FROM ({query.load("mappings_in_force")}) m
             LEFT JOIN controls s ON s.framework = m.source_framework AND s.ref = m.source_ref
             LEFT JOIN controls t ON t.framework = m.target_framework AND t.ref = m.target_ref
-            WHERE m.source_framework IN ({inner}) AND m.target_framework IN ({inner})
+            WHERE list_contains($fws, m.source_framework) AND list_contains($fws, m.target_framework)
             ORDER BY m.source_framework, s.ordinal, m.target_framework, coalesce(t.ordinal, -1)""",
-            list(frameworks) * 2))
+            {"fws": list(frameworks), "with_tailoring": True}))
         now = store.now()
     records = [Mapping(r["source_framework"], r["source_ref"], r["target_framework"], r["target_ref"],
                        r["relationship"], r["strength"], r["rationale_type"], r["justification"], r["author"],
                        r["authored_on"], r["review_status"], r["origin_file"], 0, "", r.get("reviewer") or "",
-                       r.get("reviewed_on")) for r in rows]
+                       r.get("reviewed_on"), r["provenance"]) for r in rows]
     return StoreData(fw_rows, controls, records, version, applicable,
                      [fw for fw in needed if fw not in frameworks], now)
