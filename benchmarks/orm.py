@@ -78,6 +78,9 @@ class CrosswalkLink(SQLModel, table=True):
     path: str
     depth: int
     n_paths: int = 1
+    provenance: str | None = None
+    review_status: str | None = None
+    reviewer: str | None = None
 
 
 class HistoryRow(SQLModel, table=True):

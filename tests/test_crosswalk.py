@@ -233,17 +233,14 @@ def test_sql_inference_agrees_with_set_algebra(edges) -> None:
     ids, carry the weakest strength of their path, and compose relationships exactly as compose() does."""
     con = duckdb.connect()
     try:
-        for stmt in store.MIGRATIONS_DIR.joinpath("0002_crosswalk.sql").read_text().split(";"):
-            if stmt.strip():
-                con.execute(stmt)
-        con.execute("CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        store.migrate(con)
         seen = set()
         for (sf, sr), (tf, tr), rel, strength in edges:
             if sf == tf or (sf, sr, tf, tr) in seen or (tf, tr, sf, sr) in seen:
                 continue
             seen.add((sf, sr, tf, tr))
             con.execute("INSERT INTO mappings VALUES (?, ?, ?, ?, ?, ?, 'semantic', 'j', 'a', DATE '2026-01-01', "
-                        "'draft', 'f')", [sf, sr, tf, tr, rel, strength])
+                        "'draft', 'f', NULL, NULL)", [sf, sr, tf, tr, rel, strength])
         crosswalk.rebuild_links(con, 3)
         known = {(a, b) for (a, b), _, _, _ in edges} | {(a, b) for _, (a, b), _, _ in edges}
         direct = {(f"{a}:{b}", f"{c}:{d}"): (r, s) for a, b, c, d, r, s in con.execute(
