@@ -7,7 +7,8 @@ never removes them and importing the same source again replaces what it brought.
 organisation's tailoring, win over an imported one for the same pair (``mappings_in_force.sql``); the
 inference reaches through imported frameworks (a user's SCF or NIST CSF library links show up as inferred
 27001 <-> 42001 paths). An OSCAL file may instead be imported as the organisation's tailoring: each record
-becomes the decision that turns the record beneath into it (:func:`engine.crosswalk.tailoring.decision_between`).
+that differs from the record beneath becomes the decision that turns that record into it
+(:func:`engine.crosswalk.tailoring.decision_between`); a record that agrees is left alone.
 
 Every import is all or nothing: every problem of the file is listed, and nothing is written. ``dry_run``
 reports what would change.
@@ -148,33 +149,40 @@ def import_mapping(db: str | Path | None, path: Path, *, as_tailoring: bool = Fa
 
 def _import_tailoring(db: str | Path | None, path: Path, records: list[Mapping], *, dry_run: bool, actor: str,
                       channel: str) -> ImportReport:
-    """Each record as the decision that turns the record beneath into it; a record naming no control and
-    one that only agrees that a pair has no relationship are left out, with a note."""
+    """Each record as the decision that turns the record beneath into it. Left out, with a note: records
+    naming no target control (a tailoring decides a pair of controls) and records that agree with the
+    record beneath (an import is not a review, so it accepts nothing)."""
     report = ImportReport(f"oscal:{path.name}", "tailored", dry_run=dry_run)
+    untargeted = agreeing = 0
     with _writing(db, dry_run) as con:
         bases = tailoring.records_beneath(con)
         decisions = []
         for i, m in enumerate(records):
             if not m.target_ref:
-                report.notes.append(f"{m.source_framework}:{m.source_ref}: a record naming no target control "
-                                    "cannot be tailored (a tailoring decides a pair of controls); left out")
+                untargeted += 1
                 continue
             base = bases.get(tailoring.pair_key(m.source_framework, m.source_ref, m.target_framework, m.target_ref))
             rel = m.relationship
             if base is not None and (base["source_framework"], base["source_ref"]) != (m.source_framework, m.source_ref):
                 rel = inverse(rel)
             decision = tailoring.decision_between(base, rel, m.strength)
-            if decision is None:
+            if decision in (None, "accept"):
+                agreeing += 1
                 continue
+            changes = decision not in ("accept", "dispute")
             decisions.append(tailoring.Decision(
                 (m.source_framework, m.source_ref), (m.target_framework, m.target_ref), decision,
-                None if decision in ("accept", "dispute") else m.relationship,
-                None if decision in ("accept", "dispute") else m.strength, m.rationale_type,
+                m.relationship if changes else None, m.strength if changes else None, m.rationale_type,
                 f"{m.justification} (imported from {path.name})", where=f"{path}:record {i + 1}"))
         report.tailored = tailoring.apply_decisions(con, decisions, actor=actor, channel=channel)
         report.mappings = len(report.tailored)
         if not dry_run:
             rebuild_links(con)
+    if agreeing:
+        report.notes.append(f"{agreeing} record(s) agree with the crosswalk already: nothing to decide, left as they are")
+    if untargeted:
+        report.notes.append(f"{untargeted} record(s) name no target control and were left out (a tailoring decides "
+                            "a pair of controls)")
     return report
 
 
