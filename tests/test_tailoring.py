@@ -189,3 +189,14 @@ def test_the_tailoring_table_is_a_migration_and_init_keeps_it(fresh_db: Path) ->
     with duckdb.connect(str(fresh_db), read_only=True) as con:
         names = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
     assert "crosswalk_tailoring" in names
+
+
+def test_init_says_when_a_tailoring_rests_on_a_changed_record(fresh_db: Path, run_cli) -> None:
+    tailoring.tailor(fresh_db, LOGS, LOGGING, "strengthen", strength=9, reason="Central log.", **WHO)
+    code, out, _ = run_cli("init", "--db", fresh_db)
+    assert code == 0 and "tailored mapping" not in out
+    with duckdb.connect(str(fresh_db)) as con:  # as if it had been decided against an older shipped record
+        con.execute("UPDATE crosswalk_tailoring SET base_strength = 5")
+    code, out, _ = run_cli("init", "--db", fresh_db)
+    assert code == 0
+    assert "1 tailored mapping(s) rest on a record that changed since they were decided" in out

@@ -41,8 +41,8 @@ from .inference import rebuild_links
 from .refs import parse_control
 from .relationships import RANK, RATIONALES, RELATIONSHIPS, inverse
 
-__all__ = ["DECISIONS", "TAILORING", "Decision", "apply_decisions", "decision_between", "pair_key", "records_beneath",
-           "tailor", "tailoring_for", "tailorings_frame", "withdraw"]
+__all__ = ["DECISIONS", "TAILORING", "Decision", "apply_decisions", "base_changes", "decision_between", "pair_key",
+           "records_beneath", "tailor", "tailoring_for", "tailorings_frame", "withdraw"]
 
 DECISIONS = ("accept", "dispute", "strengthen", "weaken", "add")
 STATUSES = ("active", "withdrawn")
@@ -329,14 +329,21 @@ def tailoring_for(db: str | Path | None, source: str | tuple[str, str],
         return _existing(con).get(pair_key(sf, sr, tf, tr))
 
 
+def base_changes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The findings of the audit rule ``crosswalk_tailoring_base_changed`` on an open connection: each
+    tailoring whose record beneath is no longer the one it was decided against (``riskmap init`` reports
+    how many after an upgrade of the shipped files)."""
+    from engine import audit
+
+    return audit.findings(con, ["crosswalk_tailoring_base_changed"])
+
+
 def tailorings_frame(db: str | Path | None = None, *, include_withdrawn: bool = False) -> pl.DataFrame:
     """Every tailoring with what it overrides and ``base_changed`` (flagged by the audit rule
     ``crosswalk_tailoring_base_changed``): the CLI's ``tailor list`` and the Overlap explorer."""
-    from engine import audit
-
     with store.connect(db) as con:
         rows = con.execute(query.load("tailorings"), {"include_withdrawn": include_withdrawn}).pl()
-        flagged = audit.findings(con, ["crosswalk_tailoring_base_changed"])
+        flagged = base_changes(con)
     changed = flagged.select(pl.col("entity_id").alias("id"), pl.col("detail").alias("base_changed_detail"))
     return (rows.join(changed, on="id", how="left", maintain_order="left")
             .with_columns(pl.col("base_changed_detail").is_not_null().alias("base_changed")))
