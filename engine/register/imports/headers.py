@@ -41,6 +41,7 @@ from .wordings import (
     AI_SYSTEM_HEADINGS,
     ASSESSMENT_HEADINGS,
     ASSET_HEADINGS,
+    COMPOSED_FROM,
     HEADINGS,
     IGNORE,
     REQUIRED,
@@ -379,6 +380,9 @@ def _claim(out: Columns, table: Table, kind: str, fld: str, i: int, heading: str
         if fw:
             out.frameworks[i] = fw
         return
+    if fld in out.fields and fld.endswith("_stated"):
+        out.unrecognised.append(heading)  # a second column of the register's own arithmetic: lineage only
+        return
     if fld in out.fields:
         first = out.fields[fld]
         out.problems.append(Problem(
@@ -409,9 +413,12 @@ def _missing_required(file: str, kind: str, out: Columns) -> list[Problem]:
     """A problem for each required field of the import kind that no column holds."""
     problems = []
     for req in REQUIRED[kind]:
-        if req not in out.fields:
-            wordings = [k for k, v in HEADINGS[kind].items() if v == req][:6]
-            problems.append(Problem(file, 1, None, f"no {req} column",
-                                    expected="a column headed " + " / ".join(w.capitalize() for w in wordings)
-                                    + " (or a mapping file naming it)"))
+        composed = COMPOSED_FROM.get((kind, req), ())
+        if req in out.fields or any(f in out.fields for f in composed):
+            continue
+        wordings = [k for k, v in HEADINGS[kind].items() if v == req][:6]
+        also = f", or {' / '.join(composed)} columns to compose it from" if composed else ""
+        problems.append(Problem(file, 1, None, f"no {req} column",
+                                expected="a column headed " + " / ".join(w.capitalize() for w in wordings)
+                                + " (or a mapping file naming it)" + also))
     return problems

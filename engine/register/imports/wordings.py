@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["AI_SYSTEM_HEADINGS", "ASSESSMENT_HEADINGS", "ASSET_HEADINGS", "HEADINGS", "IGNORE", "REQUIRED",
-           "RISK_HEADINGS", "normalise_heading"]
+__all__ = ["AI_SYSTEM_HEADINGS", "ASSESSMENT_HEADINGS", "ASSET_HEADINGS", "COMPOSED_FROM", "HEADINGS", "IGNORE",
+           "REQUIRED", "RISK_HEADINGS", "normalise_heading"]
 
 IGNORE = "ignore"
 
@@ -103,12 +103,19 @@ RISK_HEADINGS = _syn({
                                 "reason for acceptance",
     "next_review": "review date|next review|next review date|review due|review by|next review due|"
                    "date of next review",
-    IGNORE: "risk score|risk level|risk rating|score|rating|level|inherent risk|inherent risk score|"
-            "inherent risk level|inherent risk rating|residual risk|residual risk score|residual risk level|"
-            "residual risk rating|current risk|current risk score|current risk level|current risk rating|"
-            "inherent score|residual score|current score|priority|rag|date raised|date identified|"
-            "identified on|raised on|last updated|updated|created|date added|l x i|lxi|l i|overall rating|"
-            "overall risk|overall score|overall risk rating|overall risk score",
+    # what the register computed itself: checked against the matrix, never stored (see ``checks``)
+    "score_stated": "risk score|score|inherent risk score|inherent score|l x i|lxi|l i|overall score|"
+                    "overall risk score|gross risk score|initial risk score",
+    "rating_stated": "risk level|risk rating|rating|level|inherent risk|inherent risk level|inherent risk rating|"
+                     "overall rating|overall risk|overall risk rating|gross risk|gross risk rating",
+    "current_score_stated": "current risk score|current score|net risk score|net score",
+    "current_rating_stated": "current risk|current risk level|current risk rating|net risk|net risk rating|"
+                             "net risk level",
+    "residual_score_stated": "residual risk score|residual score|target risk score|target score",
+    "residual_rating_stated": "residual risk|residual risk level|residual risk rating|target risk|"
+                              "target risk rating|target risk level",
+    IGNORE: "priority|rag|date raised|date identified|identified on|raised on|last updated|updated|created|"
+            "date added",
 })
 """Risk register headings. ``I`` is impact, or integrity when the file also has ``C`` or ``A``."""
 
@@ -159,3 +166,7 @@ HEADINGS = {"risks": RISK_HEADINGS, "assets": ASSET_HEADINGS, "ai_systems": AI_S
             "assessments": ASSESSMENT_HEADINGS}
 REQUIRED = {"risks": ("title",), "assets": ("name",), "ai_systems": ("name",),
             "assessments": ("ai_system_id", "title")}
+
+COMPOSED_FROM = {("risks", "title"): ("event", "threat", "cause", "vulnerability", "description")}
+"""Required fields a file may go without when it has one of these columns to compose them from (a
+risk register in the asset / threat / vulnerability layout; see ``titles``)."""
