@@ -298,7 +298,8 @@ class Columns:
 
 
 MULTI_COLUMN = ("controls", "planned_controls")
-"""Fields several columns may hold, e.g. 'ISO 42001 Controls' and 'ISO 27001:2022 Controls'."""
+"""Fields several columns of a risk register or an action plan may hold, e.g. 'ISO 42001 Controls' and
+'ISO 27001:2022 Controls'."""
 
 _FRAMEWORK_WORDS = {"iso", "iec", "27001", "42001", "2013", "2022", "2023"}
 
@@ -374,7 +375,7 @@ def _heading_field(heading: str, norm: str, kind: str, mapping: MappingFile | No
 def _claim(out: Columns, table: Table, kind: str, fld: str, i: int, heading: str) -> None:
     """Column ``i`` holds ``fld``, unless another column already does: a further control column of a
     risk register is kept beside the first, any other second claim is a problem."""
-    if fld in out.fields and fld in MULTI_COLUMN and kind == "risks":
+    if fld in out.fields and fld in MULTI_COLUMN and kind in ("risks", "actions"):
         out.more.setdefault(fld, []).append(i)
         fw = heading_framework(heading)
         if fw:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["AI_SYSTEM_HEADINGS", "ASSESSMENT_HEADINGS", "ASSET_HEADINGS", "COMPOSED_FROM", "HEADINGS", "IGNORE",
-           "REQUIRED", "RISK_HEADINGS", "normalise_heading"]
+__all__ = ["ACTION_HEADINGS", "AI_SYSTEM_HEADINGS", "ASSESSMENT_HEADINGS", "ASSET_HEADINGS", "COMPOSED_FROM",
+           "HEADINGS", "IGNORE", "REQUIRED", "RISK_HEADINGS", "SOA_HEADINGS", "normalise_heading"]
 
 IGNORE = "ignore"
 
@@ -162,10 +162,68 @@ ASSESSMENT_HEADINGS = _syn({
     "status": "status|state",
 })
 
+SOA_HEADINGS = _syn({
+    "framework": "standard|framework|iso standard|control set|control framework|management system",
+    "ref": "control|control id|control ref|control reference|control no|control number|ref|reference|id|"
+           "annex a|annex a control|annex a ref|annex a reference|annex a id|iso ref|iso reference|control #|#|no|"
+           "clause|section|iso control|iso 27001 control|iso 42001 control",
+    "title": "control title|control name|title|name|control description|annex a control title|control objective",
+    "applicable": "applicable|applicability|included|include|in scope|selected|applies|relevant|included in soa|"
+                  "applicable y n|applicable yes no|is applicable|soa applicability|status of applicability",
+    "reasons": "reason for inclusion|reasons for inclusion|inclusion reason|inclusion reasons|reason|reasons|"
+               "basis for inclusion|selection reason|source of requirement|reason for selection|driver|drivers",
+    "exclusion_reason": "reason for exclusion|exclusion reason|exclusion category|exclusion type|reason excluded",
+    "justification": "justification|justification for inclusion|justification for exclusion|"
+                     "justification for inclusion or exclusion|justification for inclusion exclusion|rationale|"
+                     "comments|comment|notes|remarks|explanation|reason for applicability",
+    "status": "implementation status|status|implemented|implementation|implementation state|control status|"
+              "state|progress|implementation progress|implementation stage",
+    "implementation_notes": "how implemented|implementation notes|implementation details|implementation description|"
+                            "how it is implemented|control implementation|description of implementation|"
+                            "method of implementation|implementation method|how",
+    "owner": "owner|control owner|responsible|responsible person|accountable|owner name|responsibility",
+    "evidence": "evidence|evidence reference|evidence references|evidence ref|documents|documentation|"
+                "supporting documents|reference documents|policy reference|policy references|records|artefacts|"
+                "artifacts",
+    "last_verified": "last verified|last reviewed|date verified|verified on|last review|last review date|"
+                     "review date|date of last review|last audited|last tested|verified|date reviewed",
+    "reason_legal": "lr|legal|legal requirement|legal requirements|legal and regulatory|regulatory|legal regulatory|"
+                    "legal or regulatory",
+    "reason_contractual": "co|contractual|contractual obligation|contractual obligations|contract",
+    "reason_business": "br|business requirement|business requirements|business",
+    "reason_business_practice": "br bp|business requirements best practice|business requirements and best practice",
+    "reason_best_practice": "bp|best practice|best practices|adopted best practice|adopted best practices",
+    "reason_risk": "rra|ra|risk assessment|results of risk assessment|result of risk assessment|risk treatment|"
+                   "risk treatment plan|rtp|risk",
+})
+"""Statement of Applicability headings. ``LR``, ``CO``, ``BR/BP`` and ``RRA`` are the columns of a
+common SoA layout (legal requirements, contractual obligations, business requirements / best
+practice, results of the risk assessment), each marked with an X where it is a reason for inclusion."""
+
+ACTION_HEADINGS = _syn({
+    "source_key": "action id|id|ref|reference|action ref|action no|action number|#|no|key|task id|action #",
+    "title": "action|title|action title|task|task name|name|action name|treatment action|activity|"
+             "mitigation action|planned action",
+    "description": "description|action description|details|detail|notes|comments|scope|what",
+    "owner": "owner|action owner|responsible|assigned to|assignee|accountable|lead|who",
+    "due_date": "due date|due|deadline|target date|completion date|due by|target completion|"
+                "target completion date|planned completion|end date|date due|when|target",
+    "status": "status|state|progress|action status",
+    "effort": "effort|effort days|person days|man days|days|estimated effort|estimate|effort estimate|work days|"
+              "effort pd|effort person days|cost days|effort in days",
+    "risks": "risks|risk|risk id|risk ids|risk ref|risk refs|risk reference|risk references|related risks|"
+             "linked risks|risks treated|treats risks|risk register ref|risk register refs|risks addressed",
+    "controls": "controls|control|annex a controls|annex a control|iso controls|control refs|control references|"
+                "controls implemented|related controls|annex a|iso 27001 controls|iso 42001 controls|"
+                "27001 controls|42001 controls|control ids",
+    IGNORE: "priority|start date|started|created|date raised|budget|cost",
+})
+"""Treatment plan headings."""
+
 HEADINGS = {"risks": RISK_HEADINGS, "assets": ASSET_HEADINGS, "ai_systems": AI_SYSTEM_HEADINGS,
-            "assessments": ASSESSMENT_HEADINGS}
+            "assessments": ASSESSMENT_HEADINGS, "soa": SOA_HEADINGS, "actions": ACTION_HEADINGS}
 REQUIRED = {"risks": ("title",), "assets": ("name",), "ai_systems": ("name",),
-            "assessments": ("ai_system_id", "title")}
+            "assessments": ("ai_system_id", "title"), "soa": ("ref",), "actions": ("title",)}
 
 COMPOSED_FROM = {("risks", "title"): ("event", "threat", "cause", "vulnerability", "description")}
 """Required fields a file may go without when it has one of these columns to compose them from (a
