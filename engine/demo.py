@@ -29,7 +29,7 @@ import duckdb
 from engine import plan, register, soa, store
 
 from .config import DATA_DIR, db_path
-from .errors import ConfigError, RuleViolation
+from .errors import RuleViolation
 from .lifecycle import init_database
 
 DEMO_DIR = DATA_DIR / "demo"
@@ -188,19 +188,6 @@ def _build(path: Path, say: Progress) -> DemoReport:
 
 
 # ---------------------------------------------------------------------------- actions and SoA decisions
-
-def risk_ids_by_source_key(db: str | Path | None) -> dict[str, str]:
-    """The consolidated risk of each source register key (``ISR-046`` -> ``R-0046``), from the lineage."""
-    with store.connect(db) as con:
-        rows = con.execute("SELECT DISTINCT source_key, risk_id FROM risk_sources "
-                           "WHERE source_key IS NOT NULL ORDER BY source_key").fetchall()
-    out: dict[str, str] = {}
-    for key, risk_id in rows:
-        if key in out and out[key] != risk_id:
-            raise ConfigError(f"register key {key} belongs to two risks ({out[key]}, {risk_id})")
-        out[key] = risk_id
-    return out
-
 
 def _add_actions(db: Path) -> int:
     """Import the treatment actions of ``actions.csv`` with the action plan importer users run

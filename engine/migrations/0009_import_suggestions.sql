@@ -17,6 +17,8 @@ CREATE TABLE control_suggestions (
     score       DOUBLE NOT NULL,              -- 0-1, how closely the phrase names the control
     method      VARCHAR NOT NULL CHECK (method IN ('vocabulary', 'title')),
     reason      VARCHAR,                      -- why the control fits the phrase, in one line
+    link_status VARCHAR NOT NULL DEFAULT 'existing' CHECK (link_status IN ('existing', 'planned')),
+                                              -- how it is linked when accepted: the phrase's column said
     status      VARCHAR NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'accepted', 'rejected')),
     batch_id    VARCHAR,                      -- the import batch that proposed it
     created_at  TIMESTAMP NOT NULL,

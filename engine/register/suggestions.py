@@ -82,7 +82,8 @@ def _decide(con: duckdb.DuckDBPyConnection, row: dict[str, Any], status: str, no
 def accept_suggestions(db: str | Path | None, ids: list[str] | None = None, *, min_score: float | None = None,
                        risk_id: str | None = None, note: str | None = None, actor: str, channel: str) -> list[str]:
     """Accept suggestions (by id, or every proposed one from ``min_score`` up and/or of ``risk_id``):
-    link each control to its risk as an existing control written as the phrase, and mark it accepted.
+    link each control to its risk (existing or planned, as the phrase's column said) written as the
+    phrase, and mark it accepted.
     One transaction; returns the ids accepted (one already accepted is left as it is)."""
     done = []
     with store.transaction(db) as con:
@@ -91,7 +92,7 @@ def accept_suggestions(db: str | Path | None, ids: list[str] | None = None, *, m
                 continue
             records.current(con, RISK, row["risk_id"])
             if _link_on(con, row["risk_id"], "control", f"{row['framework']}:{row['ref']}", actor=actor,
-                        channel=channel, batch_id=row["id"], as_written=row["phrase"]):
+                        channel=channel, batch_id=row["id"], status=row["link_status"], as_written=row["phrase"]):
                 records.bump(con, RISK, row["risk_id"], actor=actor)
             _decide(con, row, "accepted", note, actor, channel)
             done.append(row["id"])

@@ -47,12 +47,14 @@ def attach_controls_text(parsed: list[ParsedFile], phrases: pl.DataFrame) -> Non
 
 
 def row_proposals(phrases: pl.DataFrame, controls: pl.DataFrame, titles: pl.DataFrame) -> pl.DataFrame:
-    """The controls proposed for every row's phrases: (_file, _row, phrase, framework, ref, score,
-    method, reason), without the controls the row already names by reference."""
+    """The controls proposed for every row's phrases: (_file, _row, phrase, link_status, framework,
+    ref, score, method, reason), without the controls the row already names by reference; link_status
+    is the status of the column the phrase came from (existing before planned)."""
     if phrases.is_empty():
-        return pl.DataFrame(schema={"_file": pl.Int32, ROW: pl.Int32, **PROPOSAL_SCHEMA})
+        return pl.DataFrame(schema={"_file": pl.Int32, ROW: pl.Int32, "link_status": pl.String, **PROPOSAL_SCHEMA})
     found = propose(phrases["phrase"].unique(maintain_order=True).to_list(), titles)
-    out = (phrases.select(*_KEYS, "phrase").unique(maintain_order=True).join(found, on="phrase")
+    out = (phrases.sort(*_KEYS, "status").select(*_KEYS, "phrase", pl.col("status").alias("link_status"))
+           .unique([*_KEYS, "phrase"], keep="first", maintain_order=True).join(found, on="phrase")
            .join(controls.select(*_KEYS, "framework", "ref"), on=[*_KEYS, "framework", "ref"], how="anti"))
     return out.sort(*_KEYS, pl.col("score"), descending=[False, False, True], maintain_order=True)
 
@@ -84,11 +86,11 @@ def write_suggestions(con: duckdb.DuckDBPyConnection, proposals: pl.DataFrame, r
                                                               width=5), dtype=pl.String)) \
         .join(batches, on="_file", how="left", maintain_order="left")
     con.register("_new_sg", rows.select("id", "risk_id", "phrase", "framework", "ref", "score", "method", "reason",
-                                        "_batch"))
+                                        "link_status", "_batch"))
     try:
         con.execute("INSERT INTO control_suggestions (id, risk_id, phrase, framework, ref, score, method, reason, "
-                    "status, batch_id, created_at) SELECT id, risk_id, phrase, framework, ref, score, method, reason, "
-                    "'proposed', _batch, ? FROM _new_sg", [when])
+                    "link_status, status, batch_id, created_at) SELECT id, risk_id, phrase, framework, ref, score, "
+                    "method, reason, link_status, 'proposed', _batch, ? FROM _new_sg", [when])
     finally:
         con.unregister("_new_sg")
     records.record_history(con, rows.select(

@@ -120,10 +120,11 @@ class ImportReport:
             out.extend(f"  note: {n}" for n in f.notes)
             out.extend(f"  warning: {w}" for w in problem_lines(f.warnings, limit=max(5, 60 // len(self.files))))
             if detail or self.dry_run:
-                for _name, items in f.sections():
-                    out.extend(items[:per_section])
-                    if len(items) > per_section:
-                        out.append(f"  ... and {len(items) - per_section:,} more")
+                for name, items in f.sections():
+                    shown = len(items) if name == "carried" else per_section  # every legacy merge is listed
+                    out.extend(items[:shown])
+                    if len(items) > shown:
+                        out.append(f"  ... and {len(items) - shown:,} more")
             elif f.differences:
                 out.append(f"  {len(f.differences)} value(s) differed from what riskmap held and were replaced "
                            "(the history keeps the old values)")

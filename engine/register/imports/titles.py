@@ -56,11 +56,11 @@ def compose_titles(cells: Cells) -> str | None:
         f = f.with_columns(pl.when(twice).then(pl.col("title") + " (" + pl.col("vulnerability") + ")")
                            .otherwise(pl.col("title")).alias("title"))
     cells.frame = f
-    used = [cells.labels[c] for c in (*naming, *objects)]
-    cells.labels["title"] = " / ".join(used)
+    used = [" / ".join(cells.labels[c] for c in naming), *(cells.labels[c] for c in objects)]
+    cells.labels["title"] = " / ".join(cells.labels[c] for c in (*naming, *objects))
     for r in f.filter(pl.col("title").is_null())[ROW].to_list():
         cells.problems.append(Problem(cells.file, r, cells.labels["title"], "nothing to name the risk by", None,
-                                      "a title, or a " + ", ".join(cells.labels[c] for c in naming)
+                                      "a title column, or a " + " or ".join(cells.labels[c] for c in naming)
                                       + " to compose one from"))
     sample = f.filter(pl.col("title").is_not_null()).head(1).select(ROW, "title").rows()
     example = f" (e.g. row {sample[0][0]}: {sample[0][1]!r})" if sample else ""
