@@ -73,10 +73,11 @@ def _sniff_separator(data: bytes) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None = None) -> Table:
+def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None = None, *,
+               checked: bool = False) -> Table:
     """Read a CSV or .xlsx register. Raises InputError (with the file named) when it cannot be read,
-    is empty, is larger than ``limits`` allow (default: :meth:`Limits.from_env`), or has rows longer
-    than its header."""
+    is empty, is larger than ``limits`` allow (default: :meth:`Limits.from_env`; ``checked`` when the
+    caller has already run :func:`check_file` on it), or has rows longer than its header."""
     path = Path(path)
     name = str(path)
     if not path.exists():
@@ -85,7 +86,8 @@ def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None
         raise InputError([Problem(name, None, None, "is a directory", expected="a .csv or .xlsx file")])
     suffix = path.suffix.lower()
     limits = limits or Limits.from_env()
-    check_file(path, limits, sheet)
+    if not checked:
+        check_file(path, limits, sheet)
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     try:

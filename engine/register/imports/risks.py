@@ -38,7 +38,7 @@ from .apply import merge_rows, update_rows
 from .context import RunContext
 from .controls import resolve_control_cells
 from .fields import RECORD_FIELDS as RECORD_FIELDS  # re-exported: engine.register.merges reads it here
-from .limits import Limits
+from .limits import Limits, check_file
 from .parse import ParsedFile, RiskFile, parse_risk_file
 from .phrases import attach_controls_text, row_proposals, write_suggestions
 from .plan import Plan, plan_run
@@ -81,6 +81,7 @@ def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: st
     file can merge into a risk an earlier file brought in.
     """
     framework = _check_run(files, framework)
+    _check_sizes(files, limits)
     try:
         with store.transaction(db, bulk=True) as con:
             ctx = RunContext(con, framework, limits)
@@ -117,6 +118,26 @@ def _check_run(files: list[RiskFile], framework: str | None) -> str | None:
     if problems:
         raise InputError(problems)
     return framework
+
+
+def _check_sizes(files: list[RiskFile], limits: Limits | None) -> None:
+    """Refuse files larger than the limits before anything else is loaded (so a refusal costs next to
+    no memory); the files that are too large are all named at once."""
+    problems: list[Problem] = []
+    for f in files:
+        path = Path(f.path)
+        if not path.is_file():
+            continue  # the reader says what is wrong with it
+        try:
+            sheet = hd.load_mapping(f.mapping, "risks").sheet if f.mapping else None
+        except InputError:
+            sheet = None  # the mapping's own problems are reported with the file's
+        try:
+            check_file(path, limits or Limits.from_env(), sheet)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems, f"{len(problems)} file(s) too large to import; nothing was imported")
 
 
 def _parse_run(files: list[RiskFile], ctx: RunContext
