@@ -72,8 +72,8 @@ def import_soa(db: str | Path | None, path: str | Path, *, actor: str, channel: 
     Raises InputError listing every problem; nothing is written then. Returns what was (or, for a
     dry run, would be) changed, with the differences from what riskmap held, the 2013 rows carried
     onto 2022 and the crosswalk's proposals for the 42001 rows."""
-    fw = _framework_arg(framework)
     maps = hd.load_mapping(mapping, "soa") if mapping else None
+    fw = _framework_arg(framework) or (maps.framework if maps else None)
     table = read_table(path, maps.sheet if maps else None, limits)
     cols = hd.resolve_columns(table, "soa", maps)
     rep = FileReport(table.file, Path(path).stem, "soa", rows=table.rows)
