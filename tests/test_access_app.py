@@ -14,7 +14,16 @@ from streamlit.testing.v1 import AppTest
 from engine import access
 from tests.access_support import write_roles
 from tests.reliability.dbstate import db_state
-from tests.test_app_pages import APP, TITLES, assert_healthy, db_value, demo_db, demo_template, edit_cells, unescaped
+from tests.test_app_pages import (
+    APP,
+    TITLES,
+    assert_healthy,
+    db_value,
+    demo_db,
+    demo_template,
+    edit_cells,
+    unescaped,
+)
 
 __all__ = ["demo_db", "demo_template"]  # fixtures
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.test_app_pages import demo_once
 from tests.test_browser import (  # noqa: F401  (browser is a fixture)
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -27,7 +28,6 @@ from tests.test_browser import (  # noqa: F401  (browser is a fixture)
     serve_app,
     wait_idle,
 )
-from tests.test_app_pages import demo_once
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_ROLES = ROOT / "data" / "demo" / "roles.yaml"

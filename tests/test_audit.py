@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from engine import audit, plan, soa, store
+from tests import stores
 from tests.test_soa_support import seed_register
+
+pytestmark = pytest.mark.both_stores
 
 WHO = {"actor": "tester", "channel": "api"}
 RULES = {"soa_risk_reason_uncited", "soa_excluded_without_justification", "soa_excluded_but_cited",
          "soa_included_without_reason", "soa_ai_system_without_impact_assessment", "risk_above_appetite_untreated",
-         "acceptance_expired", "action_overdue", "mapping_unknown_control"}
+         "acceptance_expired", "action_overdue", "mapping_unknown_control", "crosswalk_tailoring_base_changed"}
 
 
 @pytest.fixture
@@ -24,7 +26,7 @@ def db(fresh_db: Path) -> Path:
 
 
 def sql(db: Path, statement: str, params: list | None = None) -> None:
-    con = duckdb.connect(str(db))
+    con = stores.open_db(db, read_only=False)
     con.execute(statement, params or [])
     con.close()
 

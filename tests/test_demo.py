@@ -5,16 +5,18 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import duckdb
 import fastexcel
 import polars as pl
 import pytest
 
-from engine import demo
+from engine import demo, store
 from engine.errors import InputError, RuleViolation
 from engine.lifecycle import init_database
 
+from . import stores
 from .demo_support import demo_copy, demo_template
+
+pytestmark = pytest.mark.both_stores
 
 DEMO_DIR = Path(demo.DEMO_DIR)
 
@@ -24,20 +26,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return demo_template(tmp_path_factory)
 
 
-def one(db: Path, sql: str) -> object:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchone()[0]
-    finally:
-        con.close()
-
-
-def frame(db: Path, sql: str) -> pl.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).pl()
-    finally:
-        con.close()
+one = stores.one
+frame = stores.frame
 
 
 # ------------------------------------------------------------------------------------------- contents
@@ -117,7 +107,8 @@ def test_everything_recorded_as_the_demo(template: Path) -> None:
     assert created["risk"] == 85 and created["asset"] == 40 and created["ai_system"] == 8
     assert created["impact_assessment"] == 4 and created["action"] == 26
     batches = frame(template, "SELECT kind, imported_by FROM import_batches ORDER BY id")
-    assert batches["kind"].to_list() == ["assets", "ai_systems", "assessments", "risks", "risks"]
+    # the plan and the SoA come through their importers too, each with its import batch
+    assert batches["kind"].to_list() == ["assets", "ai_systems", "assessments", "risks", "risks", "actions", "soa"]
     assert set(batches["imported_by"]) == {"demo"}
     assert demo.database_kind(template) == "demo"
 
@@ -157,7 +148,8 @@ def test_rebuild_is_idempotent(template: Path, tmp_path: Path, run_cli) -> None:
 def test_refuses_to_replace_someone_elses_database(tmp_path: Path, run_cli) -> None:
     from engine import register
 
-    db = tmp_path / "ours.duckdb"
+    db = stores.new_db(tmp_path, "ours.duckdb")
+    assert demo.database_kind(db) == "missing"
     init_database(db)
     assert demo.database_kind(db) == "empty"
     register.import_assets(db, demo.ASSETS, actor="alice", channel="cli")
@@ -170,33 +162,61 @@ def test_refuses_to_replace_someone_elses_database(tmp_path: Path, run_cli) -> N
 
 
 def test_force_replaces_it(tmp_path: Path, template: Path) -> None:
-    db = tmp_path / "ours.duckdb"
-    db.write_bytes(b"not a database at all")
+    db = stores.new_db(tmp_path, "ours.duckdb")
+    if stores.ON_POSTGRES:   # a server database holding someone else's tables
+        with stores.writing(db) as con:
+            store.postgres.native(con, "CREATE TABLE payroll (who TEXT); INSERT INTO payroll VALUES ('x')")
+            con.execute("CALL pg_clear_cache()")
+    else:
+        db.write_bytes(b"not a database at all")
     assert demo.database_kind(db) == "other"
+    with pytest.raises(RuleViolation, match="not the demo"):
+        demo.build_demo(db)
     report = demo.build_demo(db, force=True)
     assert report.risks == 85
     assert _snapshot(db)["risks"].equals(_snapshot(template)["risks"])
 
 
+@stores.file_only("the file is built beside the target and moved into place; a server database is rebuilt in place")
 def test_a_failed_build_leaves_the_database_as_it_was(template: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     db = demo_copy(template, tmp_path)
-    before = db.read_bytes()
+    before = stores.content(db)
     bad = tmp_path / "actions.csv"
     text = (DEMO_DIR / "actions.csv").read_text(encoding="utf-8")
     bad.write_text(text.replace("ISR-003; ISR-005", "ISR-999; ISR-005"), encoding="utf-8")
     monkeypatch.setattr(demo, "ACTIONS", bad)
     with pytest.raises(InputError, match="ISR-999"):
         demo.build_demo(db)
-    assert db.read_bytes() == before
+    assert stores.content(db) == before
     assert not list(tmp_path.glob(".*demo-build*"))
+
+
+@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: a DuckDB file is built beside the target")
+def test_a_failed_rebuild_on_a_server_is_replaced_by_the_next(template: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a server the demo is rebuilt in place: a failed build leaves a partial demo, still known as the
+    demo, which the next build replaces with the whole demo."""
+    db = demo_copy(template, tmp_path)
+    bad = tmp_path / "actions.csv"
+    bad.write_text((DEMO_DIR / "actions.csv").read_text(encoding="utf-8").replace("ISR-003; ISR-005", "ISR-999"),
+                   encoding="utf-8")
+    monkeypatch.setattr(demo, "ACTIONS", bad)
+    with pytest.raises(InputError, match="ISR-999"):
+        demo.build_demo(db)
+    assert demo.database_kind(db) == "demo"
+    assert one(db, "SELECT count(*) FROM actions") == 0
+    monkeypatch.undo()
+    demo.build_demo(db)
+    for name, content in _snapshot(template).items():
+        assert content.equals(_snapshot(db)[name]), f"{name} differs after the rebuild"
 
 
 def test_progress_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lines: list[str] = []
     monkeypatch.setattr(demo, "_add_actions", lambda db: 0)
     monkeypatch.setattr(demo, "_record_soa", lambda db: 0)
-    report = demo.build_demo(tmp_path / "d.duckdb", progress=lines.append)
+    report = demo.build_demo(stores.new_db(tmp_path, "d.duckdb"), progress=lines.append)
     assert report.risks == 85 and report.actions == 0
     text = "\n".join(lines)
     for name in ("assets.csv", "ai-systems.csv", "impact-assessments.csv", "security-risk-register.xlsx",

@@ -151,3 +151,40 @@ def test_shell_runs_one_statement_on_the_views(server: Server, demo_pg: str, dem
         assert got.returncode == 0, got.stderr
         assert got.stdout.strip().splitlines()[-1] == "85"
     assert main
+
+
+IMPORT_PROBE = """
+import csv, sys
+from engine import lifecycle, register
+from engine.store import postgres
+
+url, rows, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+lifecycle.init_database(url)
+with open(path, "w", newline="", encoding="utf-8") as fh:
+    out = csv.writer(fh)
+    out.writerow(["Risk ID", "Title", "Owner", "Likelihood", "Impact", "Controls"])
+    for i in range(rows):
+        out.writerow([f"P-{i}", f"Probe risk {i}", f"Owner {i % 7}", 1 + i % 5, 1 + i % 4, "A.5.15, A.8.2"])
+postgres.instance(url).db.execute("SET pg_debug_show_queries = true")  # every statement sent, on stderr
+register.import_risks(url, path, "probe", actor="probe")
+"""
+
+
+def _statements_of_an_import(server: Server, tmp_path: Path, rows: int) -> list[str]:
+    import sys
+
+    url = server.database()
+    got = subprocess.run([sys.executable, "-c", IMPORT_PROBE, url, str(rows), str(tmp_path / f"r{rows}.csv")],
+                         capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parent.parent)
+    assert got.returncode == 0, got.stderr[-3000:]
+    return [line for line in got.stderr.splitlines() if line.strip()]
+
+
+def test_an_import_writes_through_copy_not_row_by_row(server: Server, tmp_path: Path) -> None:
+    """The new risks, their controls, lineage and history reach the server through COPY: the statements an
+    import sends do not grow with its rows, and none of them is an INSERT."""
+    small, large = (_statements_of_an_import(server, tmp_path, n) for n in (20, 400))
+    assert not [s for s in large if s.lstrip().upper().startswith("INSERT")]
+    for table in ("risks", "risk_controls", "risk_sources", "history"):
+        assert any(s.startswith(f'COPY "public"."{table}"') and "FROM STDIN" in s for s in large), table
+    assert len(large) == len(small)

@@ -13,6 +13,8 @@ from engine.access import os_account
 from .access_support import EVERY_ROLE, as_service, use_roles
 from .test_register_support import data, query, risk_by_key, snapshot
 
+pytestmark = pytest.mark.both_stores
+
 
 @pytest.fixture(autouse=True)
 def roles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ The roles (ISO 27001 5.3, ISO 42001 5.3: roles, responsibilities and authorities
 - ``contributor``: edit risks, AI systems, impact assessments, assets, treatment actions and SoA rows,
   import registers, undo a merge;
 - ``approver``: approve an SoA version, approve the treatment plan, accept residual risk;
-- ``admin``: change the risk matrix and rescore, set the crosswalk inference depth, manage users and
-  passwords, restore a backup.
+- ``admin``: change the risk matrix and rescore, set the crosswalk inference depth, tailor the crosswalk
+  and import crosswalks and libraries, manage users and passwords, restore a backup.
 
 A risk's owner may approve the treatment plan for, and accept the residual risk of, their own risks
 whatever their role (ISO 27001 6.1.3 f, ISO 42001 6.1.3 g ask for the risk owner's approval).
@@ -55,13 +55,15 @@ OPERATIONS: dict[str, Operation] = {
     "set_matrix": Operation("change the risk matrix", ("admin",)),
     "rescore": Operation("rescore risks onto another matrix", ("admin",)),
     "set_depth": Operation("change the crosswalk inference depth", ("admin",)),
+    "edit_crosswalk": Operation("tailor the crosswalk or import crosswalks and libraries", ("admin",)),
     "manage_users": Operation("manage users and passwords", ("admin",)),
     "restore": Operation("restore a backup over the database", ("admin",)),
 }
 """Every operation the engine checks, with the roles allowed to perform it."""
 
 EDIT_OPERATIONS = {"risk": "edit_risk", "ai_system": "edit_register", "impact_assessment": "edit_register",
-                   "asset": "edit_register", "action": "edit_plan", "soa_row": "edit_soa"}
+                   "asset": "edit_register", "action": "edit_plan", "soa_row": "edit_soa",
+                   "control_suggestion": "edit_risk", "crosswalk_tailoring": "edit_crosswalk"}
 """The operation an edit of each kind of record (``engine.records`` entity name) is."""
 
 

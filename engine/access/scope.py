@@ -30,6 +30,8 @@ __all__ = ["ORG_WIDE", "UNITS_VARIABLE", "WrittenRisks", "check_records", "recor
            "visible_risk_ids"]
 
 UNITS_VARIABLE = "riskmap_units"
+OF_A_RISK = {"control_suggestion": ("control_suggestions", "risk_id")}
+"""Records that belong to a risk, and so to its business unit: their table and the column naming the risk."""
 ORG_WIDE = None
 """The units of a record that belongs to no business unit: the whole organisation."""
 
@@ -68,6 +70,11 @@ def check_records(con: duckdb.DuckDBPyConnection, actor: Principal | str | None,
     if principal.units_for(OPERATIONS[op].roles) is None and principal.grants:
         return principal
     wanted = _ids(ids)
+    if entity in OF_A_RISK:
+        table, column = OF_A_RISK[entity]
+        wanted = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM {table} WHERE id IN "
+                                            "(SELECT unnest(?::VARCHAR[]))", [wanted]).fetchall()]
+        entity = "risk"
     if entity == "risk":
         rows = _risk_rows(con, wanted)
         if not rows:  # a new risk: only its new unit counts

@@ -21,6 +21,7 @@ from engine import access
 from engine.config import DEFAULT_DB_NOTE, db_path
 from engine.errors import ConfigError
 from engine.store.postgres import is_url
+from engine.store.status import is_ready, location_text
 
 __all__ = [
     "DbOption", "FormatOption", "NewDbOption", "OutOption", "TableFormat", "UncheckedDbOption", "app",
@@ -36,8 +37,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 export_app = typer.Typer(help="Export views and documents to files.", no_args_is_help=True)
-import_app = typer.Typer(help="Import registers (risks, AI systems, assets) from CSV or Excel.",
-                         no_args_is_help=True)
+import_app = typer.Typer(help="Import registers (risks, AI systems, assets) from CSV or Excel, and crosswalks "
+                              "(OSCAL mapping collections, CISO Assistant libraries).", no_args_is_help=True)
 soa_app = typer.Typer(help="Statement of Applicability: snapshots and diffs.", no_args_is_help=True)
 plan_app = typer.Typer(help="Treatment plan: approvals and acceptance.", no_args_is_help=True)
 user_app = typer.Typer(help="Users of the roles file: local-account passwords, PostgreSQL readers' units.",
@@ -56,10 +57,13 @@ def check_db(given: Path | str | None, *, must_exist: bool = True) -> Path:
 
     A command that reads or changes records needs the file to exist: opening a missing one for writing
     would leave an empty database behind and then fail on its first table. A PostgreSQL store
-    (``postgresql://...``) is passed on as it is: the server says whether it exists when it is reached.
+    (``postgresql://...``) must be reachable and hold riskmap's schema.
     """
     path = db_path(given)
     if is_url(path):
+        if must_exist and not is_ready(path):  # the server is reached (or says why not) and asked
+            raise ConfigError(f"{location_text(path)}: holds no riskmap database; run `riskmap init --db URL` "
+                              f"first (or `riskmap demo --db URL` for the demo organisation)")
         return path
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory; --db names a DuckDB file")

@@ -13,6 +13,7 @@ from engine.config import db_path
 from engine.crosswalk import catalog
 from engine.errors import InputError, Problem
 from engine.lifecycle import init_database
+from engine.store import location_text
 from engine.store import query as query_mod
 
 from .base import DbOption, FormatOption, NewDbOption, UncheckedDbOption, app, echo, emit_frame, principal
@@ -22,12 +23,16 @@ from .base import DbOption, FormatOption, NewDbOption, UncheckedDbOption, app, e
 def init(db: NewDbOption = None) -> None:
     """Create or upgrade the database through numbered migrations and load the catalogs and crosswalks."""
     report = init_database(db)
+    shown = location_text(report.path)
     if report.changed:
         done = ", ".join(report.migrations) or "none"
-        echo(f"{report.path}: migrations applied: {done}; catalog rows written: {report.catalog_rows}; "
+        echo(f"{shown}: migrations applied: {done}; catalog rows written: {report.catalog_rows}; "
              f"mapping rows written: {report.mapping_rows}")
     else:
-        echo(f"{report.path}: up to date, nothing changed")
+        echo(f"{shown}: up to date, nothing changed")
+    if report.tailorings_to_review:
+        echo(f"{report.tailorings_to_review} tailored mapping(s) rest on a record that changed since they were "
+             "decided: review them (riskmap tailor list; riskmap audit --rule crosswalk_tailoring_base_changed)")
 
 
 @app.command()
@@ -103,4 +108,4 @@ def restore_cmd(
 
     target = db_path(db)
     kept = restore(src, target, actor=principal())
-    echo(f"{target}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))
+    echo(f"{location_text(target)}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))

@@ -84,6 +84,7 @@ def risk_history(db: str | Path | None, risk_id: str, *,
                            [risk_id]).pl()
 
 
+@store.retrying
 def create_risk(db: str | Path | None, fields: Mapping[str, Any], *, actor: access.Principal | str,
                 channel: str = "api",
                 controls: Sequence[str | tuple[str, str] | tuple[str, str, str]] = (),
