@@ -154,8 +154,8 @@ ROLE_MAY = {
     "contributor": {"read", "export", "query", "backup", "edit_risk", "edit_register", "edit_plan", "edit_soa",
                     "import", "undo_merge"},
     "approver": {"read", "export", "query", "backup", "approve_soa", "approve_plan", "accept_residual"},
-    "admin": {"read", "export", "query", "backup", "set_matrix", "rescore", "set_depth", "manage_users",
-              "restore"},
+    "admin": {"read", "export", "query", "backup", "set_matrix", "rescore", "set_depth", "edit_crosswalk",
+              "manage_users", "restore"},
 }
 
 

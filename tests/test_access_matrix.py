@@ -15,13 +15,14 @@ import pytest
 
 from engine import plan, records, register, soa, store
 from engine.access import OPERATIONS, Principal
-from engine.crosswalk import set_depth
+from engine.crosswalk import imported, set_depth, tailoring
 from engine.demo import build_demo
 from engine.errors import PermissionDenied
+from engine.register import suggestions
 from engine.register.scoring import default_matrix
 from engine.store.backup import backup, restore
 from tests.reliability.dbstate import db_state, rows
-from tests.test_register_support import load_both_registers
+from tests.test_register_support import data, load_both_registers
 
 FUTURE = date.today() + timedelta(days=200)
 SETUP = Principal.everything("setup", "Test Setup", auth="api")
@@ -35,7 +36,10 @@ PRINCIPALS = {
 R_PLAT, R_CLIN, MERGE = "R-0001", "R-0007", "M-0001"
 UNITS = {"Platform": ["R-0001", "R-0002", "R-0004", "R-0005", "R-0006"],
          "Clinical": ["R-0003", "R-0007", "R-0008", "R-0009"]}
+LIBS = Path(__file__).resolve().parent / "data" / "libraries"
+LOGS, LOGGING = "iso42001-2023:A.6.2.8", "iso27001-2022:A.8.15"  # a shipped link the organisation may tailor
 NEW_FILES = {
+    "actions_csv": "Action ID,Action,Owner,Effort (days),Risks\nX-1,Offline copies,Ana Silva,2,R-0001\n",
     "risks_csv": "Risk ID,Title,Likelihood,Impact,Owner,Business unit\nN-1,Printer jam,2,2,Ana Silva,Platform\n",
     "assets_csv": "Asset ID,Asset,Asset Owner\nAST-9,Printer,Chris Wong\n",
     "ai_csv": "System ID,AI System,Purpose\nAIS-9,Forecasting model,Predicts demand\n",
@@ -60,10 +64,15 @@ def organisation(db: Path, work: Path) -> dict[str, str]:
     backup(db, bak, actor=SETUP)
     soa.set_row(db, "iso27001-2022", "A.5.2", owner="Changed after the backup", actor=SETUP, channel="api")
     proposal = soa.proposals(db)["proposal_id"][0]
+    register.import_risks(db, data("free_text_controls_register.csv"), "ft", actor=SETUP)  # control suggestions
+    waiting = suggestions.list_suggestions(db, status="proposed")["id"].to_list()
+    tailoring.tailor(db, "iso42001-2023:5.3", "iso27001-2022:5.3", "accept", reason="Reviewed", actor=SETUP,
+                     channel="api")
     files = {key: work / f"{key}.csv" for key in NEW_FILES}
     for key, path in files.items():
         path.write_text(NEW_FILES[key], encoding="utf-8")
-    return {"backup": str(bak), "proposal": proposal, **{k: str(p) for k, p in files.items()}}
+    return {"backup": str(bak), "proposal": proposal, "suggestion": waiting[0], "other_suggestion": waiting[1],
+            **{k: str(p) for k, p in files.items()}}
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +140,14 @@ CASES: dict[str, Case] = {
                                                                                        actor=who)),
     "import assessments": Case("import", lambda db, who, ids: register.import_assessments(
         db, ids["assessments_csv"], actor=who)),
+    "import SoA": Case("import", lambda db, who, ids: soa.import_soa(db, data("soa_27001_2022_yes_no.csv"),
+                                                                     actor=who)),
+    "import action plan": Case("import", lambda db, who, ids: plan.import_actions(db, ids["actions_csv"],
+                                                                                  actor=who)),
+    "accept control suggestion": Case("edit_risk", lambda db, who, ids: suggestions.accept_suggestions(
+        db, [ids["suggestion"]], actor=who, channel=API)),
+    "reject control suggestion": Case("edit_risk", lambda db, who, ids: suggestions.reject_suggestions(
+        db, [ids["other_suggestion"]], actor=who, channel=API)),
     # the risk matrix
     "set matrix": Case("set_matrix", _matrix),
     "rescore": Case("rescore", lambda db, who, ids: register.rescore(db, actor=who)),
@@ -164,6 +181,12 @@ CASES: dict[str, Case] = {
         db, R_CLIN, expires_on=FUTURE, justification="Watched monthly", actor=who, channel=API)),
     # crosswalk and store
     "set crosswalk depth": Case("set_depth", lambda db, who, ids: set_depth(db, 2, actor=who)),
+    "tailor the crosswalk": Case("edit_crosswalk", lambda db, who, ids: tailoring.tailor(
+        db, LOGS, LOGGING, "dispute", reason="Separate logs", actor=who, channel=API)),
+    "withdraw a tailoring": Case("edit_crosswalk", lambda db, who, ids: tailoring.withdraw(
+        db, "T-0001", reason="Wrong after all", actor=who, channel=API)),
+    "import a crosswalk library": Case("edit_crosswalk", lambda db, who, ids: imported.import_library(
+        db, LIBS / "good_extra_framework.yaml", actor=who, channel=API)),
     "restore a backup": Case("restore", lambda db, who, ids: restore(Path(ids["backup"]), db, actor=who),
                              history=False),
 }

@@ -126,7 +126,8 @@ def test_a_unit_viewer_sees_its_units_risks_only(db: Path) -> None:
     assert set(register.list_risks(db, principal=VIEWER)["id"]) == clinical
     assert set(browse.open_risks(db, principal=VIEWER)["id"]) <= clinical
     assert set(plan.residual_after_plan(db, principal=VIEWER)["risk_id"]) <= clinical
-    assert len(register.list_risks(db)) == 9  # the Python API without a principal sees every unit
+    every = rows(db, "SELECT count(*) FROM risks")[0][0]
+    assert len(register.list_risks(db)) == every > len(clinical)  # the API without a principal sees every unit
     with pytest.raises(NotFoundError, match=R_PLAT):
         register.get_risk(db, R_PLAT, principal=VIEWER)
     with pytest.raises(NotFoundError, match=R_PLAT):
@@ -155,6 +156,7 @@ def test_sql_is_for_roles_that_see_every_unit(db: Path) -> None:
     with pytest.raises(PermissionDenied, match="may not run SQL on every table"):
         query.run_query("SELECT count(*) FROM risks", db, principal=VIEWER)
     whole = Principal("wes", grants={"viewer": None})
-    assert query.run_query("SELECT count(*) AS n FROM risks", db, principal=whole).frame["n"][0] == 9
+    assert query.run_query("SELECT count(*) AS n FROM risks", db, principal=whole).frame["n"][0] == \
+        rows(db, "SELECT count(*) FROM risks")[0][0]
     with pytest.raises(PermissionDenied, match="may not read"):
         browse.register_page(db, principal=Principal("nobody"))

@@ -161,8 +161,20 @@ def app_db(risk_db: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> tuple[
     st.cache_resource.clear()
 
 
-def _page(page: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
+_AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test",
+                  "client_id": "riskmap", "client_secret": "secret",
+                  "server_metadata_url": "http://localhost:9/.well-known/openid-configuration"}}
+
+
+def _page(page: str, user: str | None = None) -> AppTest:
+    """The app on ``page``: signed in as ``user`` (a contributor, through the identity provider's groups), or
+    without sign-in."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if user is not None:
+        at.secrets.update(_AUTH)
+        at.user = {"is_logged_in": True, "email": f"{user.lower()}@example.org", "name": user,
+                   "groups": ["riskmap-contributor"], "iat": int(time.time())}
+    at.run()
     at.switch_page(f"ui/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -189,9 +201,7 @@ def _row_of(at: AppTest, prefix: str, column: str, value: str) -> int:
 
 def test_two_app_sessions_editing_one_risk(app_db: tuple[Path, str]) -> None:
     db, rid = app_db
-    alice, bob = _page("register"), _page("register")
-    alice.sidebar.text_input(key="riskmap_actor").set_value("Alice").run()
-    bob.sidebar.text_input(key="riskmap_actor").set_value("Bob").run()
+    alice, bob = _page("register", "Alice"), _page("register", "Bob")
     alice = _edit(alice, "register_editor", _row_of(alice, "register_editor", "id", rid), {"owner": "Alice's"})
     bob = _edit(bob, "register_editor", _row_of(bob, "register_editor", "id", rid), {"owner": "Bob's"})
     alice.button(key="register_save").click().run()
@@ -201,8 +211,8 @@ def test_two_app_sessions_editing_one_risk(app_db: tuple[Path, str]) -> None:
     errors = " ".join(e.value for e in bob.error)
     assert "Not saved" in errors and "changed by someone else" in errors
     assert scalar(db, "SELECT owner FROM risks WHERE id = ?", [rid]) == "Alice's"
-    assert rows(db, "SELECT actor, channel, new_value FROM history WHERE entity_id = ? AND field = 'owner'",
-                [rid]) == [("Alice", "app", "Alice's")]
+    assert rows(db, "SELECT actor, actor_name, channel, new_value FROM history WHERE entity_id = ? "
+                "AND field = 'owner'", [rid]) == [("alice@example.org", "Alice", "app", "Alice's")]
     bob.run()  # Bob's table reloads with what is stored now
     frame = next(e for e in bob.data_editor if e.key == _editor_key(bob, "register_editor")).value
     assert "Alice's" in set(frame["owner"])
