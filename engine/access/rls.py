@@ -79,7 +79,7 @@ def _on_server(db: str | Path | None) -> str:
 
 
 def set_reader_units(db: str | Path | None, login: str, units: list[str], *,
-                     actor: Principal | str | None = None) -> list[str]:
+                     actor: Principal | str | None = None, channel: str = "cli") -> list[str]:
     """Limit the PostgreSQL reader ``login`` to ``units`` (an empty list: every unit again). Needs the role
     admin. Returns the units now recorded."""
     principal = resolve(actor)
@@ -94,7 +94,7 @@ def set_reader_units(db: str | Path | None, login: str, units: list[str], *,
         for unit in chosen:
             con.execute(f"INSERT INTO {READER_TABLE} (login, business_unit) VALUES (?, ?)", [name, unit])
         store.history.record(con, entity="reader_units", entity_id=name, action="update", actor=principal,
-                             channel="cli", field="units", new=chosen or "every unit")
+                             channel=channel, field="units", new=chosen or "every unit")
     return chosen
 
 
