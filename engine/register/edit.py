@@ -19,7 +19,7 @@ from engine.register import records
 LABELS = {"risk": "risk", "ai_system": "AI system", "impact_assessment": "impact assessment", "asset": "asset"}
 
 FRAME_TYPES: dict[str, records.DType] = {"text": pl.String, "enum": pl.String, "multi": pl.String,
-                                       "list": pl.List(pl.String), "bool": pl.Boolean, "score": pl.Int32,
+                                       "list": pl.List(pl.String), "bool": pl.Boolean, "flag": pl.Boolean, "score": pl.Int32,
                                        "date": pl.Date}
 
 

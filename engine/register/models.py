@@ -1,8 +1,8 @@
 """Typed records of the register tables.
 
-The SQL migrations (``0003_register.sql`` plus ``0005_register_extra.sql``) are the source of the
-schema; these classes mirror them column for column so the app and notebooks get typed records and
-SQLModel validation. ``tests/test_register_models.py`` fails when the two disagree.
+The SQL migrations (``0003_register.sql`` plus ``0005_register_extra.sql`` and the AI system
+characteristics of ``0007_ai_scenarios.sql``) are the source of the schema; these classes mirror them
+column for column so the app and notebooks get typed records and SQLModel validation. ``tests/test_register_models.py`` fails when the two disagree.
 """
 
 from __future__ import annotations
@@ -67,6 +67,21 @@ class AISystem(SQLModel, table=True):
     owner: str | None = None
     status: str = "active"
     version: int = 1
+    # 0007: characteristics deciding which risk scenarios apply (None: not recorded), matching keys
+    processes_personal_data: bool | None = None
+    processes_sensitive_data: bool | None = None
+    decides_about_people: bool | None = None
+    uses_third_party_model: bool | None = None
+    trained_in_house: bool | None = None
+    learns_in_operation: bool | None = None
+    generative: bool | None = None
+    external_input: bool | None = None
+    interacts_with_people: bool | None = None
+    safety_critical: bool | None = None
+    fully_automated: bool | None = None
+    affects_vulnerable_groups: bool | None = None
+    vendor: str | None = None
+    domains: list[str] | None = _array()
 
 
 class ImpactAssessment(SQLModel, table=True):

@@ -32,7 +32,7 @@ DType = pl.DataType | type[pl.DataType]
 @dataclass(frozen=True)
 class FieldSpec:
     """How one field is validated: ``kind`` is text, enum, multi (comma list of a closed vocabulary),
-    list (open vocabulary, stored as VARCHAR[]), bool, score or date."""
+    list (open vocabulary, stored as VARCHAR[]), bool, flag (yes, no or not recorded), score or date."""
 
     kind: str
     required: bool = False
@@ -45,6 +45,7 @@ REQUIRED = FieldSpec("text", required=True)
 DATE = FieldSpec("date")
 SCORE = FieldSpec("score")
 BOOL = FieldSpec("bool")
+FLAG = FieldSpec("flag")
 
 SCORE_FIELDS = ("inherent_likelihood", "inherent_impact", "current_likelihood", "current_impact",
                 "residual_likelihood", "residual_impact")
@@ -73,7 +74,11 @@ AI_SYSTEM_FIELDS: dict[str, FieldSpec] = {
     "role": FieldSpec("multi", False, vocab.AI_ROLES),
     "autonomy": TEXT, "human_oversight": TEXT, "data_sources": TEXT, "third_party_components": TEXT,
     "owner": TEXT, "status": REQUIRED,
+    **{name: FLAG for name in vocab.AI_CHARACTERISTICS},
+    "vendor": TEXT, "domains": FieldSpec("list", closed=False),
 }
+"""AI system fields. The characteristics (``vocab.AI_CHARACTERISTICS``) decide which risk scenarios
+apply; ``vendor`` and ``domains`` match observed AI use to the inventory (``engine.ai``)."""
 
 ASSESSMENT_FIELDS: dict[str, FieldSpec] = {
     "ai_system_id": REQUIRED, "title": REQUIRED, "affected_individuals": TEXT, "affected_groups": TEXT,
@@ -137,6 +142,20 @@ def parse_bool(value: Any) -> bool:
     raise ValueError("not yes or no")
 
 
+def parse_flag(value: Any) -> bool | None:
+    """Yes, no or not recorded (None): empty cells and "unknown", "tbc"... are not recorded."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = vocab.clean(value)
+    if text == "" or text in vocab.UNKNOWN_WORDS:
+        return None
+    if text in vocab.TRUE_WORDS:
+        return True
+    if text in vocab.FALSE_WORDS:
+        return False
+    raise ValueError("not yes, no or unknown")
+
+
 def split_list(value: Any) -> list[str]:
     """Items of a list cell or argument: a list, or text separated by , ; | or newlines."""
     if value is None:
@@ -190,6 +209,11 @@ def coerce(spec: FieldSpec, value: Any, size: int = 5) -> Any:
             return parse_bool(value)
         except ValueError:
             raise ValueError("not yes or no", "yes/no, true/false, 1/0 or x") from None
+    if kind == "flag":
+        try:
+            return parse_flag(value)
+        except ValueError:
+            raise ValueError("not yes, no or unknown", "yes, no, or empty / unknown when not known") from None
     if kind == "score":
         if value is None or str(value).strip() == "":
             return None

@@ -100,30 +100,39 @@ def create_risk(db: str | Path | None, fields: Mapping[str, Any], *, actor: str,
     or (framework, ref[, status]) tuples; ``assets`` and ``ai_systems`` are ids of existing records.
     """
     with store.transaction(db) as con:
-        matrix = matrix_on(con)
-        values = edit.validate("risk", "(new)", fields, records.RISK_FIELDS, matrix.size)
-        missing = [f for f in ("title", "management_system") if values.get(f) is None]
-        problems = [Problem("risk", "(new)", f, "required", None, "a value") for f in missing]
-        problems += _risk_problems("(new)", values)
-        if problems:
-            raise InputError(problems, f"new risk: {len(problems)} problem(s); nothing changed")
-        risk_id = records.next_ids(con, "risks", "R", 1)[0]
-        when = store.now()
-        cols = list(values)
-        con.execute(
-            f"INSERT INTO risks (id, {', '.join(cols)}, matrix_version, created_at, updated_at) "
-            f"VALUES (?, {', '.join('?' for _ in cols)}, ?, ?, ?)",
-            [risk_id, *values.values(), matrix.version, when, when])
-        record(con, entity="risk", entity_id=risk_id, action="create", actor=actor, channel=channel,
-               new=json.dumps(values, default=str, sort_keys=True))
-        for c in controls:
-            fw, ref, status = _control_arg(c)
-            _link_on(con, risk_id, "control", f"{fw}:{ref}", actor=actor, channel=channel, status=status)
-        for a in assets:
-            _link_on(con, risk_id, "asset", a, actor=actor, channel=channel)
-        for s in ai_systems:
-            _link_on(con, risk_id, "ai_system", s, actor=actor, channel=channel)
-        con.execute("UPDATE risks SET version = 1 WHERE id = ?", [risk_id])
+        return create_risk_on(con, fields, actor=actor, channel=channel, controls=controls, assets=assets,
+                              ai_systems=ai_systems)
+
+
+def create_risk_on(con: duckdb.DuckDBPyConnection, fields: Mapping[str, Any], *, actor: str, channel: str,
+                   controls: Sequence[str | tuple[str, str] | tuple[str, str, str]] = (),
+                   assets: Sequence[str] = (), ai_systems: Sequence[str] = ()) -> str:
+    """:func:`create_risk` inside the caller's open transaction, for a change of another domain that
+    must land together with the new risk (accepting an AI risk scenario records its decision)."""
+    matrix = matrix_on(con)
+    values = edit.validate("risk", "(new)", fields, records.RISK_FIELDS, matrix.size)
+    missing = [f for f in ("title", "management_system") if values.get(f) is None]
+    problems = [Problem("risk", "(new)", f, "required", None, "a value") for f in missing]
+    problems += _risk_problems("(new)", values)
+    if problems:
+        raise InputError(problems, f"new risk: {len(problems)} problem(s); nothing changed")
+    risk_id = records.next_ids(con, "risks", "R", 1)[0]
+    when = store.now()
+    cols = list(values)
+    con.execute(
+        f"INSERT INTO risks (id, {', '.join(cols)}, matrix_version, created_at, updated_at) "
+        f"VALUES (?, {', '.join('?' for _ in cols)}, ?, ?, ?)",
+        [risk_id, *values.values(), matrix.version, when, when])
+    record(con, entity="risk", entity_id=risk_id, action="create", actor=actor, channel=channel,
+           new=json.dumps(values, default=str, sort_keys=True))
+    for c in controls:
+        fw, ref, status = _control_arg(c)
+        _link_on(con, risk_id, "control", f"{fw}:{ref}", actor=actor, channel=channel, status=status)
+    for a in assets:
+        _link_on(con, risk_id, "asset", a, actor=actor, channel=channel)
+    for s in ai_systems:
+        _link_on(con, risk_id, "ai_system", s, actor=actor, channel=channel)
+    con.execute("UPDATE risks SET version = 1 WHERE id = ?", [risk_id])
     return risk_id
 
 
@@ -297,6 +306,16 @@ def link_ai_system(db: str | Path | None, risk_id: str, ai_system_id: str, *, ac
                    expected_version: int | None = None) -> bool:
     return _change_link(db, risk_id, "ai_system", ai_system_id, True, actor=actor, channel=channel,
                         expected_version=expected_version)
+
+
+def link_ai_system_on(con: duckdb.DuckDBPyConnection, risk_id: str, ai_system_id: str, *, actor: str,
+                      channel: str) -> bool:
+    """:func:`link_ai_system` inside the caller's open transaction; False when already linked."""
+    edit.fetch(con, "risk", risk_id)
+    changed = _link_on(con, risk_id, "ai_system", ai_system_id, actor=actor, channel=channel)
+    if changed:
+        edit.bump(con, "risk", risk_id)
+    return changed
 
 
 def unlink_ai_system(db: str | Path | None, risk_id: str, ai_system_id: str, *, actor: str,

@@ -94,6 +94,28 @@ AI_ROLES = _table({
 })
 """The organisation's roles towards an AI system (ISO 42001 4.1, ISO/IEC 22989 5.19)."""
 
+AI_CHARACTERISTICS = {
+    "processes_personal_data": "processes personal data",
+    "processes_sensitive_data": "processes special-category data (health, biometric, ...)",
+    "decides_about_people": "makes or informs decisions about people",
+    "uses_third_party_model": "uses a third-party model or AI service",
+    "trained_in_house": "model trained or fine-tuned by the organisation",
+    "learns_in_operation": "keeps learning from data in operation",
+    "generative": "generates text, images, code or other content",
+    "external_input": "takes input from people or systems outside the organisation",
+    "interacts_with_people": "the public, customers or patients interact with it directly",
+    "safety_critical": "a wrong output can harm health or safety",
+    "fully_automated": "acts without a person reviewing each output",
+    "affects_vulnerable_groups": "affects children, patients or other vulnerable groups",
+}
+"""Characteristics of an AI system that decide which risk scenarios apply (``engine.ai``), by column
+name of ``ai_systems``. Each is yes, no or not recorded; a scenario whose conditions rest on a
+characteristic nobody recorded is still proposed, so a gap in the inventory never hides a risk."""
+
+UNKNOWN_WORDS = frozenset({"unknown", "not known", "?", "tbc", "tbd", "to be confirmed", "not recorded",
+                           "unsure", "don't know", "dont know"})
+"""Spellings of "not recorded" for yes/no/unknown fields (AI system characteristics)."""
+
 SEVERITIES = _table({
     "low": "l|minor|1|negligible",
     "medium": "m|moderate|med|2",

@@ -96,6 +96,14 @@ def normalise_bool(cells: Cells, fld: str) -> None:
     cells.frame = cells.frame.with_columns(pl.col(fld).fill_null(False))
 
 
+def normalise_flag(cells: Cells, fld: str) -> None:
+    """A yes / no / not recorded column (AI system characteristics): empty stays not recorded."""
+    if not cells.has(fld):
+        return
+    cells.map_distinct(fld, records.parse_flag, pl.Boolean, "not yes, no or unknown",
+                       "yes, no, or empty / unknown when not known")
+
+
 @lru_cache(maxsize=65536)
 def _parse_date_text(text: str, date_format: str | None) -> date | None:
     """records.parse_date of one cell text, remembered: registers of one run share their dates, so

@@ -23,6 +23,60 @@ WHERE status IN ('planned', 'in_progress')
 )
 UNION ALL
 SELECT rule, severity, entity, entity_id, detail FROM (
+-- ai_scenario_open: an AI system in scope of the ISO 42001 SoA (named by an applicable or undecided 42001
+-- row) to which risk scenarios of the library apply that are neither identified as a register risk nor
+-- recorded as not applicable with a reason (ISO 42001 6.1.2 c, 8.2, Annex C). One row per system.
+WITH in_scope AS (
+    SELECT DISTINCT sys.id AS ai_system_id
+    FROM v_soa s, unnest(s.ai_systems) AS sys(id)
+    WHERE s.framework = 'iso42001-2023' AND coalesce(s.applicable, true)
+)
+SELECT 'ai_scenario_open' AS rule, 'warning' AS severity, 'ai_system' AS entity, i.ai_system_id AS entity_id,
+       count(*) || ' applicable risk scenario(s) neither identified nor ruled out: '
+           || array_to_string(list(i.scenario_id ORDER BY i.scenario_id), ', ') AS detail
+FROM v_ai_risk_identification i
+JOIN in_scope sc ON sc.ai_system_id = i.ai_system_id
+WHERE i.state = 'open'
+GROUP BY i.ai_system_id
+)
+UNION ALL
+SELECT rule, severity, entity, entity_id, detail FROM (
+-- ai_scenario_without_impact_assessment: an AI system to which risk scenarios with consequences for
+-- individuals or society apply (identified or still open) while it has no current impact assessment: one
+-- with status current whose review date has not passed (ISO 42001 6.1.4, 8.4, A.5.2). Names the scenarios.
+-- Dates compare with getvariable('riskmap_today') when set.
+WITH assessed AS (
+    SELECT DISTINCT ai_system_id
+    FROM impact_assessments
+    WHERE status = 'current'
+      AND (next_review_due IS NULL
+           OR next_review_due >= coalesce(getvariable('riskmap_today')::DATE, current_date))
+)
+SELECT 'ai_scenario_without_impact_assessment' AS rule, 'error' AS severity, 'ai_system' AS entity,
+       i.ai_system_id AS entity_id,
+       'no current impact assessment, although scenarios with consequences for individuals or society apply: '
+           || array_to_string(list(i.scenario_id ORDER BY i.scenario_id), ', ') AS detail
+FROM v_ai_risk_identification i
+WHERE i.affects_individuals AND i.state <> 'not_applicable'
+  AND NOT EXISTS (SELECT 1 FROM assessed a WHERE a.ai_system_id = i.ai_system_id)
+GROUP BY i.ai_system_id
+)
+UNION ALL
+SELECT rule, severity, entity, entity_id, detail FROM (
+-- ai_usage_unregistered: AI use observed by a proxy, CASB or expense export that matches no AI system of the
+-- inventory and was not dismissed with a reason: AI in use outside the AI management system's scope and
+-- controls (ISO 42001 4.3, A.4.2, A.9.2; ISO 27001 A.5.9, A.5.10). Register it, or dismiss it with a reason.
+SELECT 'ai_usage_unregistered' AS rule, 'error' AS severity, 'ai_usage' AS entity, id AS entity_id,
+       coalesce(tool, domain) || coalesce(' (' || CASE WHEN tool IS NOT NULL THEN domain END || ')', '')
+           || coalesce(' used by ' || department, '')
+           || coalesce(', ' || user_count || ' user(s)', '')
+           || coalesce(', last seen ' || last_seen, '')
+           || ': not in the AI system inventory' AS detail
+FROM v_ai_usage
+WHERE unregistered
+)
+UNION ALL
+SELECT rule, severity, entity, entity_id, detail FROM (
 -- mapping_unknown_control: a reference to a control that is not in the loaded catalogs, wherever it is
 -- stored: a risk's controls, an action's controls, an SoA decision, an authored crosswalk mapping.
 WITH refs AS (
