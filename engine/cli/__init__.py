@@ -6,6 +6,7 @@ import sys
 
 import duckdb
 
+from engine.cli import ai as _ai  # noqa: F401
 from engine.cli import core  # noqa: F401  (registers commands)
 from engine.cli import crosswalk as _crosswalk  # noqa: F401
 from engine.cli import demo as _demo  # noqa: F401
