@@ -10,7 +10,7 @@ import streamlit as st
 
 from engine import register
 from engine.register import vocab
-from ui import common
+from ui import common, scenarios
 
 QUERIES = {
     "systems": "SELECT * FROM v_ai_systems ORDER BY id",
@@ -106,6 +106,8 @@ def render() -> None:
             "assessed_on": st.column_config.DateColumn("assessed on"),
             "next_review_due": st.column_config.DateColumn("next review due"),
         })
+    scenarios.render_identification()
+    scenarios.render_unregistered_use()
 
 
 render()

@@ -10,7 +10,7 @@ import streamlit as st
 from engine import audit, charts
 from engine.config import ISO27001, ISO42001
 from engine.crosswalk import coverage
-from ui import common
+from ui import common, scenarios
 
 QUERIES = {
     "risks": "SELECT risk_id, management_system, current_level, current_score, above_appetite_now, "
@@ -52,6 +52,7 @@ def render() -> None:
     m[4].metric("SoA decided", f"{decided} / {soa.height}")
     m[5].metric("Open audit findings", found.height,
                 f"{found.filter(pl.col('severity') == 'error').height} error(s)", delta_color="off", delta_arrow="off")
+    scenarios.render_overview()
 
     left, right = st.columns(2)
     with left:

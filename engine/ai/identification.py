@@ -215,7 +215,9 @@ def accept(db: str | Path | None, ai_system_id: str, scenario_id: str, *, actor:
             missing = [n for n, v in (("likelihood", likelihood), ("impact", impact)) if v in (None, "")]
             if missing:
                 raise InputError([Problem("scenario", scenario_id, m, "required to score the new risk", None,
-                                          "a score on the risk matrix (see `riskmap matrix show`)") for m in missing])
+                                          "a score on the risk matrix (see `riskmap matrix show`)") for m in missing],
+                                 f"{ai_system_id} {scenario_id}: the new risk needs a likelihood and an impact; "
+                                 "nothing changed")
             fields = risk_fields(pair["system"], pair["scenario"], likelihood=likelihood, impact=impact,
                                  owner=owner, title=title)
             chosen = list(pair["scenario"]["controls"]) if controls is None else list(controls)
@@ -232,7 +234,8 @@ def reject(db: str | Path | None, ai_system_id: str, scenario_id: str, reason: s
     """Record that a proposed scenario does not apply to a system, with the reason (shown to auditors)."""
     if not str(reason or "").strip():
         raise InputError([Problem("scenario", scenario_id, "reason", "a reason is required", reason,
-                                  "why the scenario does not apply to this AI system")])
+                                  "why the scenario does not apply to this AI system")],
+                         f"{ai_system_id} {scenario_id}: not applicable needs a reason; nothing changed")
     with store.transaction(db) as con:
         _open_pair(con, ai_system_id, scenario_id)
         _write_decision(con, ai_system_id, scenario_id, "not_applicable", risk_id=None, reason=str(reason).strip(),

@@ -83,7 +83,7 @@ class UsageReport:
         out += [f"  note: {n}" for n in self.notes]
         out += [f"  matched       {m['id']} {m['tool'] or ''} -> {m['ai_system_id']} (by {m['matched_by']})"
                 for m in self.matched]
-        out += [f"  unregistered  {u['id']} {u['tool'] or u['domain']}" + (f" ({u['domain']})" if u['tool'] and
+        out += [f"  unregistered  {u['id']} {u['tool'] or u['domain'] or u['vendor']}" + (f" ({u['domain']})" if u['tool'] and
                 u['domain'] else "") + (f", {u['department']}" if u['department'] else "")
                 + (f", {u['user_count']} user(s)" if u['user_count'] is not None else "") for u in self.unregistered]
         if self.unregistered:
@@ -114,9 +114,10 @@ def _columns(table: Table) -> tuple[dict[str, int], list[str], list[Problem]]:
                                     f"as {fld}", heading, "one column per field"))
         else:
             fields[fld] = i
-    if "tool" not in fields and "domain" not in fields:
-        problems.append(Problem(table.file, 1, None, "no tool or domain column",
-                                expected="a column headed Application / Tool / Service or Domain / URL / Host"))
+    if not {"tool", "domain", "vendor"} & set(fields):
+        problems.append(Problem(table.file, 1, None, "no tool, domain or vendor column",
+                                expected="a column headed Application / Tool / Service, Domain / URL / Host or "
+                                         "Vendor / Merchant"))
     return fields, unrecognised, problems
 
 
@@ -135,9 +136,9 @@ def _entries(table: Table, fields: dict[str, int], problems: list[Problem]) -> l
         entry: dict[str, Any] = {"_row": row[ROW]}
         for fld, i in fields.items():
             entry[fld] = row[f"c{i}"]
-        if entry.get("tool") is None and entry.get("domain") is None:
-            problems.append(Problem(f, row[ROW], labels.get("tool") or labels.get("domain"), "no tool or domain", None,
-                                    "the application's name or its domain"))
+        if entry.get("tool") is None and entry.get("domain") is None and entry.get("vendor") is None:
+            problems.append(Problem(f, row[ROW], labels.get("tool") or labels.get("domain") or labels.get("vendor"),
+                                    "no tool, domain or vendor", None, "the application's name, domain or vendor"))
             continue
         for fld in ("first_seen", "last_seen", "seen"):
             try:
@@ -157,21 +158,25 @@ def _entries(table: Table, fields: dict[str, int], problems: list[Problem]) -> l
     return rows
 
 
-def _key(entry: dict[str, Any], host: str | None) -> tuple[str, str, str]:
-    return (vocab.clean(entry.get("tool") or ""), host or "", vocab.clean(entry.get("department") or ""))
+def _key(entry: dict[str, Any], host: str | None) -> tuple[str, str, str, str]:
+    """What identifies an entry within one source: tool, domain (vendor when neither) and department."""
+    tool = vocab.clean(entry.get("tool") or "")
+    vendor = vocab.clean(entry.get("vendor") or "") if not tool and not host else ""
+    return (tool, host or "", vendor, vocab.clean(entry.get("department") or ""))
 
 
 def _combine(rows: list[dict[str, Any]], hosts: dict[int, str | None], per_user: bool, file: str,
              labels: dict[str, str], problems: list[Problem]) -> list[dict[str, Any]]:
     """One entry per tool, domain and department: per-user rows are counted, other repeats reported."""
-    out: dict[tuple[str, str, str], dict[str, Any]] = {}
-    users: dict[tuple[str, str, str], set[str]] = {}
+    out: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    users: dict[tuple[str, str, str, str], set[str]] = {}
     for entry in rows:
         k = _key(entry, hosts[entry["_row"]])
         if k in out and not per_user:
-            problems.append(Problem(file, entry["_row"], labels.get("tool") or labels.get("domain"),
+            problems.append(Problem(file, entry["_row"], labels.get("tool") or labels.get("domain") or labels.get("vendor"),
                                     f"the same tool and department twice (also in row {out[k]['_row']})",
-                                    entry.get("tool") or entry.get("domain"), "each tool once per department"))
+                                    entry.get("tool") or entry.get("domain") or entry.get("vendor"),
+                                    "each tool once per department"))
             continue
         have = out.setdefault(k, dict(entry))
         if per_user:
@@ -276,12 +281,12 @@ def _write(con: Any, entries: list[dict[str, Any]], hosts: dict[int, str | None]
 
 
 def _outcome(con: Any, report: UsageReport) -> None:
-    frame = con.execute("SELECT id, tool, domain, department, user_count, ai_system_id, matched_by, unregistered "
+    frame = con.execute("SELECT id, tool, domain, vendor, department, user_count, ai_system_id, matched_by, unregistered "
                         "FROM v_ai_usage WHERE source = ? ORDER BY id", [report.source]).pl()
     report.matched = frame.filter(pl.col("ai_system_id").is_not_null()).select(
         "id", "tool", "ai_system_id", "matched_by").to_dicts()
     report.unregistered = frame.filter(pl.col("unregistered")).select(
-        "id", "tool", "domain", "department", "user_count").to_dicts()
+        "id", "tool", "domain", "vendor", "department", "user_count").to_dicts()
 
 
 # ----------------------------------------------------------------------------------- reading, deciding
@@ -310,7 +315,7 @@ def registration_fields(entry: dict[str, Any], name: str | None = None) -> dict[
         f"{entry['user_count']} user(s)" if entry.get("user_count") is not None else "",
         f"first seen {entry['first_seen']}" if entry.get("first_seen") else "") if p)
     return {
-        "name": name or entry.get("tool") or entry.get("domain"),
+        "name": name or entry.get("tool") or entry.get("domain") or entry.get("vendor"),
         "purpose": f"Found in use ({entry['source']}, {entry['id']}{'; ' + seen if seen else ''}); "
                    "purpose and intended use to be confirmed by the owner",
         "lifecycle_stage": "operation", "role": "user", "status": "active",
@@ -328,7 +333,7 @@ def register_usage(db: str | Path | None, usage_id: str, *, actor: str, channel:
     with store.connect(db) as con:
         entry = _entry(con, usage_id)
         if entry["ai_system_id"] is not None:
-            raise RuleViolation(f"{usage_id} ({entry['tool'] or entry['domain']}) is already matched to "
+            raise RuleViolation(f"{usage_id} ({entry['tool'] or entry['domain'] or entry['vendor']}) is already matched to "
                                 f"{entry['ai_system_id']} ({entry['ai_system_name']})")
         values = {**registration_fields(entry, name), **(fields or {})}
         values = {k: v for k, v in values.items() if v is not None}
@@ -347,7 +352,8 @@ def dismiss_usage(db: str | Path | None, usage_id: str, reason: str, *, actor: s
     service, a trial that ended...); it is then no longer flagged as unregistered."""
     if not str(reason or "").strip():
         raise InputError([Problem("ai_usage", usage_id, "reason", "a reason is required", reason,
-                                  "why this use needs no registration")])
+                                  "why this use needs no registration")],
+                         f"{usage_id}: dismissing needs a reason; nothing changed")
     with store.transaction(db) as con:
         entry = _entry(con, usage_id)
         con.execute("UPDATE ai_usage SET dismissed_reason = ?, dismissed_by = ?, dismissed_at = ?, "

@@ -66,7 +66,7 @@ CREATE TABLE ai_scenario_decisions (
     CHECK (decision = 'identified' OR trim(coalesce(reason, '')) <> '')
 );
 
--- AI use observed outside the inventory's own records: one row per tool (or domain) and department of an
+-- AI use observed outside the inventory's own records: one row per tool (or domain, or vendor) and department of an
 -- export, updated when a later export of the same source names it again. Matching to the inventory is
 -- done by the view v_ai_usage, so registering a system (or recording its domain) matches it at once.
 CREATE TABLE ai_usage (
@@ -86,5 +86,5 @@ CREATE TABLE ai_usage (
     dismissed_by VARCHAR,
     dismissed_at TIMESTAMP,
     version      INTEGER NOT NULL DEFAULT 1,
-    CHECK (tool IS NOT NULL OR domain IS NOT NULL)
+    CHECK (tool IS NOT NULL OR domain IS NOT NULL OR vendor IS NOT NULL)
 );
