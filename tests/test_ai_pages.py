@@ -4,18 +4,33 @@ and the Overview's figures. Every change made through the page is in the databas
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+
+import pytest
+import streamlit as st
 
 from engine import ai
 
-from .test_app_pages import (  # noqa: F401  (fixtures)
-    assert_healthy,
-    clear_streamlit_caches,
-    db_value,
-    demo_db,
-    demo_template,
-    open_page,
-)
+from .test_app_pages import ACTOR, assert_healthy, db_value, demo_once, open_page
+
+
+@pytest.fixture
+def demo_db(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the demo database (built once per session), which the app opens."""
+    path = tmp_path / "riskmap.duckdb"
+    shutil.copyfile(demo_once(tmp_path_factory), path)
+    monkeypatch.setenv("RISKMAP_DB", str(path))
+    monkeypatch.setenv("RISKMAP_ACTOR", ACTOR)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def clear_streamlit_caches():
+    """st.cache_data outlives an AppTest run within one pytest process."""
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
 
 
 def _ai_page(system: str | None = None):
@@ -25,10 +40,6 @@ def _ai_page(system: str | None = None):
         at.selectbox(key="scen_system").select(system).run()
         assert_healthy(at)
     return at
-
-
-def _messages(at) -> str:
-    return " ".join(m.value for m in [*at.success, *at.error, *at.warning, *at.info])
 
 
 def test_the_page_shows_identification_and_unregistered_use(demo_db: Path) -> None:

@@ -211,7 +211,7 @@ def _read_file(path: Path, controls: set[str], seen: dict[str, str], problems: l
         problems.append(Problem(f, "header", str(key), "unknown header field",
                                 expected=", ".join((*HEADER_KEYS, "scenarios"))))
     theme, version = _text(doc.get("theme")), _text(doc.get("library_version"))
-    out = []
+    out: list[Scenario] = []
     for i, raw in enumerate(doc["scenarios"], start=1):
         if not isinstance(raw, dict):
             problems.append(Problem(f, f"scenario {i}", None, "not a mapping", raw))
@@ -263,8 +263,8 @@ _COLUMNS = [f.name for f in fields(Scenario) if f.name != "references"] + ["refs
 
 def library_frame(scenarios: Sequence[Scenario]) -> pl.DataFrame:
     """The scenarios as rows of ``ai_scenarios``."""
-    text, lists = pl.String, pl.List(pl.String)
-    schema = {c: (lists if c in LIST_FIELDS or c == "refs" else text) for c in _COLUMNS}
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        c: (pl.List(pl.String) if c in LIST_FIELDS or c == "refs" else pl.String) for c in _COLUMNS}
     schema["ordinal"] = pl.Int32
     rows = [{**{c: getattr(s, c) for c in _COLUMNS if c != "refs"}, "refs": s.references} for s in scenarios]
     return pl.DataFrame([{k: (list(v) if isinstance(v, tuple) else v) for k, v in r.items()} for r in rows],
@@ -274,15 +274,18 @@ def library_frame(scenarios: Sequence[Scenario]) -> pl.DataFrame:
 def sync_library(con: duckdb.DuckDBPyConnection, scenarios: Sequence[Scenario]) -> int:
     """Make ``ai_scenarios`` hold exactly ``scenarios``; touches nothing that already agrees. Returns rows
     written or removed. Decisions on a scenario that left the library are kept (the view ignores them)."""
-    frame = library_frame(scenarios)  # noqa: F841  (read by DuckDB below)
     cols = ", ".join(_COLUMNS)
-    changed = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM ai_scenarios)"
-                          ).fetchone()[0]
-    gone = con.execute("SELECT count(*) FROM ai_scenarios s WHERE NOT EXISTS "
-                       "(SELECT 1 FROM frame f WHERE f.id = s.id)").fetchone()[0]
-    if changed or gone:
-        con.execute("DELETE FROM ai_scenarios")
-        con.execute(f"INSERT INTO ai_scenarios ({cols}) SELECT {cols} FROM frame")
+    con.register("_library", library_frame(scenarios))
+    try:
+        changed = store.scalar(con, f"SELECT count(*) FROM (SELECT {cols} FROM _library "
+                                    f"EXCEPT SELECT {cols} FROM ai_scenarios)")
+        gone = store.scalar(con, "SELECT count(*) FROM ai_scenarios s WHERE NOT EXISTS "
+                                 "(SELECT 1 FROM _library f WHERE f.id = s.id)")
+        if changed or gone:
+            con.execute("DELETE FROM ai_scenarios")
+            con.execute(f"INSERT INTO ai_scenarios ({cols}) SELECT {cols} FROM _library")
+    finally:
+        con.unregister("_library")
     return int(changed) + int(gone)
 
 

@@ -338,9 +338,9 @@ def register_usage(db: str | Path | None, usage_id: str, *, actor: str, channel:
         values = {**registration_fields(entry, name), **(fields or {})}
         values = {k: v for k, v in values.items() if v is not None}
         if not entry.get("domain") and entry.get("tool"):
-            fits = con.execute("SELECT list_has_all(ai_name_words(?), ai_name_words(?)) "
-                               "OR list_has_all(ai_name_words(?), ai_name_words(?))",
-                               [values["name"], entry["tool"], entry["tool"], values["name"]]).fetchone()[0]
+            fits = store.scalar(con, "SELECT list_has_all(ai_name_words(?), ai_name_words(?)) "
+                                     "OR list_has_all(ai_name_words(?), ai_name_words(?))",
+                                [values["name"], entry["tool"], entry["tool"], values["name"]])
             if not fits:
                 raise InputError([Problem("ai_usage", usage_id, "name", "this name would not match the tool seen "
                                           "in use", values["name"], f"a name containing {entry['tool']!r}")])
