@@ -95,6 +95,7 @@ class DemoReport:
     actions: int = 0
     soa_decided: int = 0
     soa_rows: int = 0
+    scenario_risks: int = 0
     identified: int = 0
     not_applicable: int = 0
     open_scenarios: int = 0
@@ -105,10 +106,12 @@ class DemoReport:
     def summary(self) -> str:
         return (f"{self.path}: demo organisation {ORGANISATION} built in {self.seconds:.1f} s: "
                 f"{self.assets} assets, {self.ai_systems} AI systems, {self.assessments} impact assessments, "
-                f"{self.source_rows} register rows consolidated into {self.risks} risks ({self.merged} merged, "
+                f"{self.source_rows} register rows consolidated into {self.risks - self.scenario_risks} risks "
+                f"({self.merged} merged, "
                 f"{self.translated} ISO 27001:2013 references translated), {self.actions} treatment actions, "
                 f"{self.soa_decided} of {self.soa_rows} SoA rows decided; AI risk scenarios: {self.identified} "
-                f"identified, {self.not_applicable} not applicable, {self.open_scenarios} open; observed AI use: "
+                f"identified ({self.scenario_risks} as new risks: {self.risks} risks in all), {self.not_applicable} "
+                f"not applicable, {self.open_scenarios} open; observed AI use: "
                 f"{self.usage} entries, {self.unregistered} unregistered")
 
 
@@ -219,13 +222,14 @@ def _build(path: Path, say: Progress) -> DemoReport:
                    (SELECT count(*) FROM risk_controls WHERE translated_from IS NOT NULL),
                    (SELECT count(*) FROM actions),
                    (SELECT count(*) FROM v_soa WHERE applicable IS NOT NULL), (SELECT count(*) FROM v_soa),
+                   (SELECT count(*) FROM risks r WHERE NOT EXISTS (SELECT 1 FROM risk_sources s WHERE s.risk_id = r.id)),
                    (SELECT count(*) FROM v_ai_risk_identification WHERE state = 'identified'),
                    (SELECT count(*) FROM v_ai_risk_identification WHERE state = 'not_applicable'),
                    (SELECT count(*) FROM v_ai_risk_identification WHERE state = 'open'),
                    (SELECT count(*) FROM v_ai_usage), (SELECT count(*) FROM v_ai_usage WHERE unregistered)
         """).fetchone() or ()
     (report.assets, report.ai_systems, report.assessments, report.source_rows, report.risks, report.merged,
-     report.translated, report.actions, report.soa_decided, report.soa_rows, report.identified,
+     report.translated, report.actions, report.soa_decided, report.soa_rows, report.scenario_risks, report.identified,
      report.not_applicable, report.open_scenarios, report.usage, report.unregistered) = (int(n) for n in counts)
     return report
 

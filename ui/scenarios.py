@@ -72,7 +72,9 @@ def render_identification() -> None:
     m[3].metric("Open", int(cov["n_open"].sum()))
     st.plotly_chart(ai_charts.identification_by_system(cov), key="scen_chart")
     names = dict(cov.select("ai_system_id", "ai_system_name").iter_rows())
-    sid = st.selectbox("AI system", list(names), key="scen_system", format_func=lambda i: f"{i} {names[i]}")
+    first_open = next((i for i, (n,) in enumerate(cov.select("n_open").iter_rows()) if n), 0)
+    sid = st.selectbox("AI system", list(names), index=first_open, key="scen_system",
+                       format_func=lambda i: f"{i} {names[i]}")
     if sid is None:
         return
     _characteristics(sid, data["characteristics"].filter(pl.col("ai_system_id") == sid))
@@ -138,11 +140,11 @@ def _proposals(sid: str, open_rows: pl.DataFrame) -> None:
 def _accept_controls(sid: str, pick: str) -> None:
     db = common.db_path()
     matrix = register.get_matrix(db)
-    risks = register.list_risks(db).select("id", "title")
-    titles = dict(risks.iter_rows())
+    titles = dict(ai.candidate_risks(db, sid).select("id", "title").iter_rows())
     existing = st.selectbox("Register risk", [NEW_RISK, *titles], key="scen_risk",
                             format_func=lambda r: r if r == NEW_RISK else f"{r} {titles[r]}",
-                            help="Link a risk the register already holds instead, if it covers the scenario.")
+                            help="Link a risk that already names this system instead, if it covers the scenario "
+                                 "(`riskmap scenarios accept ... --risk R` links any other).")
     new = existing == NEW_RISK
     left, right = st.columns(2)
     likelihood = left.selectbox("Likelihood", list(range(1, matrix.size + 1)), index=None, key="scen_likelihood",
@@ -193,7 +195,9 @@ def render_unregistered_use() -> None:
         st.success("Every AI service seen in use is registered or dismissed with a reason.")
         return
     st.dataframe(open_rows.select("id", "tool", "domain", "vendor", "department", "user_count", "first_seen",
-                                  "last_seen", "source"), hide_index=True)
+                                  "last_seen", "source"), hide_index=True,
+                 column_config={"first_seen": st.column_config.DateColumn("first seen"),
+                                "last_seen": st.column_config.DateColumn("last seen")})
     labels = {r["id"]: f"{r['id']} {r['tool'] or r['domain'] or r['vendor']}" for r in open_rows.iter_rows(named=True)}
     pick = st.selectbox("Entry", list(labels), key="usage_pick", format_func=lambda i: labels[i])
     if pick is None:

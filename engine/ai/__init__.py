@@ -18,6 +18,7 @@ from .identification import (
     STATES,
     Summary,
     accept,
+    candidate_risks,
     coverage,
     identification,
     proposals,
@@ -40,8 +41,8 @@ from .library import (
 from .usage import UsageReport, dismiss_usage, import_usage, list_usage, register_usage
 
 __all__ = [
-    "CHARACTERISTICS", "SCENARIO_DIR", "STATES", "Scenario", "Summary", "UsageReport", "accept", "characteristics",
-    "coverage", "dismiss_usage", "get_scenario", "identification", "import_usage", "is_scenario_file",
+    "CHARACTERISTICS", "SCENARIO_DIR", "STATES", "Scenario", "Summary", "UsageReport", "accept", "candidate_risks",
+    "characteristics", "coverage", "dismiss_usage", "get_scenario", "identification", "import_usage", "is_scenario_file",
     "list_scenarios", "list_usage", "load_library", "parse_assignments", "proposals", "read_files",
     "register_usage", "reject", "reopen", "scenario_files", "set_characteristics", "summary", "sync_library",
     "validate_files",

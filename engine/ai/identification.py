@@ -55,7 +55,7 @@ def proposals(db: str | Path | None = None, ai_system_id: str | None = None) -> 
     sql = ("SELECT i.ai_system_id, i.ai_system_name, i.scenario_id, i.scenario_title, i.theme, i.unrecorded, "
            "i.affects_individuals, s.description, s.cause, s.event, s.consequence_org, s.consequence_individuals, "
            "s.risk_sources, s.objectives, s.management_system, s.controls, s.refs "
-           "FROM v_ai_risk_identification i JOIN v_ai_scenarios s ON s.id = i.scenario_id "
+           "FROM v_ai_risk_identification i JOIN ai_scenarios s ON s.id = i.scenario_id "
            "WHERE i.state = 'open'")
     params: list[Any] = []
     if ai_system_id is not None:
@@ -88,6 +88,14 @@ def coverage(db: str | Path | None = None) -> pl.DataFrame:
         ORDER BY s.id"""
     with store.connect(db) as con:
         return con.execute(sql).pl()
+
+
+def candidate_risks(db: str | Path | None, ai_system_id: str) -> pl.DataFrame:
+    """The register risks that already name a system (id, title, status): the ones most likely to cover a
+    scenario proposed for it, offered for linking instead of creating a new risk."""
+    with store.connect(db) as con:
+        return con.execute("SELECT r.id, r.title, r.status FROM risks r JOIN risk_ai_systems l ON l.risk_id = r.id "
+                           "WHERE l.ai_system_id = ? ORDER BY r.id", [ai_system_id]).pl()
 
 
 @dataclass(frozen=True)
