@@ -23,11 +23,22 @@ NEW_RISK = "(create a new risk from the scenario)"
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _data(stamp: tuple[str, int, int]) -> dict[str, Any]:
-    """Everything the identification sections show, read once per database state."""
+    """What the identification sections show for every system, read once per database state."""
     db = stamp[0]
-    return {"coverage": ai.coverage(db), "identification": ai.identification(db),
-            "proposals": ai.proposals(db), "characteristics": ai.characteristics(db),
-            "usage": ai.list_usage(db), "summary": ai.summary(db)}
+    return {"coverage": ai.coverage(db), "usage": ai.list_usage(db)}
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _summary(stamp: tuple[str, int, int]) -> ai.Summary:
+    return ai.summary(stamp[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _system_data(stamp: tuple[str, int, int], ai_system_id: str) -> dict[str, pl.DataFrame]:
+    """One system's characteristics, open proposals and decided scenarios, read once per database state."""
+    db = stamp[0]
+    return {"characteristics": ai.characteristics(db, ai_system_id), "proposals": ai.proposals(db, ai_system_id),
+            "decided": ai.identification(db, ai_system_id).filter(pl.col("state") != "open")}
 
 
 def _flag_text(value: object) -> str:
@@ -42,7 +53,7 @@ def _flag_value(text: str) -> bool | None:
 
 def render_overview() -> None:
     """Two figures for the Overview: AI systems fully assessed, and AI use nobody registered."""
-    summary: ai.Summary = _data(common.stamp())["summary"]
+    summary = _summary(common.stamp())
     m = st.columns(3)
     m[0].metric("AI systems fully assessed", f"{summary.fully_assessed} / {summary.systems}",
                 help="AI systems with no open risk scenario: every scenario that applies is identified as a risk "
@@ -77,9 +88,10 @@ def render_identification() -> None:
                        format_func=lambda i: f"{i} {names[i]}")
     if sid is None:
         return
-    _characteristics(sid, data["characteristics"].filter(pl.col("ai_system_id") == sid))
-    _proposals(sid, data["proposals"].filter(pl.col("ai_system_id") == sid))
-    _decided(sid, data["identification"].filter((pl.col("ai_system_id") == sid) & (pl.col("state") != "open")))
+    one = _system_data(common.stamp(), sid)
+    _characteristics(sid, one["characteristics"])
+    _proposals(sid, one["proposals"])
+    _decided(sid, one["decided"])
 
 
 def _characteristics(sid: str, chars: pl.DataFrame) -> None:
