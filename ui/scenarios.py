@@ -214,6 +214,9 @@ def render_unregistered_use() -> None:
     pick = st.selectbox("Entry", list(labels), key="usage_pick", format_func=lambda i: labels[i])
     if pick is None:
         return
+    st.caption("Registering adds it to the inventory as a third-party AI service in use (role user, in operation, "
+               "with its vendor and domain); its risk scenarios are then proposed. Complete its purpose and "
+               "characteristics above.")
     left, right = st.columns(2)
     with left:
         name = st.text_input("Name in the inventory (default: the tool's)", key="usage_name")
