@@ -95,9 +95,13 @@ def test_saving_characteristics_changes_the_proposals(demo_db: Path) -> None:
     [box] = [b for b in at.selectbox if b.key and b.key.startswith("scen_char_AIS-04_") and
              b.key.endswith("_safety_critical")]
     box.select("no").run()
+    [vendor] = [t for t in at.text_input if t.key and t.key.startswith("scen_vendor_AIS-04_")]
+    vendor.input("Orbis AI Limited").run()
     at.button(key="scen_char_save").click().run()
     assert_healthy(at)
     assert db_value(demo_db, "SELECT safety_critical FROM ai_systems WHERE id = 'AIS-04'") is False
+    assert db_value(demo_db, "SELECT vendor FROM ai_systems WHERE id = 'AIS-04'") == "Orbis AI Limited"
+    assert db_value(demo_db, "SELECT domains FROM ai_systems WHERE id = 'AIS-04'") == ["api.orbis.example"]
     assert "SAFE-01" not in set(ai.proposals(demo_db, "AIS-04")["scenario_id"])
 
 

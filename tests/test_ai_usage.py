@@ -148,6 +148,18 @@ def test_a_registered_name_must_still_match_the_tool(fresh_db: Path, tmp_path: P
     assert ai.list_usage(fresh_db)["matched_by"].item() == "name"
 
 
+def test_recording_a_domain_on_a_system_matches_its_use(usage_db: Path, run_cli) -> None:
+    scorer = one(usage_db, "SELECT id FROM ai_systems WHERE name = 'Scorer'")
+    version = ai.matching_keys(usage_db, scorer)["version"]
+    code, out, err = run_cli("scenarios", "characteristics", scorer, "domains=Lingo.example, other.example",
+                             "vendor=Lingo GmbH", "--expected-version", version, "--db", usage_db)
+    assert code == 0, err
+    assert "lingo.example, other.example" in out and "Lingo GmbH" in out
+    assert ai.matching_keys(usage_db, scorer)["domains"] == ["lingo.example", "other.example"]
+    lingo = ai.list_usage(usage_db).filter(pl.col("tool") == "Lingo").row(0, named=True)
+    assert (lingo["ai_system_id"], lingo["matched_by"], lingo["unregistered"]) == (scorer, "domain", False)
+
+
 def test_dismissing_needs_a_reason_and_ends_the_finding(usage_db: Path) -> None:
     lingo = ai.list_usage(usage_db, unregistered=True)["id"].item()
     with pytest.raises(InputError, match="reason"):

@@ -98,19 +98,30 @@ def _characteristics(sid: str, chars: pl.DataFrame) -> None:
     version = register.get_ai_system(common.db_path(), sid)["version"]
     unrecorded = chars.filter(~pl.col("recorded")).height
     with st.expander(f"Characteristics ({unrecorded} not recorded)", expanded=unrecorded > 0):
-        st.caption("They decide which scenarios apply. A characteristic nobody recorded rules nothing out.")
+        st.caption("They decide which scenarios apply; a characteristic nobody recorded rules nothing out. The "
+                   "vendor and domains match observed AI use to the system.")
         cols = st.columns(3)
         chosen = {}
         for i, (name, label, value) in enumerate(chars.select("characteristic", "label", "value").iter_rows()):
             chosen[name] = cols[i % 3].selectbox(label, FLAG_CHOICES, index=FLAG_CHOICES.index(_flag_text(value)),
                                                  key=f"scen_char_{sid}_{version}_{name}")
-        changes = {n: _flag_value(v) for n, v in chosen.items()
-                   if _flag_value(v) != chars.filter(pl.col("characteristic") == n)["value"].item()}
+        changes: dict[str, Any] = {n: _flag_value(v) for n, v in chosen.items()
+                                   if _flag_value(v) != chars.filter(pl.col("characteristic") == n)["value"].item()}
+        keys = ai.matching_keys(common.db_path(), sid)
+        left, right = st.columns(2)
+        vendor = left.text_input("Vendor", value=keys["vendor"] or "", key=f"scen_vendor_{sid}_{version}",
+                                 help="Observed AI use is matched to the system by its vendor, name or domains.")
+        domains = right.text_input("Domains (comma-separated)", value=", ".join(keys["domains"]),
+                                   key=f"scen_domains_{sid}_{version}")
+        if vendor.strip() != (keys["vendor"] or ""):
+            changes["vendor"] = vendor.strip() or None
+        if [d.strip().lower() for d in domains.split(",") if d.strip()] != keys["domains"]:
+            changes["domains"] = domains.strip() or None
         if st.button("Save characteristics", key="scen_char_save", disabled=not changes) and common.require_actor():
             with common.guard():
                 ai.set_characteristics(common.db_path(), sid, changes, version, actor=common.actor(),
                                        channel=common.CHANNEL)
-                common.flash(f"{sid}: {len(changes)} characteristic(s) saved")
+                common.flash(f"{sid}: {len(changes)} field(s) saved")
                 st.rerun()
 
 

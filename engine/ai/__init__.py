@@ -13,7 +13,14 @@ Which scenario applies to which system, and how observed use matches the invento
 
 from __future__ import annotations
 
-from .characteristics import CHARACTERISTICS, characteristics, parse_assignments, set_characteristics
+from .characteristics import (
+    CHARACTERISTICS,
+    MATCH_KEYS,
+    characteristics,
+    matching_keys,
+    parse_assignments,
+    set_characteristics,
+)
 from .identification import (
     STATES,
     Summary,
@@ -41,9 +48,9 @@ from .library import (
 from .usage import UsageReport, dismiss_usage, import_usage, list_usage, register_usage
 
 __all__ = [
-    "CHARACTERISTICS", "SCENARIO_DIR", "STATES", "Scenario", "Summary", "UsageReport", "accept", "candidate_risks",
+    "CHARACTERISTICS", "MATCH_KEYS", "SCENARIO_DIR", "STATES", "Scenario", "Summary", "UsageReport", "accept", "candidate_risks",
     "characteristics", "coverage", "dismiss_usage", "get_scenario", "identification", "import_usage", "is_scenario_file",
-    "list_scenarios", "list_usage", "load_library", "parse_assignments", "proposals", "read_files",
+    "list_scenarios", "list_usage", "load_library", "matching_keys", "parse_assignments", "proposals", "read_files",
     "register_usage", "reject", "reopen", "scenario_files", "set_characteristics", "summary", "sync_library",
     "validate_files",
 ]

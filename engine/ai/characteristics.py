@@ -16,11 +16,13 @@ from typing import Any
 import polars as pl
 
 from engine import register, store
-from engine.errors import InputError, Problem
+from engine.errors import InputError, NotFoundError, Problem
 from engine.register import records, vocab
 
 CHARACTERISTICS: dict[str, str] = dict(vocab.AI_CHARACTERISTICS)
 """Column name -> what it means, in inventory order."""
+MATCH_KEYS = ("vendor", "domains")
+"""The fields observed AI use is matched on (with the name): the supplier, and the system's domains."""
 
 
 def label(name: str) -> str:
@@ -41,10 +43,20 @@ def characteristics(db: str | Path | None = None, ai_system_id: str | None = Non
             .sort("ai_system_id", "_o").drop("_o"))
 
 
-def parse_assignments(items: Iterable[str]) -> dict[str, bool | None]:
-    """``name=value`` pairs as people type them (``generative=yes``, ``processes_personal_data=unknown``)
-    -> characteristic values; every unknown name or value is reported at once (InputError)."""
-    out: dict[str, bool | None] = {}
+def matching_keys(db: str | Path | None, ai_system_id: str) -> dict[str, Any]:
+    """A system's vendor and domains (what observed use is matched on) and its version."""
+    with store.connect(db) as con:
+        row = con.execute("SELECT vendor, domains, version FROM ai_systems WHERE id = ?", [ai_system_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"no AI system {ai_system_id!r}")
+    return {"vendor": row[0], "domains": list(row[1] or []), "version": row[2]}
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
+    """``name=value`` pairs as people type them (``generative=yes``, ``processes_personal_data=unknown``,
+    ``vendor=Orbis AI Ltd``, ``domains=orbis.example,api.orbis.example``) -> values; every unknown name or
+    value is reported at once (InputError)."""
+    out: dict[str, Any] = {}
     problems = []
     for item in items:
         name, sep, value = str(item).partition("=")
@@ -52,9 +64,11 @@ def parse_assignments(items: Iterable[str]) -> dict[str, bool | None]:
         if not sep:
             problems.append(Problem("characteristics", None, name, "not name=value", item,
                                     "e.g. generative=yes or processes_personal_data=unknown"))
+        elif name in MATCH_KEYS:
+            out[name] = value.strip() or None
         elif name not in CHARACTERISTICS:
             problems.append(Problem("characteristics", None, name, "unknown characteristic", item,
-                                    "one of " + ", ".join(CHARACTERISTICS)))
+                                    "one of " + ", ".join([*CHARACTERISTICS, *MATCH_KEYS])))
         else:
             try:
                 out[name] = records.parse_flag(value)
@@ -68,11 +82,12 @@ def parse_assignments(items: Iterable[str]) -> dict[str, bool | None]:
 
 def set_characteristics(db: str | Path | None, ai_system_id: str, values: Mapping[str, Any],
                         expected_version: int | None, *, actor: str, channel: str = "api") -> dict[str, Any]:
-    """Record characteristics of a system (True, False or None for not recorded), checked against the
-    version the caller saw; returns the system as stored. Only characteristics are accepted here."""
-    unknown = [n for n in values if n not in CHARACTERISTICS]
+    """Record characteristics of a system (True, False or None for not recorded) and its matching keys
+    (vendor, domains), checked against the version the caller saw; returns the system as stored. Only
+    those fields are accepted here."""
+    unknown = [n for n in values if n not in CHARACTERISTICS and n not in MATCH_KEYS]
     if unknown:
         raise InputError([Problem("ai_system", ai_system_id, n, "not a characteristic", values[n],
-                                  "one of " + ", ".join(CHARACTERISTICS)) for n in unknown])
+                                  "one of " + ", ".join([*CHARACTERISTICS, *MATCH_KEYS])) for n in unknown])
     return register.update_ai_system(db, ai_system_id, dict(values), expected_version, actor=actor,
                                      channel=channel)

@@ -148,13 +148,14 @@ def scenarios_reopen(ai_system: SystemArg, scenario: ScenarioArg, db: DbOption =
 def scenarios_characteristics(
     ai_system: SystemArg,
     values: Annotated[list[str] | None, typer.Argument(help="name=value pairs to record, e.g. generative=yes "
-                                                            "processes_personal_data=unknown.")] = None,
+                                                            "processes_personal_data=unknown vendor='Orbis AI Ltd' "
+                                                            "domains=orbis.example.")] = None,
     expected_version: Annotated[int | None, typer.Option(
         "--expected-version", help="The system's version you saw; required to change it.")] = None,
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Show an AI system's characteristics, or record some (yes, no or unknown)."""
+    """Show an AI system's characteristics (yes, no or unknown) and matching keys, or record some."""
     version = register.get_ai_system(db, ai_system)["version"]  # NotFoundError for an unknown system
     if values:
         if expected_version is None:
@@ -165,6 +166,9 @@ def scenarios_characteristics(
     for name, label, value in ai.characteristics(db, ai_system).select("characteristic", "label", "value").iter_rows():
         shown = "not recorded" if value is None else ("yes" if value else "no")
         echo(f"  {name:<28} {shown:<13} {label}")
+    keys = ai.matching_keys(db, ai_system)
+    echo(f"  {'vendor':<28} {keys['vendor'] or 'not recorded'}")
+    echo(f"  {'domains':<28} {', '.join(keys['domains']) or 'not recorded'}")
     echo(f"{ai_system} version {version}")
 
 
