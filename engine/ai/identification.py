@@ -200,8 +200,8 @@ def risk_fields(system: dict[str, Any], scenario: dict[str, Any], *, likelihood:
 
 
 def accept(db: str | Path | None, ai_system_id: str, scenario_id: str, *, actor: str, channel: str = "api",
-             likelihood: Any = None, impact: Any = None, owner: str | None = None, title: str | None = None,
-             controls: Sequence[str] | None = None, risk_id: str | None = None) -> str:
+           likelihood: Any = None, impact: Any = None, owner: str | None = None, title: str | None = None,
+           controls: Sequence[str] | None = None, risk_id: str | None = None) -> str:
     """Accept a proposed scenario for a system as a register risk; returns the risk id.
 
     Without ``risk_id`` a new risk is created from the scenario, scored ``likelihood`` x ``impact`` on the
@@ -238,7 +238,7 @@ def accept(db: str | Path | None, ai_system_id: str, scenario_id: str, *, actor:
 
 
 def reject(db: str | Path | None, ai_system_id: str, scenario_id: str, reason: str, *, actor: str,
-             channel: str = "api") -> None:
+           channel: str = "api") -> None:
     """Record that a proposed scenario does not apply to a system, with the reason (shown to auditors)."""
     if not str(reason or "").strip():
         raise InputError([Problem("scenario", scenario_id, "reason", "a reason is required", reason,
