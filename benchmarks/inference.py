@@ -144,7 +144,7 @@ def baseline_run(db: str, work: str, max_rows: int = 0) -> tuple[float, str]:
     """
     from sqlmodel import Session
 
-    from engine.models import CrosswalkLink, engine_for
+    from .orm import CrosswalkLink, engine_for
 
     path = _copy(db, work)
     t0 = time.perf_counter()

@@ -221,8 +221,17 @@ def baseline_run(db: str, reg_dir: str, work: str, max_files: int = 0) -> tuple[
     is scaled up by rows to the full set (said in the note)."""
     from sqlmodel import Session, select
 
-    from engine.models import HistoryRow, MappingRecord, engine_for
-    from engine.register.models import ImportBatch, Risk, RiskAISystem, RiskAsset, RiskControl, RiskSource
+    from .orm import (
+        HistoryRow,
+        ImportBatch,
+        MappingRecord,
+        Risk,
+        RiskAISystem,
+        RiskAsset,
+        RiskControl,
+        RiskSource,
+        engine_for,
+    )
 
     path = _copy(db, work, "a-baseline.duckdb")
     files = _files(reg_dir)

@@ -85,8 +85,7 @@ def baseline_run(db: str, work: str) -> tuple[float, str]:
     from openpyxl.styles import Font
     from sqlmodel import Session, select
 
-    from engine.models import Control, CrosswalkLink, SoaRow, engine_for
-    from engine.register.models import Risk, RiskControl
+    from .orm import Control, CrosswalkLink, Risk, RiskControl, SoaRow, engine_for
 
     path = _copy(db, work, "c-baseline.duckdb")
     out = Path(work) / "c-baseline.xlsx"

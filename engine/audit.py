@@ -5,16 +5,16 @@ why (citing the ISO clause). Every rule returns the columns ``rule, severity, en
 detail``; ``severity`` is ``error`` or ``warning``.
 
 The view ``v_audit_findings`` is the UNION ALL of the rule files, so analysts see the same rows in
-SQL. It is generated from the files (:func:`render_findings_view`, ``python -m engine.audit``) and a
-test fails when the two disagree.
+SQL. It is built from the files (:func:`render_findings_view`) whenever the views are created
+(``riskmap init``), so there is no second copy to keep in step.
 
-Rules that compare dates use ``getvariable('riskmap_today')`` when it is set, else ``current_date``:
-:func:`run_audits` sets it from its ``today`` argument, so a check can be run "as of" a date.
+Rules apply the domain rules of ``engine/sql/macros.sql`` (``risk_open``, ``risk_score``...). Rules that
+compare dates use ``riskmap_today()``: :func:`run_audits` sets it from its ``today`` argument
+(``riskmap audit --today``), so a check can be run "as of" a date.
 """
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -22,11 +22,14 @@ import duckdb
 import polars as pl
 
 from engine import store
+from engine.store.schema import set_today
 
 from .config import SQL_DIR
 
+__all__ = ["AUDITS_DIR", "FINDING_COLUMNS", "audit_files", "findings", "render_findings_view", "rule_names",
+           "rule_purpose", "run_audits", "set_today", "summary"]
+
 AUDITS_DIR = SQL_DIR / "audits"
-FINDINGS_VIEW = SQL_DIR / "views" / "v_audit_findings.sql"
 FINDING_COLUMNS = ["rule", "severity", "entity", "entity_id", "detail"]
 _SCHEMA = pl.Schema({c: pl.String() for c in FINDING_COLUMNS})
 
@@ -54,12 +57,6 @@ def rule_purpose(path: Path) -> str:
 
 def _query(path: Path) -> str:
     return path.read_text(encoding="utf-8").strip().rstrip(";").strip()
-
-
-def set_today(con: duckdb.DuckDBPyConnection, today: date | None) -> None:
-    """Make the date-dependent rules and views compare with ``today`` on this connection."""
-    if today is not None:
-        con.execute("SET VARIABLE riskmap_today = ?::DATE", [today])
 
 
 def findings(con: duckdb.DuckDBPyConnection, rules: list[str] | None = None) -> pl.DataFrame:
@@ -101,23 +98,13 @@ def summary(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def render_findings_view() -> str:
-    """The text of ``v_audit_findings.sql``: the UNION ALL of every rule file."""
+    """The statement creating ``v_audit_findings``: the UNION ALL of every rule file, with a purpose
+    comment. Run by ``engine.store.create_views`` with the other views."""
     head = (
         "-- v_audit_findings: every finding of the consistency audits (engine/sql/audits/*.sql), one row per\n"
         "-- offending record: rule, severity (error | warning), entity, entity_id, detail. Zero rows: healthy.\n"
-        "-- Generated from the rule files by `python -m engine.audit`; edit the rule files, not this one.\n"
+        "-- Built from the rule files by engine/audit.py whenever the views are created.\n"
         "CREATE OR REPLACE VIEW v_audit_findings AS\n"
     )
     parts = [f"SELECT rule, severity, entity, entity_id, detail FROM (\n{_query(p)}\n)" for p in audit_files()]
     return head + "\nUNION ALL\n".join(parts) + ";\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m engine.audit``: rewrite v_audit_findings.sql from the rule files."""
-    FINDINGS_VIEW.write_text(render_findings_view(), encoding="utf-8")
-    sys.stdout.write(f"wrote {FINDINGS_VIEW}\n")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

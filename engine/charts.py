@@ -10,13 +10,14 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
+
+from engine.register.scoring import MatrixSpec
 
 COVERAGE_COLOURS = {"full": "#2e7d32", "partial": "#f9a825", "none": "#c62828"}
 RELATIONSHIP_COLOURS = {
@@ -192,40 +193,6 @@ def _fade(hex_colour: str, alpha: float = 0.45) -> str:
 
 # --- risks -----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class MatrixSpec:
-    """The parts of a risk matrix a chart needs (one row of ``risk_matrix_versions``)."""
-
-    size: int
-    likelihood_labels: list[str]
-    impact_labels: list[str]
-    level_names: list[str]
-    level_thresholds: list[int]
-    level_colours: list[str]
-    appetite: int | None = None
-
-    @classmethod
-    def from_mapping(cls, row: Mapping[str, Any]) -> MatrixSpec:
-        return cls(int(row["size"]), list(row["likelihood_labels"]), list(row["impact_labels"]),
-                   list(row["level_names"]), [int(t) for t in row["level_thresholds"]],
-                   list(row["level_colours"]), row.get("appetite"))
-
-    @classmethod
-    def default(cls) -> MatrixSpec:
-        """A 5 x 5 matrix, used only when a database has no matrix yet."""
-        return cls(5, ["Rare", "Unlikely", "Possible", "Likely", "Almost certain"],
-                   ["Negligible", "Minor", "Moderate", "Major", "Severe"],
-                   ["Low", "Medium", "High", "Critical"], [1, 5, 10, 17],
-                   ["#2e7d32", "#f9a825", "#ef6c00", "#c62828"], 9)
-
-    def level_index(self, score: int) -> int:
-        idx = 0
-        for i, t in enumerate(self.level_thresholds):
-            if score >= t:
-                idx = i
-        return idx
-
-
 def risk_matrix(risks: pl.DataFrame, matrix: MatrixSpec, stage: str = "inherent",
                 title: str | None = None) -> go.Figure:
     """One risk matrix: how many risks sit in each likelihood x impact cell at one ``stage``
@@ -288,7 +255,7 @@ def _add_matrix(fig: go.Figure, risks: pl.DataFrame, matrix: MatrixSpec, stage: 
     cells = _cells(risks, stage)
     levels = len(matrix.level_names)
     # z is the level index of each cell; a discrete colour scale paints it in the matrix colours.
-    z = [[matrix.level_index(li * ii) for ii in range(1, n + 1)] for li in range(1, n + 1)]
+    z = [[matrix.level_index(li * ii) or 0 for ii in range(1, n + 1)] for li in range(1, n + 1)]
     text = [[str(cells.get((li, ii), "")) for ii in range(1, n + 1)] for li in range(1, n + 1)]
     hover = [[f"likelihood {li}, impact {ii}: score {li * ii}, {matrix.level_names[z[li - 1][ii - 1]]}"
               f"<br>{cells.get((li, ii), 0)} risk(s)" for ii in range(1, n + 1)] for li in range(1, n + 1)]

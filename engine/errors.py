@@ -23,6 +23,13 @@ class NotFoundError(RiskmapError):
     """A record the caller named does not exist."""
 
 
+class BadReference(NotFoundError):
+    """A control reference that cannot be read as exactly one control (ambiguous, malformed, unknown
+    edition): a mistake in what was typed, so it exits like a usage error."""
+
+    exit_code = 2
+
+
 class QueryRefused(RiskmapError):
     """A read-only query tried to write, reach files or the network, or ran too long."""
 

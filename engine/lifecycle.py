@@ -47,4 +47,6 @@ def init_database(db: str | Path | None = None) -> InitReport:
         report.mapping_rows = crosswalk.sync_mappings(con, records)
         report.scenario_rows = library.sync_library(con, scenarios)
         report.views = store.create_views(con)
+        if store.postgres.is_postgres(con):
+            store.postgres.grant_reader(con)
     return report

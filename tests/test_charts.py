@@ -10,12 +10,12 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from engine import charts
-from engine.charts import MatrixSpec
+from engine import charts, store
 from engine.crosswalk import coverage
+from engine.register import DEFAULT_MATRIX, MatrixSpec
 
-MATRIX = MatrixSpec(5, ["1", "2", "3", "4", "5"], ["a", "b", "c", "d", "e"], ["Low", "Medium", "High", "Critical"],
-                    [1, 4, 8, 15], ["#0f0", "#ff0", "#f80", "#f00"], 6)
+MATRIX = MatrixSpec(5, ("1", "2", "3", "4", "5"), ("a", "b", "c", "d", "e"), ("Low", "Medium", "High", "Critical"),
+                    (1, 4, 8, 15), ("#0f0", "#ff0", "#f80", "#f00"), 6)
 RISKS = pl.DataFrame({
     "id": ["R-1", "R-2", "R-3"],
     "inherent_likelihood": [4, 4, 2], "inherent_impact": [5, 5, 1],
@@ -109,12 +109,25 @@ def test_matrix_spec_levels() -> None:
     assert spec.size == 4 and spec.level_index(6) == 1 and spec.appetite == 4
 
 
+def test_charts_draw_the_matrix_the_register_uses(fresh_db: Path) -> None:
+    """One MatrixSpec: the charts read the register's own matrix (a row of risk_matrix_versions), with
+    the register's thresholds and appetite, not defaults of their own."""
+    with store.connect(fresh_db) as con:
+        row = con.execute("SELECT * FROM risk_matrix_versions ORDER BY version DESC LIMIT 1").pl().row(0, named=True)
+    spec = MatrixSpec.from_mapping(row)
+    assert spec.same_criteria(DEFAULT_MATRIX) and spec.version == 1
+    assert charts.MatrixSpec is MatrixSpec
+    heat = charts.risk_matrix(RISKS, spec).data[0]
+    # score 4 (2 x 2) is Medium on the register's matrix (levels from 1, 4, 8, 15)
+    assert heat.z[1][1] == 1 and spec.level(4) == "Medium"
+
+
 def test_risks_by_level_stacks_management_systems() -> None:
     fig = charts.risks_by_level(RISKS, MATRIX, level_col="current_level")
     names = {t.name for t in fig.data}
     assert names == {"ISMS", "AIMS"}
     isms = next(t for t in fig.data if t.name == "ISMS")
-    assert list(isms.x) == MATRIX.level_names and list(isms.y) == [1, 0, 0, 1]
+    assert list(isms.x) == list(MATRIX.level_names) and list(isms.y) == [1, 0, 0, 1]
 
 
 def test_user_text_is_never_markup() -> None:

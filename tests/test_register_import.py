@@ -161,12 +161,12 @@ def test_a_bad_file_in_a_run_stops_the_whole_run(fresh_db: Path) -> None:
 
 
 def test_a_database_error_midway_rolls_everything_back(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.register.imports import risks as imp
+    from engine.register.imports import write
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imp, "_insert_links", boom)
+    monkeypatch.setattr(write, "_insert_links", boom)  # after the new risks are inserted
     before = snapshot(fresh_db)
     with pytest.raises(RuntimeError):
         register.import_risks(fresh_db, data("good_risk_register.csv"), "plain", actor=ACTOR)

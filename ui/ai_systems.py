@@ -9,13 +9,9 @@ import polars as pl
 import streamlit as st
 
 from engine import register
-from engine.register import vocab
+from engine.register import browse, vocab
 from ui import common, scenarios
 
-QUERIES = {
-    "systems": "SELECT * FROM v_ai_systems ORDER BY id",
-    "assessments": "SELECT * FROM v_impact_assessments ORDER BY next_review_due NULLS LAST, id",
-}
 INVENTORY = ["id", "name", "purpose", "lifecycle_stage", "role", "autonomy", "human_oversight", "owner", "status",
              "n_risks", "risk_ids", "n_assessments", "last_assessed_on", "assessment_due", "assessment_overdue",
              "version"]
@@ -37,24 +33,20 @@ def _save_assessment(ident: str, version: int, changes: dict[str, Any]) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _data(stamp: tuple[str, int, int], today: date) -> dict[str, pl.DataFrame]:
+def _data(stamp: tuple[str, int, int], today: date) -> browse.AiInventory:
     """The inventory and the assessments, read once per database state and day (overdue is dated)."""
-    return common.load(QUERIES)
+    return browse.ai_inventory(stamp[0], today=today)
 
 
 def render() -> None:
     common.header("AI systems and impact assessments", "The AI system inventory (ISO/IEC 42001 A.4, A.6) and "
                   "the impact assessments on individuals, groups and society (6.1.4, 8.4, A.5).")
     data = _data(common.stamp(), date.today())
-    systems, assessments = data["systems"], data["assessments"]
-    today = date.today()
+    systems, assessments = data.systems, data.assessments
+    live, overdue, active, unassessed = data.live, data.overdue, data.active, data.unassessed
     if systems.is_empty():
         st.info("No AI system is recorded yet. Import an inventory on the Import page.")
         return
-    live = assessments.filter(~pl.col("status").fill_null("").is_in(["superseded", "withdrawn"]))
-    overdue = live.filter(pl.col("review_overdue"))
-    active = systems.filter(pl.col("status").fill_null("active") != "retired")
-    unassessed = active.filter(pl.col("n_assessments") == 0)
 
     m = st.columns(4)
     m[0].metric("AI systems", systems.height, f"{active.height} active", delta_color="off", delta_arrow="off")
@@ -67,8 +59,8 @@ def render() -> None:
         st.success("No assessment review is overdue and every active AI system has an assessment.")
     if not overdue.is_empty():
         st.caption("Impact assessments past their review date")
-        st.dataframe(overdue.select("id", "ai_system_name", "title", "severity", "next_review_due", "assessor")
-                     .with_columns((pl.lit(today) - pl.col("next_review_due")).dt.total_days().alias("days_overdue")),
+        st.dataframe(overdue.select("id", "ai_system_name", "title", "severity", "next_review_due", "assessor",
+                                    "days_overdue"),
                      hide_index=True,
                      column_config={"next_review_due": st.column_config.DateColumn("next review due")})
     if not unassessed.is_empty():
@@ -89,6 +81,13 @@ def render() -> None:
                                                                 options=vocab.choices(vocab.LIFECYCLE_STAGES)),
         })
 
+    _assessments(systems, assessments)
+    scenarios.render_identification()
+    scenarios.render_unregistered_use()
+
+
+def _assessments(systems: pl.DataFrame, assessments: pl.DataFrame) -> None:
+    """The impact assessments of one AI system (or all), editable."""
     st.subheader("Impact assessments")
     pick = st.selectbox("AI system", ["(all)", *systems["id"].to_list()], key="ai_pick",
                         format_func=lambda i: i if i == "(all)" else
@@ -106,8 +105,6 @@ def render() -> None:
             "assessed_on": st.column_config.DateColumn("assessed on"),
             "next_review_due": st.column_config.DateColumn("next review due"),
         })
-    scenarios.render_identification()
-    scenarios.render_unregistered_use()
 
 
 render()

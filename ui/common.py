@@ -1,7 +1,9 @@
-"""Widgets and helpers every page shares: the database path, the actor, reads, errors, messages.
+"""Widgets and helpers every page shares: the database path, the actor, errors, messages.
 
-Reads open one read-only connection per operation and close it before the script run ends, so an
-analyst's ``duckdb -readonly`` session (or the CLI) works while the app is running.
+Pages hold no SQL: they read through engine functions, which open one read-only connection per
+operation and close it before the script run ends, so an analyst's ``duckdb -readonly`` session (or the
+CLI) works while the app is running. Cached reads are keyed on :func:`stamp`, which changes whenever the
+database does.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from engine import config, store
-from engine.charts import MatrixSpec
+from engine import config, register
 from engine.errors import InputError, RiskmapError, StaleEditError
+from engine.register import MatrixSpec
 
 CHANNEL = "app"
 ACTOR_KEY = "riskmap_actor"
@@ -92,33 +94,10 @@ def database_ready() -> bool:
     return False
 
 
-def load(queries: Mapping[str, str | tuple[str, Sequence[Any]]]) -> dict[str, pl.DataFrame]:
-    """Run several read-only queries on one short-lived connection; a name per query.
-
-    Each value is SQL or (SQL, parameters). A query on a view or table the database does not have yet
-    returns an empty frame, so a page renders on an older database and says what is missing.
-    """
-    out: dict[str, pl.DataFrame] = {}
-    with store.connect(db_path()) as con:
-        for name, q in queries.items():
-            sql, params = (q, []) if isinstance(q, str) else q
-            try:
-                out[name] = con.execute(sql, list(params)).pl()
-            except duckdb.CatalogException:
-                out[name] = pl.DataFrame()
-    return out
-
-
-def read(sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
-    """One read-only query."""
-    return load({"r": (sql, params)})["r"]
-
-
-def matrix_from(frame: pl.DataFrame) -> MatrixSpec:
-    """The newest risk matrix in ``frame`` (rows of ``risk_matrix_versions``); a default when empty."""
-    if frame.is_empty():
-        return MatrixSpec.default()
-    return MatrixSpec.from_mapping(frame.sort("version").row(-1, named=True))
+@st.cache_data(show_spinner=False, max_entries=4)
+def matrix(stamp: tuple[str, int, int]) -> MatrixSpec:
+    """The current risk matrix (``engine.register.get_matrix``), read once per database state."""
+    return register.get_matrix(stamp[0])
 
 
 def show_error(exc: BaseException) -> None:

@@ -19,37 +19,25 @@ SOURCES = ("Statement of Applicability", "All Annex A controls", "Choose control
 ORDERS = {"effort, then risk": ["remaining_effort", "max_risk_score", "n_risks"],
           "risk, then effort": ["max_risk_score", "n_risks", "remaining_effort"]}
 
-RISK_SQL = """
-SELECT rc.ref, count(DISTINCT r.id) AS n_risks,
-       max(coalesce(r.current_likelihood * r.current_impact, r.inherent_likelihood * r.inherent_impact))
-           AS max_risk_score
-FROM risk_controls rc JOIN risks r ON r.id = rc.risk_id
-WHERE rc.framework = ? AND r.status <> 'closed'
-GROUP BY rc.ref
-"""
-
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _annex_a(stamp: tuple[str, int, int], framework: str) -> pl.DataFrame:
-    return common.read("SELECT ref, title FROM v_controls WHERE framework = ? AND kind = 'annex_a_control' "
-                       "ORDER BY ordinal", [framework])
+    """The Annex A controls of ``framework`` (ref, title...), the choices of the control picker."""
+    return coverage.controls_frame(stamp[0], framework=framework, kinds=("annex_a_control",))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _implemented_from_soa(stamp: tuple[str, int, int], framework: str) -> list[str]:
-    """Refs whose SoA row (v_soa) says implemented and not excluded."""
-    rows = common.read("SELECT ref FROM v_soa WHERE framework = ? AND status = 'implemented' "
-                       "AND coalesce(applicable, true) ORDER BY ordinal", [framework])
-    return rows["ref"].to_list() if not rows.is_empty() else []
+    """What the SoA says is implemented (the same function `riskmap gaps` calls)."""
+    return coverage.implemented_from_soa(stamp[0], framework)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _gaps(stamp: tuple[str, int, int], source: str, target: str, implemented: tuple[str, ...] | None,
-          clauses: bool) -> tuple[coverage.GapReport, pl.DataFrame]:
+          clauses: bool) -> coverage.GapReport:
     """The gap report with the open risks citing each target control, per database state and choice."""
-    report = coverage.gaps(stamp[0], source, target, None if implemented is None else list(implemented),
-                           include_clauses=clauses, implemented_label="the chosen controls")
-    return report, common.read(RISK_SQL, [target])
+    return coverage.gaps(stamp[0], source, target, None if implemented is None else list(implemented),
+                         include_clauses=clauses, implemented_label="the chosen controls", with_risks=True)
 
 
 def render() -> None:
@@ -73,7 +61,6 @@ def render() -> None:
         if not implemented:
             st.info("No SoA row of this standard is marked implemented yet: nothing counts as implemented. "
                     "Pick the controls yourself to explore.")
-            implemented = []
     elif chosen_source == SOURCES[1]:
         implemented = None
     else:
@@ -82,10 +69,8 @@ def render() -> None:
                                      format_func=lambda r: f"{r} {titles.get(r, '')}")
 
     with common.guard():
-        report, risks = _gaps(stamp, source, target, None if implemented is None else tuple(implemented), clauses)
-        rows = report.rows.join(risks, on="ref", how="left").with_columns(
-            pl.col("n_risks").fill_null(0), pl.col("max_risk_score").fill_null(0))
-        rows = rows.sort(ORDERS[order], descending=True, maintain_order=True)
+        report = _gaps(stamp, source, target, None if implemented is None else tuple(implemented), clauses)
+        rows = report.rows.sort(ORDERS[order], descending=True, maintain_order=True)
 
         m = st.columns(5)
         m[0].metric("Implemented", len(report.implemented))

@@ -23,8 +23,7 @@ def _static(stamp: tuple[str, int, int]) -> dict[str, pl.DataFrame]:
     return {
         "overlap": coverage.overlap_summary(db),
         "links": coverage.crosswalk_frame(db, framework=ISO27001).filter(pl.col("target_framework") == ISO42001),
-        "controls": common.read("SELECT framework, ref, title, kind, grp, theme, ordinal FROM v_controls "
-                                "WHERE kind IN ('clause', 'annex_a_control') ORDER BY framework, ordinal"),
+        "controls": coverage.controls_frame(db),
     }
 
 

@@ -7,18 +7,15 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from engine import audit, charts
+from engine import audit, charts, plan, soa
 from engine.config import ISO27001, ISO42001
 from engine.crosswalk import coverage
+from engine.register import browse
 from ui import common, scenarios
 
-QUERIES = {
-    "risks": "SELECT risk_id, management_system, current_level, current_score, above_appetite_now, "
-             "above_appetite_after_plan FROM v_plan_residual",
-    "actions": "SELECT action_id, status, overdue FROM v_treatment_plan",
-    "soa": "SELECT framework, standard, applicability, status FROM v_soa WHERE NOT custom",
-    "matrix": "SELECT * FROM risk_matrix_versions",
-}
+# The columns the overview shows: the cache keeps only these (a cached frame is copied on every rerun).
+ACTION_COLUMNS = ["action_id", "status", "overdue"]
+SOA_COLUMNS = ["framework", "standard", "applicability", "status"]
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -27,14 +24,16 @@ def _data(stamp: tuple[str, int, int], today: date) -> dict[str, pl.DataFrame]:
     db = stamp[0]
     return {"coverage": coverage.coverage_frame(db, ISO42001, ISO27001),
             "findings": audit.run_audits(db, today=today),
-            **common.load(QUERIES)}
+            "risks": browse.open_risks(db),
+            "actions": plan.ranking(db, include_closed=True, today=today).select(ACTION_COLUMNS),
+            "soa": soa.soa_frame(db).filter(~pl.col("custom")).select(SOA_COLUMNS)}
 
 
 def render() -> None:
     common.header("Overview", "One programme for ISO/IEC 27001:2022 (ISMS) and ISO/IEC 42001:2023 (AIMS).")
     data = _data(common.stamp(), date.today())
     cov, found = data["coverage"], data["findings"]
-    matrix = common.matrix_from(data["matrix"])
+    matrix = common.matrix(common.stamp())
     risks, actions, soa = data["risks"], data["actions"], data["soa"]
 
     annex = cov.filter(pl.col("kind") == "annex_a_control")
@@ -47,7 +46,7 @@ def render() -> None:
                 help="ISO/IEC 42001 Annex A controls covered fully or partly by ISO/IEC 27001:2022 controls "
                      "(crosswalk, v_coverage).")
     m[1].metric("Open risks", risks.height)
-    m[2].metric("Above appetite now", int(risks["above_appetite_now"].sum()) if not risks.is_empty() else 0)
+    m[2].metric("Above appetite now", int(risks["above_appetite"].sum()) if not risks.is_empty() else 0)
     m[3].metric("Actions overdue", int(actions["overdue"].fill_null(False).sum()) if not actions.is_empty() else 0)
     m[4].metric("SoA decided", f"{decided} / {soa.height}")
     m[5].metric("Open audit findings", found.height,
@@ -59,7 +58,7 @@ def render() -> None:
         st.plotly_chart(charts.coverage_by_group(cov, "ISO/IEC 42001 covered by the ISO/IEC 27001 programme"),
                         key="overview_coverage")
     with right:
-        st.plotly_chart(charts.risks_by_level(risks, matrix, level_col="current_level",
+        st.plotly_chart(charts.risks_by_level(risks, matrix, level_col="level",
                                               title="Open risks by current level and management system"),
                         key="overview_risks")
     left, right = st.columns(2)

@@ -10,14 +10,13 @@ from datetime import date
 from typing import Any
 
 import duckdb
-import polars as pl
 import streamlit as st
 
 from engine import charts, register
 from engine.errors import RiskmapError
+from engine.register import browse
 from ui import common, downloads
 
-QUERIES = {"matrix": "SELECT * FROM risk_matrix_versions"}
 PAGE_SIZE = 200
 STATUSES = ["open", "treated", "accepted", "closed"]
 TREATMENTS = ["modify", "retain", "avoid", "share"]
@@ -33,7 +32,7 @@ SORTS = {"id": "id", "score (current, else inherent)": "score", "inherent score"
          "residual score": "residual_score", "title": "title", "owner": "owner", "next review": "next_review"}
 
 
-def _filters(owners: list[str], matrix: charts.MatrixSpec) -> dict[str, Any]:
+def _filters(owners: list[str], matrix: register.MatrixSpec) -> dict[str, Any]:
     """The filter and sort widgets; the choices as register_page arguments."""
     c = st.columns([2, 2, 2, 2, 3])
     systems = c[0].multiselect("Management system", SYSTEMS, default=[], placeholder="All", key="reg_ms")
@@ -48,24 +47,19 @@ def _filters(owners: list[str], matrix: charts.MatrixSpec) -> dict[str, Any]:
             "owners": tuple(chosen_owners), "text": text, "sort": SORTS[sort], "descending": descending}
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _matrix(stamp: tuple[str, int, int]) -> pl.DataFrame:
-    return common.load(QUERIES)["matrix"]
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def _page(stamp: tuple[str, int, int], today: date, chosen: tuple[tuple[str, Any], ...],
           page: int) -> register.RegisterPage:
     """One page of the filtered register, read once per database state, day (overdue reviews are dated),
     filters and page number."""
-    return register.register_page(common.db_path(), **dict(chosen), offset=(page - 1) * PAGE_SIZE,
-                                  limit=PAGE_SIZE)
+    return register.register_page(stamp[0], **dict(chosen), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                                  today=today)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _owners(stamp: tuple[str, int, int]) -> list[str]:
     """Every owner in the register (the owner filter's choices)."""
-    return common.read("SELECT DISTINCT owner FROM risks WHERE owner IS NOT NULL ORDER BY owner")["owner"].to_list()
+    return browse.risk_owners(stamp[0])
 
 
 def _save(risk_id: str, version: int, changes: dict[str, Any]) -> None:
@@ -84,7 +78,7 @@ def render() -> None:
     common.header("Risk register", "Information-security and AI risks on one matrix. Edit cells, then save: "
                   "each row is saved with the version you saw, so a row changed meanwhile is refused.")
     stamp, today = common.stamp(), date.today()
-    matrix = common.matrix_from(_matrix(stamp))
+    matrix = common.matrix(stamp)
     chosen = tuple(_filters(_owners(stamp), matrix).items())
     page = _page_number(chosen)
     try:

@@ -5,35 +5,17 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from engine import store
 from engine.exports.safe import safe_frame
 from engine.store import query
 from ui import common
 
-DEFAULT_SQL = "SELECT framework, ref, title, kind FROM v_controls WHERE framework = 'iso42001-2023' LIMIT 20"
 _RESULT_KEY = "sql_result"
-
-
-def _purpose(name: str) -> str:
-    """The view's purpose: the first comment line of its SQL file, without the 'v_x:' prefix."""
-    path = store.VIEWS_DIR / f"{name}.sql"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("--"):
-            text = line.lstrip("-").strip()
-            return text.split(":", 1)[1].strip() if text.startswith(name + ":") else text
-    return ""
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _views(stamp: tuple[str, int, int]) -> pl.DataFrame:
-    names = store.view_names()
-    cols = common.read(
-        "SELECT table_name AS view, list(column_name ORDER BY ordinal_position) AS columns "
-        "FROM information_schema.columns WHERE table_name IN (SELECT unnest(?::VARCHAR[])) GROUP BY table_name",
-        [names])
-    purposes = pl.DataFrame({"view": names, "purpose": [_purpose(n) for n in names]})
-    return purposes.join(cols, on="view", how="left").with_columns(
-        pl.col("columns").list.join(", ").fill_null("(not in this database yet)"))
+    """The documented views with their purpose and columns, read once per database state."""
+    return query.documented_views(stamp[0])
 
 
 def _run(sql: str, max_rows: int) -> None:
@@ -53,7 +35,7 @@ def render() -> None:
                      column_config={"columns": st.column_config.TextColumn("columns", width="large"),
                                     "purpose": st.column_config.TextColumn("purpose", width="large")})
     with st.form("sql_form"):
-        sql = st.text_area("Query", DEFAULT_SQL, height=140, key="sql_text")
+        sql = st.text_area("Query", query.EXAMPLE_QUERY, height=140, key="sql_text")
         max_rows = st.number_input("Row limit", min_value=1, max_value=query.DEFAULT_MAX_ROWS, value=10_000,
                                    step=1000, key="sql_max_rows")
         submitted = st.form_submit_button("Run", type="primary")

@@ -15,9 +15,10 @@ from typing import Any
 
 import polars as pl
 
-from engine import register, store
-from engine.errors import InputError, NotFoundError, Problem
-from engine.register import records, vocab
+from engine import records, register, store
+from engine.errors import InputError, Problem
+from engine.register import vocab
+from engine.register.records import AI_SYSTEM
 
 CHARACTERISTICS: dict[str, str] = dict(vocab.AI_CHARACTERISTICS)
 """Column name -> what it means, in inventory order."""
@@ -46,10 +47,8 @@ def characteristics(db: str | Path | None = None, ai_system_id: str | None = Non
 def matching_keys(db: str | Path | None, ai_system_id: str) -> dict[str, Any]:
     """A system's vendor and domains (what observed use is matched on) and its version."""
     with store.connect(db) as con:
-        row = con.execute("SELECT vendor, domains, version FROM ai_systems WHERE id = ?", [ai_system_id]).fetchone()
-    if row is None:
-        raise NotFoundError(f"no AI system {ai_system_id!r}")
-    return {"vendor": row[0], "domains": list(row[1] or []), "version": row[2]}
+        row = records.fetch(con, AI_SYSTEM, ai_system_id)   # NotFoundError for an unknown system
+    return {"vendor": row["vendor"], "domains": list(row["domains"] or []), "version": row["version"]}
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
@@ -71,7 +70,7 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
                                     "one of " + ", ".join([*CHARACTERISTICS, *MATCH_KEYS])))
         else:
             try:
-                out[name] = records.parse_flag(value)
+                out[name] = records.parse_tristate(value)
             except ValueError:
                 problems.append(Problem("characteristics", None, name, "not yes, no or unknown", value,
                                         "yes, no or unknown"))

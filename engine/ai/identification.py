@@ -25,8 +25,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import register, store
+from engine import records, register, store
 from engine.errors import InputError, NotFoundError, Problem, RuleViolation
+from engine.register.records import AI_SYSTEM
+from engine.store import query
 from engine.store.history import record
 
 STATES = ("identified", "not_applicable", "open")
@@ -51,43 +53,19 @@ def identification(db: str | Path | None = None, ai_system_id: str | None = None
 def proposals(db: str | Path | None = None, ai_system_id: str | None = None) -> pl.DataFrame:
     """The open scenarios (proposals nobody has decided on), with what a person needs to decide:
     the scenario's cause, event, consequences, Annex C sources and objectives, suggested controls,
-    and the unrecorded characteristics the proposal rests on. Nothing is written."""
-    sql = ("SELECT i.ai_system_id, i.ai_system_name, i.scenario_id, i.scenario_title, i.theme, i.unrecorded, "
-           "i.affects_individuals, s.description, s.cause, s.event, s.consequence_org, s.consequence_individuals, "
-           "s.risk_sources, s.objectives, s.management_system, s.controls, s.refs "
-           "FROM v_ai_risk_identification i JOIN ai_scenarios s ON s.id = i.scenario_id "
-           "WHERE i.state = 'open'")
-    params: list[Any] = []
-    if ai_system_id is not None:
-        sql, params = sql + " AND i.ai_system_id = ?", [ai_system_id]
+    and the unrecorded characteristics the proposal rests on (query ``ai_proposals``). Nothing is written."""
     with store.connect(db) as con:
         if ai_system_id is not None:
             _system(con, ai_system_id)
-        return con.execute(sql + " ORDER BY i.ai_system_id, s.ordinal", params).pl()
+        return con.execute(query.load("ai_proposals"), {"ai_system": ai_system_id}).pl()
 
 
 def coverage(db: str | Path | None = None) -> pl.DataFrame:
     """Identification coverage per AI system: applicable scenarios by state, characteristics not recorded,
-    and ``fully_assessed`` (no open scenario). Every system is listed, also one with no applicable scenario."""
-    sql = """
-        WITH st AS (
-            SELECT ai_system_id, count(*) AS n_applicable,
-                   count(*) FILTER (WHERE state = 'identified') AS n_identified,
-                   count(*) FILTER (WHERE state = 'not_applicable') AS n_not_applicable,
-                   count(*) FILTER (WHERE state = 'open') AS n_open
-            FROM v_ai_risk_identification GROUP BY ai_system_id
-        ), ch AS (
-            SELECT ai_system_id, count(*) FILTER (WHERE NOT recorded) AS n_unrecorded
-            FROM v_ai_characteristics GROUP BY ai_system_id
-        )
-        SELECT s.id AS ai_system_id, s.name AS ai_system_name, s.lifecycle_stage, s.role,
-               coalesce(st.n_applicable, 0) AS n_applicable, coalesce(st.n_identified, 0) AS n_identified,
-               coalesce(st.n_not_applicable, 0) AS n_not_applicable, coalesce(st.n_open, 0) AS n_open,
-               coalesce(ch.n_unrecorded, 0) AS n_unrecorded, coalesce(st.n_open, 0) = 0 AS fully_assessed
-        FROM ai_systems s LEFT JOIN st ON st.ai_system_id = s.id LEFT JOIN ch ON ch.ai_system_id = s.id
-        ORDER BY s.id"""
+    and ``fully_assessed`` (no open scenario). Every system is listed, also one with no applicable scenario
+    (query ``ai_coverage``)."""
     with store.connect(db) as con:
-        return con.execute(sql).pl()
+        return con.execute(query.load("ai_coverage")).pl()
 
 
 def candidate_risks(db: str | Path | None, ai_system_id: str) -> pl.DataFrame:
@@ -110,27 +88,17 @@ class Summary:
 
 def summary(db: str | Path | None = None) -> Summary:
     """How many AI systems are fully assessed (no open scenario), how many scenarios are open, and how
-    many entries of observed AI use match no registered system."""
+    many entries of observed AI use match no registered system (query ``ai_summary``)."""
     with store.connect(db) as con:
-        row = con.execute("""
-            WITH per AS (SELECT ai_system_id, count(*) FILTER (WHERE state = 'open') AS n_open
-                         FROM v_ai_risk_identification GROUP BY ai_system_id)
-            SELECT (SELECT count(*) FROM ai_systems),
-                   (SELECT count(*) FROM ai_systems s WHERE NOT EXISTS
-                        (SELECT 1 FROM per WHERE per.ai_system_id = s.id AND per.n_open > 0)),
-                   (SELECT coalesce(sum(n_open), 0) FROM per),
-                   (SELECT count(*) FROM v_ai_usage WHERE unregistered)""").fetchone() or (0, 0, 0, 0)
+        row = con.execute(query.load("ai_summary")).fetchone() or (0, 0, 0, 0)
     return Summary(*(int(v) for v in row))
 
 
 # ---------------------------------------------------------------------------------------------- decisions
 
 def _system(con: duckdb.DuckDBPyConnection, ai_system_id: str) -> dict[str, Any]:
-    cur = con.execute("SELECT id, name, owner FROM ai_systems WHERE id = ?", [ai_system_id])
-    row = cur.fetchone()
-    if row is None:
-        raise NotFoundError(f"no AI system {ai_system_id!r}")
-    return dict(zip(("id", "name", "owner"), row, strict=True))
+    """The stored AI system (the register's record); NotFoundError when there is none."""
+    return records.fetch(con, AI_SYSTEM, ai_system_id)
 
 
 def _scenario(con: duckdb.DuckDBPyConnection, scenario_id: str) -> dict[str, Any]:
@@ -216,8 +184,6 @@ def accept(db: str | Path | None, ai_system_id: str, scenario_id: str, *, actor:
             if likelihood is not None or impact is not None:
                 raise InputError([Problem("scenario", scenario_id, "likelihood", "an existing risk keeps its own "
                                           "scores", f"{likelihood} x {impact}", "no likelihood or impact with a risk id")])
-            if con.execute("SELECT 1 FROM risks WHERE id = ?", [risk_id]).fetchone() is None:
-                raise NotFoundError(f"no risk {risk_id!r}")
             register.link_ai_system_on(con, risk_id, ai_system_id, actor=actor, channel=channel)
         else:
             missing = [n for n, v in (("likelihood", likelihood), ("impact", impact)) if v in (None, "")]

@@ -290,12 +290,18 @@ def sync_library(con: duckdb.DuckDBPyConnection, scenarios: Sequence[Scenario]) 
 
 
 def list_scenarios(db: str | Path | None = None, theme: str | None = None) -> pl.DataFrame:
-    """The library as loaded in the database (``v_ai_scenarios``), optionally one theme."""
+    """The library as loaded in the database (``v_ai_scenarios``), optionally one theme (NotFoundError
+    listing the themes for one the library does not have)."""
     sql, params = "SELECT * FROM v_ai_scenarios", []
     if theme:
         sql, params = sql + " WHERE theme = ?", [theme]
     with store.connect(db) as con:
-        return con.execute(sql + " ORDER BY ordinal", params).pl()
+        frame = con.execute(sql + " ORDER BY ordinal", params).pl()
+        if theme and frame.is_empty():
+            themes = [r[0] for r in con.execute("SELECT DISTINCT theme FROM ai_scenarios ORDER BY 1").fetchall()]
+            raise NotFoundError(f"no theme {theme!r} in the AI risk scenario library; themes: "
+                                f"{', '.join(themes) or 'none loaded (run `riskmap init`)'}")
+    return frame
 
 
 def get_scenario(db: str | Path | None, scenario_id: str) -> dict[str, Any]:

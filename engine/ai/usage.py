@@ -15,22 +15,34 @@ proposals), or :func:`dismiss_usage` records why it needs no registration (block
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from engine import register, store
+from engine import records, register, store
 from engine.errors import InputError, NotFoundError, Problem, RuleViolation
-from engine.register import records, vocab
+from engine.register import vocab
 from engine.register.imports import headers as hd
 from engine.register.imports.reading import ROW, Table, read_table
-from engine.store.history import record
 
 ENTITY = "ai_usage"
-FIELDS = ("tool", "domain", "vendor", "category", "department", "user_count", "first_seen", "last_seen")
+FIELD_TYPES: dict[str, records.DType] = {
+    "tool": pl.String, "domain": pl.String, "vendor": pl.String, "category": pl.String, "department": pl.String,
+    "user_count": pl.Int32, "first_seen": pl.Date, "last_seen": pl.Date}
+"""What an export says about an entry, with its stored type (the importer validates the cells)."""
+FIELDS = tuple(FIELD_TYPES)
+
+
+def _missing(con: Any, usage_id: str) -> Exception:
+    return NotFoundError(f"no observed AI use {usage_id!r}; `riskmap ai-usage list` shows them")
+
+
+USAGE = records.declare(records.Entity(
+    ENTITY, "ai_usage", "observed AI use", {"dismissed_reason": records.TEXT}, missing=_missing))
+"""Observed AI use as a record of the one write path: created and updated by the importer (the export's
+fields), dismissed with a reason by a person; every change versioned and in the history."""
 
 
 def _headings(table: dict[str, str]) -> dict[str, str]:
@@ -237,42 +249,50 @@ def _hosts(con: Any, rows: list[dict[str, Any]]) -> dict[int, str | None]:
         con.unregister("_seen")
 
 
-def _write(con: Any, entries: list[dict[str, Any]], hosts: dict[int, str | None], report: UsageReport,
-           table: Table, actor: str, channel: str) -> None:
+def _existing(con: Any, source: str) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """The entries an earlier export of the source recorded, by what identifies them (:func:`_key`)."""
     existing = {}
     for row in con.execute(f"SELECT id, version, {', '.join(FIELDS)}, ai_host(domain) FROM ai_usage "
-                           "WHERE source = ?", [report.source]).fetchall():
+                           "WHERE source = ?", [source]).fetchall():
         values = dict(zip(("id", "version", *FIELDS), row[:-1], strict=True))
         existing[_key(values, row[-1])] = values
+    return existing
+
+
+def _merged(old: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """An entry seen again: first seen is the earliest date, last seen the latest, and a value the new
+    export leaves empty keeps the one recorded."""
+    out = {f: old[f] if values[f] is None else values[f] for f in FIELDS}
+    for fld, pick in (("first_seen", min), ("last_seen", max)):
+        known = [d for d in (old[fld], values[fld]) if d is not None]
+        out[fld] = pick(known) if known else None
+    return out
+
+
+def _write(con: Any, entries: list[dict[str, Any]], hosts: dict[int, str | None], report: UsageReport,
+           table: Table, actor: str, channel: str) -> None:
+    """New entries created, entries seen again updated, through the record write path: one history row
+    per created entry and per changed field, under the import's batch id."""
+    existing = _existing(con, report.source)
     batch_id = records.next_ids(con, "import_batches", "B", 1)[0]
     new_ids = iter(records.next_ids(con, "ai_usage", "U", len(entries)))
+    updates = []
     for e in entries:
         values = {f: e.get(f) for f in FIELDS}
         old = existing.get(_key(e, hosts[e["_row"]]))
         if old is None:
             uid = next(new_ids)
-            con.execute(f"INSERT INTO ai_usage (id, source, {', '.join(FIELDS)}, batch_id, source_row) "
-                        f"VALUES (?, ?, {', '.join('?' for _ in FIELDS)}, ?, ?)",
-                        [uid, report.source, *values.values(), batch_id, e["_row"]])
-            record(con, entity=ENTITY, entity_id=uid, action="create", actor=actor, channel=channel, batch_id=batch_id,
-                   new=json.dumps(values, default=str, sort_keys=True))
+            records.create(con, USAGE, uid, values, actor=actor, channel=channel, batch_id=batch_id,
+                           extra={"source": report.source, "batch_id": batch_id, "source_row": e["_row"]})
             report.created.append(uid)
-            continue
-        dates = {"first_seen": min, "last_seen": max}
-        for fld, pick in dates.items():
-            known = [d for d in (old[fld], values[fld]) if d is not None]
-            values[fld] = pick(known) if known else None
-        changed = {f: v for f, v in values.items() if v is not None and v != old[f]}
-        if not changed:
-            report.unchanged += 1
-            continue
-        sets = ", ".join(f"{f} = ?" for f in changed)
-        con.execute(f"UPDATE ai_usage SET {sets}, batch_id = ?, source_row = ?, version = version + 1 WHERE id = ?",
-                    [*changed.values(), batch_id, e["_row"], old["id"]])
-        for f, v in changed.items():
-            record(con, entity=ENTITY, entity_id=old["id"], action="update", field=f, old=old[f], new=v,
-                   actor=actor, channel=channel, batch_id=batch_id)
-        report.updated.append(old["id"])
+        else:
+            updates.append({"id": old["id"], **_merged(old, values)})
+    if updates:
+        frame = pl.DataFrame(updates, schema={"id": pl.String, **FIELD_TYPES})
+        changed = set(records.apply_changes(con, USAGE, frame, actor=actor, channel=channel,
+                                            batch_id=batch_id)["id"].to_list())
+        report.updated = [u["id"] for u in updates if u["id"] in changed]
+    report.unchanged = len(updates) - len(report.updated)
     if report.created or report.updated:
         report.batch_id = batch_id
         con.execute("INSERT INTO import_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -303,7 +323,7 @@ def _entry(con: Any, usage_id: str) -> dict[str, Any]:
     cur = con.execute("SELECT * FROM v_ai_usage WHERE id = ?", [usage_id])
     row = cur.fetchone()
     if row is None:
-        raise NotFoundError(f"no observed AI use {usage_id!r}; `riskmap ai-usage list` shows them")
+        raise _missing(con, usage_id)
     return dict(zip([d[0] for d in cur.description or []], row, strict=True))
 
 
@@ -347,16 +367,15 @@ def register_usage(db: str | Path | None, usage_id: str, *, actor: str, channel:
     return register.create_ai_system(db, values, actor=actor, channel=channel, ai_system_id=ai_system_id)
 
 
-def dismiss_usage(db: str | Path | None, usage_id: str, reason: str, *, actor: str, channel: str = "api") -> None:
+def dismiss_usage(db: str | Path | None, usage_id: str, reason: str, *, actor: str, channel: str = "api",
+                  expected_version: int | None = None) -> None:
     """Record why an entry of observed AI use needs no registration (blocked at the proxy, not an AI
-    service, a trial that ended...); it is then no longer flagged as unregistered."""
+    service, a trial that ended...), a versioned change with its history (who and when: ``v_ai_usage``); the
+    entry is then no longer flagged as unregistered."""
     if not str(reason or "").strip():
         raise InputError([Problem("ai_usage", usage_id, "reason", "a reason is required", reason,
                                   "why this use needs no registration")],
                          f"{usage_id}: dismissing needs a reason; nothing changed")
     with store.transaction(db) as con:
-        entry = _entry(con, usage_id)
-        con.execute("UPDATE ai_usage SET dismissed_reason = ?, dismissed_by = ?, dismissed_at = ?, "
-                    "version = version + 1 WHERE id = ?", [str(reason).strip(), actor, store.now(), usage_id])
-        record(con, entity=ENTITY, entity_id=usage_id, action="update", field="dismissed_reason",
-               old=entry["dismissed_reason"], new=str(reason).strip(), actor=actor, channel=channel)
+        records.edit(con, USAGE, usage_id, {"dismissed_reason": reason}, expected_version=expected_version,
+                     actor=actor, channel=channel)

@@ -1,47 +1,41 @@
-"""The ``riskmap`` command. Each domain adds its commands in its own module."""
+"""The ``riskmap`` command. Each domain adds its commands in its own module.
+
+``main()`` is the one front door (the console script and the tests call it): every way a command can
+fail is turned into a message and an exit code here, never a traceback.
+"""
 
 from __future__ import annotations
 
 import sys
-
-import duckdb
 
 from engine.cli import ai as _ai  # noqa: F401
 from engine.cli import core  # noqa: F401  (registers commands)
 from engine.cli import crosswalk as _crosswalk  # noqa: F401
 from engine.cli import demo as _demo  # noqa: F401
 from engine.cli import register as _register  # noqa: F401
+from engine.cli import shell as _shell  # noqa: F401
 from engine.cli import soa as _soa  # noqa: F401
-from engine.errors import RiskmapError
 
 from .base import app
+from .failures import report_failure
 
 __all__ = ["app", "main"]
 
+PROG = "riskmap"
+
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: a user's mistake becomes one clear message and a non-zero exit, never a traceback."""
-    try:
-        app(args=argv, standalone_mode=False)
-    except RiskmapError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return exc.exit_code
-    except duckdb.Error as exc:
-        sys.stderr.write(f"error: database: {str(exc).splitlines()[0]}\n")
-        return 1
-    except SystemExit as exc:  # typer/click exits for --help and usage errors
-        return int(exc.code or 0)
-    except Exception as exc:  # click usage errors and the like
-        import click
+    """Run one command line (default: ``sys.argv[1:]``) and return its exit code.
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            sys.stderr.write("aborted\n")
-            return 1
-        raise
-    return 0
+    0 is success; 2 a usage mistake (usage line and one message, as click prints them) or an input file
+    with problems; 1 any other refusal by the engine (its ``RiskmapError.exit_code``); 130 an interrupt.
+    """
+    try:
+        result = app(args=argv, prog_name=PROG, standalone_mode=False)
+    except BaseException as exc:  # noqa: B036  (SystemExit and KeyboardInterrupt get their codes too)
+        return report_failure(exc)
+    # click returns the code of a `typer.Exit` (and of --help) rather than raising it
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,8 @@ import typer
 from engine import ai, register
 from engine.errors import InputError, Problem
 
-from .base import ActorOption, DbOption, actor_name, app, echo, emit_frame, import_app
+from .base import ActorOption, DbOption, FormatOption, actor_name, app, echo, emit_frame, import_app
+from .register import DryRunOption
 
 scenarios_app = typer.Typer(help="AI risk scenarios (ISO 42001 6.1.2, Annex C): the library, proposals per AI "
                                  "system, and decisions on them.", no_args_is_help=True)
@@ -21,7 +22,6 @@ usage_app = typer.Typer(help="AI use observed by a proxy, CASB or expense export
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(usage_app, name="ai-usage")
 
-FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json")]
 SystemArg = Annotated[str, typer.Argument(help="AI system id, e.g. AIS-01.")]
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario id, e.g. SEC-01 (`riskmap scenarios list`).")]
 
@@ -177,11 +177,11 @@ def scenarios_characteristics(
 @import_app.command("ai-usage")
 def import_ai_usage_cmd(
     path: Annotated[Path, typer.Argument(help="Observed AI use (.csv or .xlsx) from a proxy, CASB or expense "
-                                              "export.")],
+                                              "export.", dir_okay=False)],
     source: Annotated[str | None, typer.Option("--source", help="The export's name (default: the file name); "
                                                               "a later export of it updates the entries.")] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet (default: the first).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    dry_run: DryRunOption = False,
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:

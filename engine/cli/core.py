@@ -6,20 +6,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 
 from engine import crosswalk
 from engine.ai import library
 from engine.config import db_path
 from engine.crosswalk import catalog
-from engine.errors import InputError
+from engine.errors import InputError, Problem
 from engine.lifecycle import init_database
 from engine.store import query as query_mod
 
-from .base import DbOption, app, echo, emit_frame
+from .base import DbOption, FormatOption, NewDbOption, UncheckedDbOption, app, echo, emit_frame
 
 
 @app.command()
-def init(db: DbOption = None) -> None:
+def init(db: NewDbOption = None) -> None:
     """Create or upgrade the database through numbered migrations and load the catalogs and crosswalks."""
     report = init_database(db)
     if report.changed:
@@ -32,8 +33,9 @@ def init(db: DbOption = None) -> None:
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Catalog or AI risk scenario (.yaml) or crosswalk "
-                                                      "(.csv) files; default: every bundled file.")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Catalog or AI risk scenario (.yaml) or crosswalk (.csv) files; default: every bundled file.",
+        dir_okay=False)] = None,
 ) -> None:
     """Check catalog, crosswalk and AI risk scenario files; print every problem as file:record:field: message."""
     problems = []
@@ -52,6 +54,9 @@ def validate(
             problems.extend(str(x) for x in catalog.validate_catalog(catalog.read_catalog(p), index))
         except InputError as exc:
             problems.extend(str(x) for x in exc.problems)
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:  # a file that is not YAML text at all
+            problems.append(str(Problem(str(p), None, None, f"cannot read catalog: {exc}",
+                                        expected="a UTF-8 YAML catalog")))
     if walks:
         problems.extend(str(x) for x in crosswalk.validate_files(walks))
     if scenario_files:
@@ -67,9 +72,9 @@ def validate(
 def query(
     sql: Annotated[str, typer.Argument(help="One read-only SELECT statement.")],
     db: DbOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
-    max_rows: Annotated[int, typer.Option(help="Row limit.")] = query_mod.DEFAULT_MAX_ROWS,
-    timeout: Annotated[float, typer.Option(help="Time limit in seconds.")] = query_mod.DEFAULT_TIMEOUT,
+    fmt: FormatOption = "table",
+    max_rows: Annotated[int, typer.Option(help="Row limit.", min=1)] = query_mod.DEFAULT_MAX_ROWS,
+    timeout: Annotated[float, typer.Option(help="Time limit in seconds.", min=0.1)] = query_mod.DEFAULT_TIMEOUT,
     memory_limit: Annotated[str, typer.Option(help="Memory the query may use, e.g. 2GB or 500MB.")] = (
         query_mod.DEFAULT_MEMORY_LIMIT),
 ) -> None:
@@ -82,8 +87,8 @@ def query(
 
 @app.command("backup")
 def backup_cmd(
-    dest: Annotated[Path, typer.Argument(help="File to write the backup to.")],
-    db: DbOption = None,
+    dest: Annotated[Path, typer.Argument(help="File to write the backup to.", dir_okay=False)],
+    db: UncheckedDbOption = None,  # backup checks the source itself and names what is wrong with it
 ) -> None:
     """Write an exact copy of the database (with a .sha256 checksum beside it)."""
     from engine.store.backup import backup
@@ -94,11 +99,12 @@ def backup_cmd(
 
 @app.command("restore")
 def restore_cmd(
-    src: Annotated[Path, typer.Argument(help="Backup file made by `riskmap backup`.")],
-    db: DbOption = None,
+    src: Annotated[Path, typer.Argument(help="Backup file made by `riskmap backup`.", dir_okay=False)],
+    db: NewDbOption = None,
 ) -> None:
     """Replace the database with a backup; the replaced database is kept beside it."""
     from engine.store.backup import restore
 
-    kept = restore(src, db_path(db))
-    echo(f"{db_path(db)}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))
+    target = db_path(db)
+    kept = restore(src, target)
+    echo(f"{target}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))

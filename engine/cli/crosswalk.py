@@ -7,40 +7,35 @@ from typing import Annotated
 
 import typer
 
-from engine.config import ISO27001, ISO42001, db_path
+from engine.config import FRAMEWORKS, ISO27001, ISO42001, db_path
 from engine.crosswalk import coverage, set_depth
-from engine.errors import InputError, Problem
+from engine.crosswalk.refs import parse_control
 
-from .base import DbOption, app, echo, emit_frame, export_app
+from .base import DbOption, FormatOption, actor_name, app, echo, emit_frame, export_app, one_of
 
-FmtOption = Annotated[str, typer.Option("--format", help="table, csv or json")]
-
-
-def _split(control: str) -> tuple[str, str]:
-    if ":" not in control:
-        raise InputError([Problem("CONTROL", None, None, "not a full id", control,
-                                  "framework:ref, e.g. iso42001-2023:A.6.2.8")])
-    fw, ref = control.split(":", 1)
-    return fw, ref
+_framework = one_of(FRAMEWORKS)
+_FW_HELP = " (" + ", ".join(FRAMEWORKS) + ")"
 
 
 @app.command()
 def counterparts(
     control: Annotated[str, typer.Argument(help="framework:ref, e.g. iso27001-2013:A.12.4.1")],
     db: DbOption = None,
-    fmt: FmtOption = "table",
+    fmt: FormatOption = "table",
 ) -> None:
     """Every counterpart of one control, with relationship, strength, justification and path."""
-    fw, ref = _split(control)
+    fw, ref = parse_control(control)
     emit_frame(coverage.counterparts(db_path(db), fw, ref), fmt)
 
 
 @app.command("coverage")
 def coverage_cmd(
-    framework: Annotated[str, typer.Option("--framework", help="Framework whose controls are covered.")] = ISO42001,
-    by: Annotated[str, typer.Option("--by", help="Framework that covers them.")] = ISO27001,
+    framework: Annotated[str, typer.Option("--framework", help="Framework whose controls are covered" + _FW_HELP,
+                                           callback=_framework)] = ISO42001,
+    by: Annotated[str, typer.Option("--by", help="Framework that covers them" + _FW_HELP,
+                                    callback=_framework)] = ISO27001,
     db: DbOption = None,
-    fmt: FmtOption = "table",
+    fmt: FormatOption = "table",
 ) -> None:
     """How far each control of one framework is covered by another (v_coverage)."""
     frame = coverage.coverage_frame(db_path(db), framework, by)
@@ -52,14 +47,17 @@ def coverage_cmd(
 
 @app.command()
 def gaps(
-    source: Annotated[str, typer.Option("--from", help="Framework already implemented.")] = ISO27001,
-    target: Annotated[str, typer.Option("--to", help="Framework to reach.")] = ISO42001,
+    source: Annotated[str, typer.Option("--from", help="Framework already implemented" + _FW_HELP,
+                                        callback=_framework)] = ISO27001,
+    target: Annotated[str, typer.Option("--to", help="Framework to reach" + _FW_HELP,
+                                        callback=_framework)] = ISO42001,
     implemented: Annotated[Path | None, typer.Option(
         "--implemented", help="File listing the implemented refs of --from, one per line (or a CSV with a "
-        "'ref' column). Default: the SoA rows marked implemented, else every Annex A control.")] = None,
+        "'ref' column). Default: the SoA rows marked implemented and not excluded.",
+        dir_okay=False)] = None,
     clauses: Annotated[bool, typer.Option("--clauses/--annex-a-only", help="Include clauses.")] = False,
     db: DbOption = None,
-    fmt: FmtOption = "table",
+    fmt: FormatOption = "table",
 ) -> None:
     """What remains for --to once the implemented controls of --from are in place, with coverage %."""
     path = db_path(db)
@@ -84,8 +82,6 @@ def depth(
     db: DbOption = None,
 ) -> None:
     """Set the crosswalk inference depth and rebuild the inferred links."""
-    from .base import actor_name
-
     set_depth(db_path(db), value, actor=actor_name(None), channel="cli")
     echo(f"inference depth set to {value}; links rebuilt")
 
@@ -93,11 +89,9 @@ def depth(
 @export_app.command("crosswalk")
 def export_crosswalk(
     fmt: Annotated[str, typer.Option("--format", help="csv, json or xlsx")] = "csv",
-    out: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("crosswalk.csv"),
+    out: Annotated[Path, typer.Option("--out", help="File to write.", dir_okay=False)] = Path("crosswalk.csv"),
     db: DbOption = None,
 ) -> None:
     """Write v_crosswalk (authored, inverse and inferred links) as CSV, JSON or Excel."""
     n = coverage.export_crosswalk(db_path(db), fmt, out)
     echo(f"{out}: {n} links written")
-
-

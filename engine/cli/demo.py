@@ -10,12 +10,12 @@ import typer
 from engine.config import db_path
 from engine.demo import build_demo, export_views_parquet
 
-from .base import DbOption, app, echo, export_app
+from .base import DbOption, NewDbOption, app, echo, export_app
 
 
 @app.command("demo")
 def demo_cmd(
-    db: DbOption = None,
+    db: NewDbOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the database even if it is not a demo "
                                                          "database (its content is lost).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
@@ -32,7 +32,8 @@ def demo_cmd(
 
 @export_app.command("parquet")
 def export_parquet(
-    out_dir: Annotated[Path, typer.Argument(help="Directory to write <view>.parquet files into (created if needed).")],
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write <view>.parquet files into (created if needed).",
+                                            file_okay=False)],
     db: DbOption = None,
 ) -> None:
     """Write every documented view as DIR/<view>.parquet, read from a read-only connection."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import polars as pl
 import typer
@@ -12,9 +12,22 @@ import yaml
 
 from engine import register
 from engine.errors import InputError, Problem
+from engine.register import vocab
 from engine.register.imports import ImportReport, RiskFile
 
-from .base import ActorOption, DbOption, actor_name, app, echo, emit_frame, import_app
+from .base import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    UncheckedDbOption,
+    actor_name,
+    app,
+    check_db,
+    echo,
+    emit_frame,
+    import_app,
+    one_of,
+)
 
 matrix_app = typer.Typer(help="The risk matrix (risk criteria): show it or record a new version.",
                          no_args_is_help=True)
@@ -25,9 +38,14 @@ app.add_typer(merges_app, name="merges")
 app.add_typer(risk_app, name="risk")
 
 MappingOption = Annotated[Path | None, typer.Option(
-    "--mapping", help="YAML or CSV file mapping column headings to fields (and, in YAML, per-file settings).")]
+    "--mapping", help="YAML or CSV file mapping column headings to fields (and, in YAML, per-file settings).",
+    dir_okay=False)]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
-FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json")]
+
+_management_system = one_of(dict.fromkeys(vocab.MANAGEMENT_SYSTEMS.values()), spellings=vocab.MANAGEMENT_SYSTEMS,
+                            normalise=vocab.clean)
+_risk_status = one_of(dict.fromkeys(vocab.RISK_STATUSES.values()), spellings=vocab.RISK_STATUSES,
+                      normalise=vocab.clean)
 
 
 def _print_report(report: ImportReport, verbose: bool) -> None:
@@ -40,7 +58,7 @@ def _print_report(report: ImportReport, verbose: bool) -> None:
 @import_app.command("risks")
 def import_risks_cmd(
     files: Annotated[list[Path], typer.Argument(help="Risk registers (.csv or .xlsx); several import in one "
-                                                     "transaction, all or nothing.")],
+                                                     "transaction, all or nothing.", dir_okay=False)],
     source: Annotated[str | None, typer.Option(
         "--source", help="The register's name, kept in the lineage (default: the file name without extension; "
                          "give it only with a single file).")] = None,
@@ -66,7 +84,7 @@ def import_risks_cmd(
     _print_report(report, verbose)
 
 
-def _entity_import(kind: str, path: Path, mapping: Path | None, dry_run: bool, db: Path | None,
+def _entity_import(kind: str, path: Path, mapping: Path | None, dry_run: bool, db: str | Path | None,
                    actor: str | None) -> None:
     fn = {"assets": register.import_assets, "ai_systems": register.import_ai_systems,
           "assessments": register.import_assessments}[kind]
@@ -75,7 +93,8 @@ def _entity_import(kind: str, path: Path, mapping: Path | None, dry_run: bool, d
 
 
 @import_app.command("assets")
-def import_assets_cmd(path: Annotated[Path, typer.Argument(help="Asset inventory (.csv or .xlsx).")],
+def import_assets_cmd(path: Annotated[Path, typer.Argument(help="Asset inventory (.csv or .xlsx).",
+                                                                            dir_okay=False)],
                       mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None,
                       actor: ActorOption = None) -> None:
     """Import the asset inventory; existing assets (by ID, else by name) are updated."""
@@ -83,7 +102,8 @@ def import_assets_cmd(path: Annotated[Path, typer.Argument(help="Asset inventory
 
 
 @import_app.command("ai-systems")
-def import_ai_systems_cmd(path: Annotated[Path, typer.Argument(help="AI system inventory (.csv or .xlsx).")],
+def import_ai_systems_cmd(path: Annotated[Path, typer.Argument(
+                              help="AI system inventory (.csv or .xlsx).", dir_okay=False)],
                           mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None,
                           actor: ActorOption = None) -> None:
     """Import the AI system inventory (ISO 42001 A.4, A.6); existing systems are updated."""
@@ -91,7 +111,8 @@ def import_ai_systems_cmd(path: Annotated[Path, typer.Argument(help="AI system i
 
 
 @import_app.command("assessments")
-def import_assessments_cmd(path: Annotated[Path, typer.Argument(help="Impact assessments (.csv or .xlsx).")],
+def import_assessments_cmd(path: Annotated[Path, typer.Argument(
+                               help="Impact assessments (.csv or .xlsx).", dir_okay=False)],
                            mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None,
                            actor: ActorOption = None) -> None:
     """Import AI system impact assessments (ISO 42001 6.1.4, 8.4); each must name a known AI system."""
@@ -123,24 +144,23 @@ def _matrix_lines(spec: register.MatrixSpec) -> list[str]:
 @matrix_app.command("show")
 def matrix_show(
     version: Annotated[int | None, typer.Option("--version", help="A past version (default: current).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="text or yaml (the form `matrix set` reads)")] = "text",
+    fmt: Annotated[Literal["text", "yaml"], typer.Option(
+        "--format", help="text or yaml (the form `matrix set` reads)")] = "text",
     db: DbOption = None,
 ) -> None:
     """Show the current risk matrix (or a past version): labels, levels, colours, appetite, the grid."""
     spec = register.get_matrix(db, version)
     if fmt == "yaml":
         echo(yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True).rstrip())
-    elif fmt == "text":
+    else:
         for line in _matrix_lines(spec):
             echo(line)
-    else:
-        raise typer.BadParameter(f"unknown format {fmt!r}; expected text or yaml")
 
 
 @matrix_app.command("set")
 def matrix_set(
     path: Annotated[Path, typer.Argument(help="YAML file: size, likelihood_labels, impact_labels, "
-                                              "levels [{name, min, colour}], appetite, note.")],
+                                              "levels [{name, min, colour}], appetite, note.", dir_okay=False)],
     note: Annotated[str | None, typer.Option("--note", help="Why the criteria change.")] = None,
     db: DbOption = None,
     actor: ActorOption = None,
@@ -178,12 +198,12 @@ def rescore_cmd(
 def merges_list(
     ctx: typer.Context,
     fmt: FormatOption = "table",
-    db: DbOption = None,
+    db: UncheckedDbOption = None,
 ) -> None:
     """List merge decisions (which source row was recognised as which risk, why, and whether undone)."""
-    if ctx.invoked_subcommand is not None:
+    if ctx.invoked_subcommand is not None:  # `merges undo` checks its own --db
         return
-    frame = register.list_merges(db)
+    frame = register.list_merges(check_db(db))
     if frame.is_empty():
         echo("no merges")
         return
@@ -214,8 +234,10 @@ def _text(value: Any) -> str:
 
 @risk_app.command("list")
 def risk_list(
-    management_system: Annotated[str | None, typer.Option("--management-system", help="ISMS, AIMS or both.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="open, treated, accepted or closed.")] = None,
+    management_system: Annotated[str | None, typer.Option("--management-system", help="ISMS, AIMS or both.",
+                                                          callback=_management_system)] = None,
+    status: Annotated[str | None, typer.Option("--status", help="open, treated, accepted or closed.",
+                                               callback=_risk_status)] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -232,7 +254,7 @@ def risk_list(
 @risk_app.command("show")
 def risk_show(
     risk_id: Annotated[str, typer.Argument(help="Risk id, e.g. R-0001.")],
-    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    fmt: Annotated[Literal["text", "json"], typer.Option("--format", help="text or json")] = "text",
     db: DbOption = None,
 ) -> None:
     """Show one risk: fields, scores and levels, controls, assets, AI systems, lineage, merges, history."""

@@ -4,7 +4,6 @@ audits (``audit``) and the SoA, plan and register exports (``export soa|plan|reg
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
@@ -13,14 +12,25 @@ import typer
 from engine import audit as audit_mod
 from engine import exports, plan, soa
 from engine.crosswalk.refs import parse_control
-from engine.errors import RiskmapError
+from engine.errors import NotFoundError, RiskmapError
 from engine.soa import UNSET
 
-from .base import ActorOption, DbOption, actor_name, app, echo, emit_frame, export_app, plan_app, soa_app
+from .base import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutOption,
+    actor_name,
+    app,
+    echo,
+    emit_frame,
+    export_app,
+    iso_date,
+    plan_app,
+    soa_app,
+)
 
 CHANNEL = "cli"
-
-FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json")]
 
 
 def _actor(actor: str | None) -> str:
@@ -43,6 +53,10 @@ def soa_show(
 ) -> None:
     """Print the SoA: applicability, reasons, linked risks, status, owner and counterparts of each control."""
     frame = soa.soa_frame(db, framework=framework, version=version)
+    if framework is not None and frame.is_empty():  # a typo would otherwise print an empty table
+        known = soa.soa_frame(db, version=version)["framework"].unique(maintain_order=True).to_list()
+        raise NotFoundError(f"no SoA rows for framework {framework!r}; expected one of {', '.join(known)} "
+                            "(or 27001, 42001)")
     if undecided:
         frame = frame.filter(pl.col("applicability") == "undecided")
     cols = ["framework", "ref", "title", "applicability", "reasons", "risk_ids", "status", "owner", "version"]
@@ -63,7 +77,8 @@ def soa_set(
     status: Annotated[str | None, typer.Option(help="Implementation status: " + ", ".join(soa.STATUSES))] = None,
     owner: Annotated[str | None, typer.Option(help="Control owner.")] = None,
     evidence: Annotated[list[str] | None, typer.Option("--evidence", help="Evidence reference (repeat).")] = None,
-    last_verified: Annotated[str | None, typer.Option(help="Date last verified, YYYY-MM-DD.")] = None,
+    last_verified: Annotated[str | None, typer.Option(help="Date last verified, YYYY-MM-DD.",
+                                                      callback=iso_date)] = None,
     notes: Annotated[str | None, typer.Option(help="Implementation notes.")] = None,
     ai_system: Annotated[list[str] | None, typer.Option(
         "--ai-system", help="AI system in scope of a 42001 row (repeat; replaces the list).")] = None,
@@ -183,19 +198,15 @@ def soa_diff(
 # ----------------------------------------------------------------------------------------------- plan
 
 def _date_opt(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+    """A date option as a date (its form was checked by :func:`iso_date` when the command line was read)."""
+    return None if value is None else date.fromisoformat(value)
 
 
 @plan_app.command("add")
 def plan_add(
     title: Annotated[str, typer.Option(help="What will be done.")],
     owner: Annotated[str | None, typer.Option(help="Who does it.")] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
+    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.", callback=iso_date)] = None,
     effort: Annotated[float | None, typer.Option(help="Effort in person-days.")] = None,
     status: Annotated[str, typer.Option(help=", ".join(plan.ACTION_STATUSES))] = "planned",
     description: Annotated[str | None, typer.Option(help="Details.")] = None,
@@ -218,7 +229,7 @@ def plan_update(
     action_id: Annotated[str, typer.Argument(help="The action, e.g. A-001.")],
     title: Annotated[str | None, typer.Option()] = None,
     owner: Annotated[str | None, typer.Option()] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
+    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.", callback=iso_date)] = None,
     effort: Annotated[float | None, typer.Option(help="Person-days.")] = None,
     status: Annotated[str | None, typer.Option(help=", ".join(plan.ACTION_STATUSES))] = None,
     description: Annotated[str | None, typer.Option()] = None,
@@ -297,7 +308,8 @@ def plan_approve(
     approved_by: Annotated[str, typer.Option(help="The risk owner approving the plan for their risks.")],
     risk: Annotated[list[str] | None, typer.Option(
         "--risk", help="A risk to approve (repeat; default: every risk they own that has actions).")] = None,
-    expires: Annotated[str | None, typer.Option(help="Approval expiry, YYYY-MM-DD.")] = None,
+    expires: Annotated[str | None, typer.Option(help="Approval expiry, YYYY-MM-DD.",
+                                                callback=iso_date)] = None,
     note: Annotated[str | None, typer.Option()] = None,
     db: DbOption = None,
     actor: ActorOption = None,
@@ -312,7 +324,7 @@ def plan_approve(
 def plan_accept_residual(
     risk_id: Annotated[str, typer.Argument(help="The risk whose residual level is accepted.")],
     accepted_by: Annotated[str, typer.Option(help="The risk owner accepting it.")],
-    expires: Annotated[str, typer.Option(help="Expiry of the acceptance, YYYY-MM-DD.")],
+    expires: Annotated[str, typer.Option(help="Expiry of the acceptance, YYYY-MM-DD.", callback=iso_date)],
     justification: Annotated[str, typer.Option(help="Why the residual risk is acceptable.")],
     expected_version: Annotated[int | None, typer.Option(help="Refuse if the risk changed since.")] = None,
     db: DbOption = None,
@@ -333,7 +345,8 @@ def audit_cmd(
     db: DbOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero when there is any finding.")] = False,
     rule: Annotated[list[str] | None, typer.Option("--rule", help="Only this rule (repeat).")] = None,
-    today: Annotated[str | None, typer.Option(help="Check as of this date, YYYY-MM-DD.")] = None,
+    today: Annotated[str | None, typer.Option(help="Check as of this date, YYYY-MM-DD.",
+                                              callback=iso_date)] = None,
     fmt: FormatOption = "table",
 ) -> None:
     """Run the consistency audits and list the offending rows (zero rows: healthy)."""
@@ -356,8 +369,6 @@ class AuditFailed(RiskmapError):
 
 
 # --------------------------------------------------------------------------------------------- export
-
-OutOption = Annotated[Path, typer.Option("--out", help="File to write.")]
 
 
 @export_app.command("soa")

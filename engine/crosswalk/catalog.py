@@ -69,10 +69,8 @@ def validate_catalog(cat: Catalog, index: dict[str, list[dict[str, str]]] | None
     """Every problem of one catalog: header, duplicates, parents, titles, kinds, reference index."""
     index = reference_index() if index is None else index
     f = str(cat.path)
-    problems: list[Problem] = []
-    for key in HEADER_KEYS:
-        if not _s(cat.header.get(key)):
-            problems.append(Problem(f, "header", key, "missing header field"))
+    problems = [Problem(f, "header", key, "missing header field") for key in HEADER_KEYS
+                if not _s(cat.header.get(key))]
     ref_rows = index.get(cat.framework)
     if ref_rows is None:
         problems.append(Problem(f, "header", "framework", "unknown framework", cat.framework,
@@ -80,51 +78,68 @@ def validate_catalog(cat: Catalog, index: dict[str, list[dict[str, str]]] | None
     seen: dict[str, int] = {}
     refs = {_s(e.get("ref")) for e in cat.entries}
     for i, e in enumerate(cat.entries, start=1):
-        if "_invalid" in e:
-            problems.append(Problem(f, f"entry {i}", None, "entry is not a mapping", e["_invalid"]))
-            continue
-        ref = _s(e.get("ref"))
-        rec = ref or f"entry {i}"
-        if not ref:
-            problems.append(Problem(f, rec, "ref", "missing ref"))
-        elif ref in seen:
-            problems.append(Problem(f, rec, "ref", f"duplicate id (first at entry {seen[ref]})", ref))
-        else:
-            seen[ref] = i
-        for key in sorted(set(e) - ENTRY_KEYS):
-            problems.append(Problem(f, rec, key, "unknown field", expected=", ".join(sorted(ENTRY_KEYS))))
-        if not _s(e.get("title")):
-            problems.append(Problem(f, rec, "title", "missing title"))
-        if not _s(e.get("summary")):
-            problems.append(Problem(f, rec, "summary", "missing summary"))
-        kind = _s(e.get("kind"))
-        if kind not in KINDS:
-            problems.append(Problem(f, rec, "kind", "invalid kind", kind, expected=" | ".join(KINDS)))
-        parent = _s(e.get("parent"))
-        if parent and parent not in refs:
-            problems.append(Problem(f, rec, "parent", "unknown parent", parent))
-        theme = _s(e.get("theme"))
-        if theme and theme not in THEMES:
-            problems.append(Problem(f, rec, "theme", "invalid theme", theme, expected=" | ".join(THEMES)))
-        if cat.framework == "iso27001-2022" and kind == "annex_a_control" and not theme:
-            problems.append(Problem(f, rec, "theme", "missing theme for a 27001:2022 Annex A control"))
+        problems += _entry_problems(cat, i, e, seen, refs)
     if ref_rows is not None:
-        by_ref = {r["ref"]: r for r in ref_rows}
-        for e in cat.entries:
-            ref = _s(e.get("ref"))
-            if not ref or "_invalid" in e:
-                continue
-            row = by_ref.get(ref)
-            if row is None:
-                problems.append(Problem(f, ref, "ref", "not in the reference index", ref))
-                continue
-            for key, ref_key in (("title", "title"), ("kind", "kind"), ("parent", "parent")):
-                if _s(e.get(key)) != row[ref_key]:
-                    problems.append(Problem(f, ref, key, "disagrees with the reference index",
-                                            _s(e.get(key)), expected=repr(row[ref_key])))
-        for ref in by_ref:
-            if ref not in seen:
-                problems.append(Problem(f, ref, "ref", "missing: in the reference index but not in the catalog"))
+        problems += _index_problems(cat, ref_rows, seen)
+    return problems
+
+
+def _entry_problems(cat: Catalog, i: int, e: dict[str, Any], seen: dict[str, int], refs: set[str]) -> list[Problem]:
+    """The problems of entry ``i`` on its own; records its ref in ``seen`` (ref -> entry number) to
+    find duplicates. ``refs`` are all refs of the catalog, which parents must be among."""
+    f = str(cat.path)
+    if "_invalid" in e:
+        return [Problem(f, f"entry {i}", None, "entry is not a mapping", e["_invalid"])]
+    problems: list[Problem] = []
+    ref = _s(e.get("ref"))
+    rec = ref or f"entry {i}"
+    if not ref:
+        problems.append(Problem(f, rec, "ref", "missing ref"))
+    elif ref in seen:
+        problems.append(Problem(f, rec, "ref", f"duplicate id (first at entry {seen[ref]})", ref))
+    else:
+        seen[ref] = i
+    for key in sorted(set(e) - ENTRY_KEYS):
+        problems.append(Problem(f, rec, key, "unknown field", expected=", ".join(sorted(ENTRY_KEYS))))
+    if not _s(e.get("title")):
+        problems.append(Problem(f, rec, "title", "missing title"))
+    if not _s(e.get("summary")):
+        problems.append(Problem(f, rec, "summary", "missing summary"))
+    kind = _s(e.get("kind"))
+    if kind not in KINDS:
+        problems.append(Problem(f, rec, "kind", "invalid kind", kind, expected=" | ".join(KINDS)))
+    parent = _s(e.get("parent"))
+    if parent and parent not in refs:
+        problems.append(Problem(f, rec, "parent", "unknown parent", parent))
+    theme = _s(e.get("theme"))
+    if theme and theme not in THEMES:
+        problems.append(Problem(f, rec, "theme", "invalid theme", theme, expected=" | ".join(THEMES)))
+    if cat.framework == "iso27001-2022" and kind == "annex_a_control" and not theme:
+        problems.append(Problem(f, rec, "theme", "missing theme for a 27001:2022 Annex A control"))
+    return problems
+
+
+def _index_problems(cat: Catalog, ref_rows: list[dict[str, str]], seen: dict[str, int]) -> list[Problem]:
+    """Where the catalog and the reference index disagree: an entry the index lacks, a title, kind or
+    parent that differs, and an id of the index missing from the catalog."""
+    f = str(cat.path)
+    problems: list[Problem] = []
+    by_ref = {r["ref"]: r for r in ref_rows}
+    for e in cat.entries:
+        ref = _s(e.get("ref"))
+        if not ref or "_invalid" in e:
+            continue
+        row = by_ref.get(ref)
+        if row is None:
+            problems.append(Problem(f, ref, "ref", "not in the reference index", ref))
+            continue
+        for key, ref_key in (("title", "title"), ("kind", "kind"), ("parent", "parent")):
+            if _s(e.get(key)) != row[ref_key]:
+                problems.append(Problem(f, ref, key, "disagrees with the reference index",
+                                        _s(e.get(key)), expected=repr(row[ref_key])))
+    for ref in by_ref:
+        if ref not in seen:
+            problems.append(Problem(f, ref, "ref", "missing: in the reference index but not in the catalog"))
     return problems
 
 
@@ -182,12 +197,13 @@ def sync_catalogs(con: duckdb.DuckDBPyConnection, cats: list[Catalog]) -> int:
             written += 1
         frame = catalog_frame(cat)  # noqa: F841  (read by DuckDB below)
         cols = "framework, ref, title, kind, parent_ref, grp, theme, summary, ordinal"
-        diff = con.execute(
+        # DuckDB reads `frame` from this function's locals, so the queries run here; count(*) returns one row
+        diff = (con.execute(
             f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM controls "
-            f"WHERE framework = ?)", [cat.framework]).fetchone()[0]
-        stale = con.execute(
+            f"WHERE framework = ?)", [cat.framework]).fetchone() or (0,))[0]
+        stale = (con.execute(
             "SELECT count(*) FROM controls c WHERE framework = ? AND NOT EXISTS "
-            "(SELECT 1 FROM frame f WHERE f.ref = c.ref)", [cat.framework]).fetchone()[0]
+            "(SELECT 1 FROM frame f WHERE f.ref = c.ref)", [cat.framework]).fetchone() or (0,))[0]
         if diff or stale:
             con.execute("DELETE FROM controls c WHERE framework = ? AND NOT EXISTS "
                         "(SELECT 1 FROM frame f WHERE f.ref = c.ref)", [cat.framework])

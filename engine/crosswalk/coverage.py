@@ -1,4 +1,9 @@
-"""Coverage, overlap and gap analysis over the crosswalk (reads the views, returns polars frames)."""
+"""Coverage, overlap and gap analysis over the crosswalk (reads the views, returns polars frames).
+
+The CLI (``riskmap coverage``, ``gaps``, ``counterparts``) and the app's Overview, Overlap explorer and
+Gap analysis pages call the same functions here, so they give the same answers. The longer queries are
+in ``engine/sql/queries`` (``gaps.sql``, ``counterparts.sql``, ``open_risks_by_control.sql``).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,15 @@ import polars as pl
 from engine import store
 from engine.config import ISO27001, ISO42001
 from engine.errors import InputError, NotFoundError, Problem
+from engine.store import query
 
+from .refs import ref_of
 from .relationships import CROSSWALK_COLUMNS
+
+__all__ = ["GapReport", "controls_frame", "counterparts", "coverage_frame", "crosswalk_frame", "crosswalk_stats",
+           "export_crosswalk", "gaps", "implemented_from_soa", "overlap_summary", "read_implemented_file"]
+
+CONTROL_COLUMNS = ("framework", "ref", "title", "kind", "grp", "theme", "ordinal")
 
 
 def crosswalk_frame(db: str | Path | None = None, *, framework: str | None = None, ref: str | None = None,
@@ -33,18 +45,21 @@ def crosswalk_frame(db: str | Path | None = None, *, framework: str | None = Non
 def counterparts(db: str | Path | None, framework: str, ref: str) -> pl.DataFrame:
     """Every counterpart of one control with its justification and, for inferred links, the path."""
     with store.connect(db) as con:
-        if not con.execute("SELECT count(*) FROM controls WHERE framework = ? AND ref = ?",
-                           [framework, ref]).fetchone()[0]:
+        if not store.scalar(con, "SELECT count(*) FROM v_controls WHERE framework = ? AND ref = ?",
+                            [framework, ref]):
             raise NotFoundError(f"{framework}:{ref}: no such control")
-        return con.execute(
-            """SELECT l.target_framework, l.target_ref, c.title AS target_title, l.relationship, l.strength,
-                      l.rationale_type, l.origin, l.justification, l.path
-               FROM v_crosswalk l
-               LEFT JOIN controls c ON c.framework = l.target_framework AND c.ref = l.target_ref
-               WHERE l.source_framework = ? AND l.source_ref = ?
-               ORDER BY CASE l.origin WHEN 'authored' THEN 0 WHEN 'inverse' THEN 1 ELSE 2 END,
-                        l.strength DESC, l.target_framework, l.target_ref""",
-            [framework, ref]).pl()
+        return con.execute(query.load("counterparts"), {"framework": framework, "ref": ref}).pl()
+
+
+def controls_frame(db: str | Path | None = None, *, framework: str | None = None,
+                   kinds: tuple[str, ...] = ("clause", "annex_a_control")) -> pl.DataFrame:
+    """The controls (``v_controls``: framework, ref, title, kind, grp, theme, ordinal) of every framework
+    or of one, of the given ``kinds``, in catalog order: what coverage and gaps are asked about."""
+    sql = (f"SELECT {', '.join(CONTROL_COLUMNS)} FROM v_controls "
+           "WHERE list_contains($kinds::VARCHAR[], kind) AND ($framework IS NULL OR framework = $framework) "
+           "ORDER BY framework, ordinal")
+    with store.connect(db) as con:
+        return con.execute(sql, {"kinds": list(kinds), "framework": framework}).pl()
 
 
 def coverage_frame(db: str | Path | None = None, framework: str = ISO42001,
@@ -118,61 +133,41 @@ def read_implemented_file(path: Path, framework: str) -> list[str]:
                 col = lowered.index("ref") if "ref" in lowered else lowered.index("control")
                 continue
         value = cells[col] if col < len(cells) else ""
-        if value.startswith(framework + ":"):
-            value = value.split(":", 1)[1]
-        refs.append((n, value))
+        refs.append((n, ref_of(value, framework)))
     return [r for _, r in refs]
 
 
 def gaps(db: str | Path | None = None, source: str = ISO27001, target: str = ISO42001,
          implemented: list[str] | None = None, *, include_clauses: bool = False,
-         implemented_label: str = "the given list") -> GapReport:
+         implemented_label: str = "the given list", with_risks: bool = False) -> GapReport:
     """Gap analysis: for each control of ``target``, how far the implemented ``source`` controls cover it.
 
-    ``implemented`` lists refs of ``source``; None means every Annex A control of ``source``. A target
-    control is fully covered when an implemented counterpart is equal to it or contains it (its
-    relationship to the counterpart is equal or subset_of), partly when one only overlaps it.
-    Remaining controls come first, ordered by how little is covered.
+    ``implemented`` lists refs of ``source``; None means every Annex A control of ``source`` (to take them
+    from the SoA, pass :func:`implemented_from_soa`). A target control is fully covered when an implemented
+    counterpart is equal to it or contains it (its relationship to the counterpart is equal or subset_of),
+    partly when one only overlaps it. Remaining controls come first, ordered by how little is covered
+    (``engine/sql/queries/gaps.sql``). ``with_risks`` adds, per control, the open risks citing it
+    (``n_risks``) and the highest score among them (``max_risk_score``), 0 when none.
     """
-    kinds = ("annex_a_control", "clause") if include_clauses else ("annex_a_control",)
+    kinds = ["annex_a_control", "clause"] if include_clauses else ["annex_a_control"]
     with store.connect(db) as con:
-        known = {r[0] for r in con.execute("SELECT ref FROM controls WHERE framework = ?", [source]).fetchall()}
+        known = {r for r, in con.execute("SELECT ref FROM v_controls WHERE framework = ?", [source]).fetchall()}
         if not known:
             raise NotFoundError(f"{source}: no such framework in the database")
         if implemented is None:
-            implemented = sorted(r for r, in con.execute(
-                "SELECT ref FROM controls WHERE framework = ? AND kind = 'annex_a_control'", [source]).fetchall())
+            implemented = [r for r, in con.execute(
+                "SELECT ref FROM v_controls WHERE framework = ? AND kind = 'annex_a_control' ORDER BY ref",
+                [source]).fetchall()]
         unknown = [r for r in implemented if r not in known]
         if unknown:
             raise InputError([Problem(implemented_label, None, "ref", f"not a control of {source}", r)
                               for r in unknown])
-        impl = pl.DataFrame({"ref": implemented}, schema={"ref": pl.String})  # noqa: F841
-        rows = con.execute(
-            f"""
-            WITH links AS (
-                SELECT l.source_ref AS ref, l.target_ref, l.relationship, l.strength,
-                       CASE l.relationship WHEN 'equal' THEN 5 WHEN 'subset_of' THEN 4
-                            WHEN 'superset_of' THEN 3 WHEN 'intersects_with' THEN 2 ELSE 1 END AS rnk
-                FROM v_crosswalk l JOIN impl i ON i.ref = l.target_ref
-                WHERE l.source_framework = ? AND l.target_framework = ? AND l.origin <> 'inferred'
-            ),
-            best AS (
-                SELECT ref, max(rnk) AS rnk, max(strength) AS max_strength,
-                       string_agg(target_ref || ' (' || relationship || ', ' || strength || ')', '; '
-                                  ORDER BY rnk DESC, strength DESC) AS covered_by
-                FROM links GROUP BY ref
-            )
-            SELECT c.ref, c.title, c.kind, c.grp,
-                   CASE WHEN b.rnk >= 4 THEN 'full' WHEN b.rnk >= 2 THEN 'partial' ELSE 'none' END AS coverage,
-                   coalesce(b.max_strength, 0) AS max_strength,
-                   b.covered_by,
-                   CASE WHEN b.rnk >= 4 THEN 0 WHEN b.rnk >= 2 THEN 10 - coalesce(b.max_strength, 0) ELSE 10 END
-                     AS remaining_effort
-            FROM controls c LEFT JOIN best b ON b.ref = c.ref
-            WHERE c.framework = ? AND c.kind IN ({', '.join('?' * len(kinds))})
-            ORDER BY remaining_effort DESC, c.ordinal
-            """,
-            [target, source, target, *kinds]).pl()
+        rows = con.execute(query.load("gaps"), {"source": source, "target": target,
+                                                "implemented": list(implemented), "kinds": kinds}).pl()
+        if with_risks:
+            risks = con.execute(query.load("open_risks_by_control"), {"framework": target}).pl()
+            rows = rows.join(risks, on="ref", how="left", maintain_order="left").with_columns(
+                pl.col("n_risks").fill_null(0), pl.col("max_risk_score").fill_null(0))
     full = rows.filter(pl.col("coverage") == "full").height
     partial = rows.filter(pl.col("coverage") == "partial").height
     return GapReport(source, target, list(implemented), rows, rows.height, full, partial)
@@ -197,16 +192,17 @@ def export_crosswalk(db: str | Path | None, fmt: str, out: Path) -> int:
     return frame.height
 
 
-def implemented_from_soa(db: str | Path | None, framework: str) -> list[str] | None:
-    """Refs of ``framework`` whose SoA row says implemented; None when there is no SoA yet."""
+def implemented_from_soa(db: str | Path | None, framework: str) -> list[str]:
+    """Refs of ``framework`` that the Statement of Applicability (working copy, ``v_soa``) says are
+    implemented, in catalog order: the one answer to "what is implemented?" for ``riskmap gaps`` and the
+    app's gap analysis.
+
+    A control is implemented when its SoA row's status is ``implemented`` and the row is not excluded
+    (the ``soa_implemented`` macro): an excluded control is not implemented, whatever its status says.
+    An SoA with nothing marked implemented means nothing is implemented: the list is then empty, never
+    "every control".
+    """
     with store.connect(db) as con:
-        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'soa_rows'").fetchone()[0]
-        if not has:
-            return None
-        cols = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'soa_rows'").fetchall()}
-        if "status" not in cols:
-            return None
-        rows = con.execute("SELECT ref FROM soa_rows WHERE framework = ? AND status = 'implemented'",
-                           [framework]).fetchall()
-    return [r[0] for r in rows] if rows else None
+        rows = con.execute("SELECT ref FROM v_soa WHERE framework = ? AND soa_implemented(status, applicable) "
+                           "ORDER BY ordinal", [framework]).fetchall()
+    return [r[0] for r in rows]

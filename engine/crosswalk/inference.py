@@ -14,6 +14,14 @@ def get_depth(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 3
 
 
+_REL_CODE = ("CASE {0} WHEN 'equal' THEN 5 WHEN 'subset_of' THEN 4 WHEN 'superset_of' THEN 3 "
+             "WHEN 'intersects_with' THEN 2 ELSE 1 END")
+"""A relationship as its rank (the order of :func:`compose`'s algebra): equal 5 .. intersects_with 2."""
+_REL_NAME = ("CASE {0} WHEN 5 THEN 'equal' WHEN 4 THEN 'subset_of' WHEN 3 THEN 'superset_of' "
+             "WHEN 2 THEN 'intersects_with' ELSE 'no_relationship' END")
+"""A relationship rank back to its name."""
+
+
 def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, source_table: str = "mappings") -> None:
     """Recompute ``crosswalk_links``: authored, inverse, and inferred links up to ``depth`` hops.
 
@@ -30,10 +38,19 @@ def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, s
     else:
         con.execute("INSERT OR REPLACE INTO settings VALUES ('crosswalk_depth', ?)", [str(depth)])
     con.execute("DELETE FROM crosswalk_links")
-    rel_code = ("CASE {0} WHEN 'equal' THEN 5 WHEN 'subset_of' THEN 4 WHEN 'superset_of' THEN 3 "
-                "WHEN 'intersects_with' THEN 2 ELSE 1 END")
-    rel_name = ("CASE {0} WHEN 5 THEN 'equal' WHEN 4 THEN 'subset_of' WHEN 3 THEN 'superset_of' "
-                "WHEN 2 THEN 'intersects_with' ELSE 'no_relationship' END")
+    _load_edges(con, source_table)
+    _write_direct_links(con, source_table)
+    if depth >= 2:
+        levels = _infer_levels(con, depth)
+        _write_inferred_links(con, levels)
+        for t in levels:
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+    _drop_temp(con)
+
+
+def _load_edges(con: duckdb.DuckDBPyConnection, source_table: str) -> None:
+    """``_nodes``: every control or clause a mapping names, with an integer id; ``_edges``: every
+    authored mapping in both directions (the inverse relationship for the way back), on node ids."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _m AS
         SELECT * FROM {source_table} WHERE relationship <> 'no_relationship'
@@ -56,13 +73,18 @@ def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, s
                    strength, rationale_type, justification, 'inverse' FROM _m
         )
         SELECT a.id AS s, b.id AS t, b.fw AS tf, a.fw AS sf, a.name AS s_name, b.name AS t_name,
-               b.fw AS t_fw, {rel_code.format('rel')}::TINYINT AS rel, strength::TINYINT AS strength,
+               b.fw AS t_fw, {_REL_CODE.format('rel')}::TINYINT AS rel, strength::TINYINT AS strength,
                (CASE rationale_type WHEN 'syntactic' THEN 1 WHEN 'semantic' THEN 2 ELSE 3 END)::TINYINT AS rt,
                rel AS rel_text, rationale_type, justification, origin
         FROM both_ways w
         JOIN _nodes a ON a.fw = w.sf AND a.ref = w.sr
         JOIN _nodes b ON b.fw = w.tf AND b.ref = w.tr
     """)
+
+
+def _write_direct_links(con: duckdb.DuckDBPyConnection, source_table: str) -> None:
+    """The depth-1 links: every authored mapping and its inverse, and each ``no_relationship``
+    record (a control with no counterpart in a framework) as it was authored."""
     con.execute("""
         INSERT INTO crosswalk_links
         SELECT a.fw, a.ref, b.fw, b.ref, e.rel_text, e.strength, e.rationale_type, e.justification, e.origin,
@@ -76,9 +98,12 @@ def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, s
                || target_framework, 1, 1
         FROM {source_table} WHERE relationship = 'no_relationship'
     """)
-    if depth < 2:
-        _drop_temp(con)
-        return
+
+
+def _infer_levels(con: duckdb.DuckDBPyConnection, depth: int) -> list[str]:
+    """Walk breadth first from every edge, one temp table ``_level{n}`` per depth 2..``depth`` holding
+    the best new path per (start, end) pair reached at that depth; returns the tables' names. Stops
+    early when a level reaches nothing new."""
     con.execute("CREATE OR REPLACE TEMP TABLE _direct_fw AS SELECT DISTINCT sf, tf FROM _edges")
     # Frontier: the best path per (start, end) pair reached at the current depth.
     con.execute("""
@@ -90,7 +115,19 @@ def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, s
     con.execute("CREATE OR REPLACE TEMP TABLE _reached AS SELECT DISTINCT s, t FROM _edges")
     levels = []
     for level in range(2, depth + 1):
-        con.execute(f"""
+        con.execute(_level_sql(level))
+        levels.append(f"_level{level}")
+        if level == depth or not _count(con, f"_level{level}"):
+            break
+        con.execute(f"INSERT INTO _reached SELECT s, t FROM _level{level}")
+    return levels
+
+
+def _level_sql(level: int) -> str:
+    """One breadth-first step: extend the previous level's paths by one edge into a framework the
+    path has not visited, compose the relationship, and keep the best path per new (start, end) pair."""
+    previous = '_frontier' if level == 2 else f'_level{level - 1}'
+    return f"""
             CREATE OR REPLACE TEMP TABLE _level{level} AS
             WITH step AS (
                 SELECT f.s, e.t,
@@ -102,30 +139,32 @@ def rebuild_links(con: duckdb.DuckDBPyConnection, depth: int | None = None, *, s
                        f.path || ' -' || e.rel_text || '-> ' || e.t_name AS path,
                        CASE WHEN f.via = '' THEN f.t_name ELSE f.via || ', ' || f.t_name END AS via,
                        e.t_name
-                FROM {'_frontier' if level == 2 else f'_level{level - 1}'} f JOIN _edges e ON e.s = f.t
+                FROM {previous} f JOIN _edges e ON e.s = f.t
                 WHERE NOT list_contains(f.fws, e.tf)
             )
             SELECT s.*, count(*) OVER (PARTITION BY s.s, s.t) AS n_paths, {level} AS depth
             FROM step s ANTI JOIN _reached r ON r.s = s.s AND r.t = s.t
             QUALIFY row_number() OVER (PARTITION BY s.s, s.t ORDER BY s.rel DESC, s.strength DESC, s.path) = 1
-        """)
-        levels.append(f"_level{level}")
-        if level == depth or not con.execute(f"SELECT count(*) FROM _level{level}").fetchone()[0]:
-            break
-        con.execute(f"INSERT INTO _reached SELECT s, t FROM _level{level}")
+        """
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _write_inferred_links(con: duckdb.DuckDBPyConnection, levels: list[str]) -> None:
+    """The inferred links of every level, except between frameworks that have an authored mapping."""
     union = " UNION ALL ".join(f"SELECT s, t, rel, strength, rt, path, via, n_paths, depth FROM {t}" for t in levels)
     con.execute(f"""
         INSERT INTO crosswalk_links
-        SELECT a.fw, a.ref, b.fw, b.ref, {rel_name.format('n.rel')}, n.strength,
+        SELECT a.fw, a.ref, b.fw, b.ref, {_REL_NAME.format('n.rel')}, n.strength,
                CASE n.rt WHEN 1 THEN 'syntactic' WHEN 2 THEN 'semantic' ELSE 'functional' END,
                'Inferred through ' || n.via || '; strength is the weakest link of the path',
                'inferred', n.path, n.depth, n.n_paths
         FROM ({union}) n JOIN _nodes a ON a.id = n.s JOIN _nodes b ON b.id = n.t
         WHERE NOT EXISTS (SELECT 1 FROM _direct_fw d WHERE d.sf = a.fw AND d.tf = b.fw)
     """)
-    for t in levels:
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    _drop_temp(con)
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:

@@ -67,57 +67,82 @@ def parse_file(path: Path) -> tuple[list[Mapping], list[Problem]]:
     if missing:
         return [], [Problem(f, 1, c, "missing column", expected=", ".join(COLUMNS)) for c in missing]
     for line, row in enumerate(reader, start=2):
-        before = len(problems)
-        src = _split_id(row["source"] or "")
-        tgt = _split_id(row["target"] or "")
-        rel = (row["relationship"] or "").strip()
-        if src is None or not src[1]:
-            problems.append(Problem(f, line, "source", "not a full id", row["source"],
-                                    expected="framework:ref, e.g. iso27001-2022:A.5.1"))
-        if tgt is None:
-            problems.append(Problem(f, line, "target", "not a full id", row["target"],
-                                    expected="framework:ref, or framework: for no_relationship"))
-        if rel not in RELATIONSHIPS:
-            problems.append(Problem(f, line, "relationship", "unknown relationship", rel,
-                                    expected=" | ".join(RELATIONSHIPS)))
-        try:
-            strength = int((row["strength"] or "").strip())
-        except ValueError:
-            strength = -1
-        if rel == "no_relationship":
-            if strength != 0:
-                problems.append(Problem(f, line, "strength", "no_relationship takes strength 0", row["strength"]))
-            if tgt is not None and tgt[1]:
-                problems.append(Problem(f, line, "target", "no_relationship names no target control",
-                                        row["target"], expected=f"{tgt[0]}:"))
-        else:
-            if not 1 <= strength <= 10:
-                problems.append(Problem(f, line, "strength", "strength out of range", row["strength"],
-                                        expected="an integer from 1 to 10"))
-            if tgt is not None and not tgt[1]:
-                problems.append(Problem(f, line, "target", "missing target control", row["target"]))
-        rt = (row["rationale_type"] or "").strip()
-        if rt not in RATIONALES:
-            problems.append(Problem(f, line, "rationale_type", "unknown rationale type", rt,
-                                    expected=" | ".join(RATIONALES)))
-        if not (row["justification"] or "").strip():
-            problems.append(Problem(f, line, "justification", "missing justification"))
-        if not (row["author"] or "").strip():
-            problems.append(Problem(f, line, "author", "missing author"))
-        status = (row["review_status"] or "").strip()
-        if status not in REVIEW_STATUSES:
-            problems.append(Problem(f, line, "review_status", "unknown review status", status,
-                                    expected=" | ".join(REVIEW_STATUSES)))
-        try:
-            authored_on = date.fromisoformat((row["date"] or "").strip())
-        except ValueError:
-            problems.append(Problem(f, line, "date", "not a date", row["date"], expected="YYYY-MM-DD"))
-            authored_on = date.min
-        if len(problems) == before and src and tgt:
-            records.append(Mapping(src[0], src[1], tgt[0], tgt[1], rel, strength, rt,
-                                   row["justification"].strip(), row["author"].strip(), authored_on,
-                                   status, path.name, line, f))
+        record, found = _parse_row(path, line, row)
+        problems.extend(found)
+        if record is not None:
+            records.append(record)
     return records, problems
+
+
+def _parse_row(path: Path, line: int, row: dict[str, str]) -> tuple[Mapping | None, list[Problem]]:
+    """One record of a crosswalk file, or None when the row has a problem; and the row's problems."""
+    f = str(path)
+    problems: list[Problem] = []
+    src = _split_id(row["source"] or "")
+    tgt = _split_id(row["target"] or "")
+    rel = (row["relationship"] or "").strip()
+    if src is None or not src[1]:
+        problems.append(Problem(f, line, "source", "not a full id", row["source"],
+                                expected="framework:ref, e.g. iso27001-2022:A.5.1"))
+    if tgt is None:
+        problems.append(Problem(f, line, "target", "not a full id", row["target"],
+                                expected="framework:ref, or framework: for no_relationship"))
+    if rel not in RELATIONSHIPS:
+        problems.append(Problem(f, line, "relationship", "unknown relationship", rel,
+                                expected=" | ".join(RELATIONSHIPS)))
+    try:
+        strength = int((row["strength"] or "").strip())
+    except ValueError:
+        strength = -1
+    problems += _strength_and_target_problems(f, line, row, rel, strength, tgt)
+    rt = (row["rationale_type"] or "").strip()
+    status = (row["review_status"] or "").strip()
+    problems += _provenance_problems(f, line, row, rt, status)
+    try:
+        authored_on = date.fromisoformat((row["date"] or "").strip())
+    except ValueError:
+        problems.append(Problem(f, line, "date", "not a date", row["date"], expected="YYYY-MM-DD"))
+        authored_on = date.min
+    if problems or not src or not tgt:
+        return None, problems
+    return Mapping(src[0], src[1], tgt[0], tgt[1], rel, strength, rt, row["justification"].strip(),
+                   row["author"].strip(), authored_on, status, path.name, line, f), problems
+
+
+def _strength_and_target_problems(f: str, line: int, row: dict[str, str], rel: str, strength: int,
+                                  tgt: tuple[str, str] | None) -> list[Problem]:
+    """``no_relationship`` names a framework only (``framework:``) with strength 0; every other
+    relationship names a target control with a strength from 1 to 10."""
+    problems: list[Problem] = []
+    if rel == "no_relationship":
+        if strength != 0:
+            problems.append(Problem(f, line, "strength", "no_relationship takes strength 0", row["strength"]))
+        if tgt is not None and tgt[1]:
+            problems.append(Problem(f, line, "target", "no_relationship names no target control",
+                                    row["target"], expected=f"{tgt[0]}:"))
+    else:
+        if not 1 <= strength <= 10:
+            problems.append(Problem(f, line, "strength", "strength out of range", row["strength"],
+                                    expected="an integer from 1 to 10"))
+        if tgt is not None and not tgt[1]:
+            problems.append(Problem(f, line, "target", "missing target control", row["target"]))
+    return problems
+
+
+def _provenance_problems(f: str, line: int, row: dict[str, str], rt: str, status: str) -> list[Problem]:
+    """A record says why (rationale type, justification), who authored it and its review status."""
+    problems: list[Problem] = []
+    if rt not in RATIONALES:
+        problems.append(Problem(f, line, "rationale_type", "unknown rationale type", rt,
+                                expected=" | ".join(RATIONALES)))
+    if not (row["justification"] or "").strip():
+        problems.append(Problem(f, line, "justification", "missing justification"))
+    if not (row["author"] or "").strip():
+        problems.append(Problem(f, line, "author", "missing author"))
+    if status not in REVIEW_STATUSES:
+        problems.append(Problem(f, line, "review_status", "unknown review status", status,
+                                expected=" | ".join(REVIEW_STATUSES)))
+    return problems
 
 
 def check_records(records: list[Mapping], known: set[tuple[str, str]], known_frameworks: set[str]) -> list[Problem]:
@@ -228,9 +253,12 @@ def sync_mappings(con: duckdb.DuckDBPyConnection, records: list[Mapping], *, dep
     """
     frame = mappings_frame(records)  # noqa: F841  (read by DuckDB below)
     cols = ", ".join(frame.columns)
-    added = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM mappings)").fetchone()[0]
-    removed = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM mappings EXCEPT SELECT {cols} FROM frame)").fetchone()[0]
-    empty = con.execute("SELECT count(*) = 0 FROM crosswalk_links").fetchone()[0]
+    # DuckDB reads `frame` from this function's locals, so the queries run here; count(*) returns one row
+    added = (con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM frame EXCEPT SELECT {cols} FROM mappings)")
+             .fetchone() or (0,))[0]
+    removed = (con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM mappings EXCEPT SELECT {cols} FROM frame)")
+               .fetchone() or (0,))[0]
+    empty = (con.execute("SELECT count(*) = 0 FROM crosswalk_links").fetchone() or (True,))[0]
     if added or removed:
         con.execute("DELETE FROM mappings")
         con.execute(f"INSERT INTO mappings ({cols}) SELECT {cols} FROM frame")

@@ -80,11 +80,10 @@ CREATE TABLE ai_usage (
     user_count   INTEGER,
     first_seen   DATE,
     last_seen    DATE,
-    batch_id     VARCHAR NOT NULL,              -- import batch that last wrote the row
+    batch_id     VARCHAR NOT NULL,              -- import batch that first recorded the entry (later ones: history)
     source_row   INTEGER NOT NULL,              -- its row in that file (header = 1)
-    dismissed_reason VARCHAR,                   -- why it needs no registration (blocked, not AI...)
-    dismissed_by VARCHAR,
-    dismissed_at TIMESTAMP,
+    dismissed_reason VARCHAR,                   -- why it needs no registration (blocked, not AI...); who and
+                                                -- when: its history (v_ai_usage dismissed_by, dismissed_at)
     version      INTEGER NOT NULL DEFAULT 1,
     CHECK (tool IS NOT NULL OR domain IS NOT NULL OR vendor IS NOT NULL)
 );

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -10,74 +9,32 @@ from typing import Any
 
 import duckdb
 
-from engine import store
+from engine import records, store
 from engine.crosswalk.refs import parse_control
-from engine.errors import InputError, NotFoundError, Problem, RuleViolation, StaleEditError
+from engine.errors import NotFoundError, RuleViolation
+from engine.records import DATE, REQUIRED, TEXT, FieldSpec
+from engine.records.vocab import codes
 from engine.soa.vocab import UNSET
 from engine.store import history, scalar
 
 ACTION_STATUSES = ("planned", "in_progress", "done", "cancelled")
 
+ACTION_FIELDS: dict[str, FieldSpec] = {
+    "title": REQUIRED,
+    "description": TEXT,
+    "owner": TEXT,
+    "due_date": DATE,
+    "status": FieldSpec("enum", True, codes(ACTION_STATUSES), noun="status"),
+    "effort": FieldSpec("positive"),  # person-days
+}
+"""The fields of a treatment action a user may change."""
 
-_ACTION_FIELDS = ("title", "description", "owner", "due_date", "status", "effort")
-
-
-_ID = re.compile(r"^A-(\d+)$")
-
-
-def _date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value).strip())
-
-
-def _check_action_fields(action_id: str, fields: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    """Normalise the given action fields; every problem found, located by action and field."""
-    out: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for key, value in fields.items():
-        if key in ("title", "description", "owner"):
-            value = value.strip() if isinstance(value, str) else value
-            value = value or None
-            if key == "title" and not value:
-                problems.append(Problem("action", action_id, "title", "a title is required"))
-        elif key == "status":
-            if value not in ACTION_STATUSES:
-                problems.append(Problem("action", action_id, "status", "unknown status", value,
-                                        " | ".join(ACTION_STATUSES)))
-        elif key == "effort":
-            if value is not None and value != "":
-                try:
-                    value = float(value)
-                except (TypeError, ValueError):
-                    value = -1.0
-                if not value > 0:
-                    problems.append(Problem("action", action_id, "effort", "effort must be positive", fields[key],
-                                            "person-days, greater than 0"))
-            else:
-                value = None
-        elif key == "due_date":
-            try:
-                value = _date(value)
-            except ValueError:
-                problems.append(Problem("action", action_id, "due_date", "not a date", value, "YYYY-MM-DD"))
-        out[key] = value
-    return out, problems
+ACTION = records.declare(records.Entity("action", "actions", "action", ACTION_FIELDS, stamps=("updated_at",),
+                                        created_at=True, defaults={"status": "planned"}))
 
 
-def _next_id(con: duckdb.DuckDBPyConnection) -> str:
-    numbers = [int(m.group(1)) for (i,) in con.execute("SELECT id FROM actions").fetchall() if (m := _ID.match(i))]
-    return f"A-{(max(numbers) if numbers else 0) + 1:03d}"
-
-
-def _require_action(con: duckdb.DuckDBPyConnection, action_id: str) -> tuple[Any, ...]:
-    row = con.execute(f"SELECT {', '.join(_ACTION_FIELDS)}, version FROM actions WHERE id = ?",
-                      [action_id]).fetchone()
-    if row is None:
-        raise NotFoundError(f"no action {action_id!r}")
-    return row
+def _require_action(con: duckdb.DuckDBPyConnection, action_id: str) -> dict[str, Any]:
+    return records.current(con, ACTION, action_id)
 
 
 def _check_risks(con: duckdb.DuckDBPyConnection, risk_ids: Iterable[str]) -> list[str]:
@@ -110,20 +67,14 @@ def add_action(db: str | Path | None, *, title: str, owner: str | None = None, d
     given. Every field problem is reported at once (:class:`InputError`). Returns the action id.
     """
     with store.transaction(db) as con:
-        aid = (action_id or "").strip() or _next_id(con)
+        aid = (action_id or "").strip() or records.next_ids(con, "actions", "A", 1, width=3)[0]
         if scalar(con, "SELECT count(*) FROM actions WHERE id = ?", [aid]):
             raise RuleViolation(f"action {aid} already exists")
-        fields, problems = _check_action_fields(aid, {"title": title, "description": description, "owner": owner,
-                                                      "due_date": due_date, "status": status, "effort": effort})
-        if problems:
-            raise InputError(problems, f"action {aid} not added")
+        fields = records.validate(ACTION, None, {"title": title, "description": description, "owner": owner,
+                                                 "due_date": due_date, "status": status, "effort": effort})
         risks = _check_risks(con, risk_ids)
         ctrls = _check_controls(con, controls)
-        ts = store.now()
-        con.execute(f"INSERT INTO actions (id, {', '.join(fields)}, created_at, updated_at) "
-                    f"VALUES (?, {', '.join('?' for _ in fields)}, ?, ?)", [aid, *fields.values(), ts, ts])
-        history.record(con, entity="action", entity_id=aid, action="create", actor=actor, channel=channel,
-                       field="title", new=fields["title"])
+        records.create(con, ACTION, aid, fields, actor=actor, channel=channel, note=("title", fields["title"]))
         for rid in risks:
             _link_risk(con, aid, rid, actor, channel)
         for fw, ref in ctrls:
@@ -139,24 +90,8 @@ def update_action(db: str | Path | None, action_id: str, *, title: str = UNSET, 
     given = {k: v for k, v in {"title": title, "description": description, "owner": owner, "due_date": due_date,
                                 "status": status, "effort": effort}.items() if v is not UNSET}
     with store.transaction(db) as con:
-        row = _require_action(con, action_id)
-        before = dict(zip(_ACTION_FIELDS, row[:-1], strict=True))
-        if expected_version is not None and expected_version != row[-1]:
-            raise StaleEditError(f"action {action_id} was changed by someone else: you edited version "
-                                 f"{expected_version}, it is now at version {row[-1]}; reload and apply your "
-                                 f"change again")
-        fields, problems = _check_action_fields(action_id, given)
-        if problems:
-            raise InputError(problems, f"action {action_id} not changed")
-        changed = {k: v for k, v in fields.items() if history._text(before[k]) != history._text(v)}
-        if changed:
-            sets = ", ".join(f"{k} = ?" for k in changed)
-            con.execute(f"UPDATE actions SET {sets}, updated_at = ?, version = version + 1 WHERE id = ?",
-                        [*changed.values(), store.now(), action_id])
-            history.record_changes(con, entity="action", entity_id=action_id,
-                                   before={k: before[k] for k in changed}, after=changed, actor=actor,
-                                   channel=channel)
-        return con.execute("SELECT * FROM actions WHERE id = ?", [action_id]).pl().row(0, named=True)
+        return records.edit(con, ACTION, action_id, given, expected_version=expected_version, actor=actor,
+                            channel=channel)
 
 
 def _link_risk(con: duckdb.DuckDBPyConnection, action_id: str, risk_id: str, actor: str, channel: str) -> bool:

@@ -10,12 +10,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import store
+from engine import records, store
 from engine.audit import set_today
-from engine.errors import NotFoundError, RuleViolation, StaleEditError
+from engine.errors import NotFoundError, RuleViolation
+from engine.register.records import RISK
 from engine.store import history
-
-from .actions import _date
 
 
 def ranking(db: str | Path | None = None, *, include_closed: bool = False,
@@ -68,7 +67,10 @@ def approve_plan(db: str | Path | None, *, approved_by: str, risk_ids: Iterable[
     person = (approved_by or "").strip()
     if not person:
         raise RuleViolation("an approval needs the name of the approving risk owner")
-    expiry = _date(expires_on)
+    try:
+        expiry = records.parse_date(expires_on)
+    except ValueError as exc:
+        raise RuleViolation(f"approval expiry {expires_on!r} is not a date (YYYY-MM-DD)") from exc
     today = store.now().date()
     if expiry is not None and expiry <= today:
         raise RuleViolation(f"approval expiry {expiry} is not in the future")
@@ -110,7 +112,7 @@ def accept_residual(db: str | Path | None, risk_id: str, *, accepted_by: str, ex
     person = (accepted_by or "").strip()
     why = (justification or "").strip()
     try:
-        expiry = _date(expires_on)
+        expiry = records.parse_date(expires_on)
     except ValueError as exc:
         raise RuleViolation(f"risk {risk_id}: expiry {expires_on!r} is not a date (YYYY-MM-DD)") from exc
     today = store.now().date()
@@ -121,18 +123,10 @@ def accept_residual(db: str | Path | None, risk_id: str, *, accepted_by: str, ex
     if expiry is None or expiry <= today:
         raise RuleViolation(f"risk {risk_id}: an acceptance needs an expiry date in the future")
     with store.transaction(db) as con:
-        row = _owned(con, risk_id, person, "acceptance of its residual risk")
-        if expected_version is not None and expected_version != row[3]:
-            raise StaleEditError(f"risk {risk_id} was changed by someone else: you edited version "
-                                 f"{expected_version}, it is now at version {row[3]}; reload and accept again")
-        cols = ("acceptance_approver", "acceptance_date", "acceptance_expiry", "acceptance_justification")
-        before = con.execute(f"SELECT {', '.join(cols)} FROM risks WHERE id = ?", [risk_id]).pl().row(0, named=True)
-        after = dict(zip(cols, (person, today, expiry, why), strict=True))
-        con.execute("UPDATE risks SET acceptance_approver = ?, acceptance_date = ?, acceptance_expiry = ?, "
-                    "acceptance_justification = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-                    [person, today, expiry, why, store.now(), risk_id])
-        history.record_changes(con, entity="risk", entity_id=risk_id, before=before, after=after, actor=actor,
-                               channel=channel)
+        _owned(con, risk_id, person, "acceptance of its residual risk")
+        after = {"acceptance_approver": person, "acceptance_date": today, "acceptance_expiry": expiry,
+                 "acceptance_justification": why}
+        records.edit(con, RISK, risk_id, after, expected_version=expected_version, actor=actor, channel=channel)
         score = con.execute("SELECT residual_after_plan FROM v_plan_residual WHERE risk_id = ?",
                             [risk_id]).fetchone()
         con.execute("INSERT INTO residual_acceptances (risk_id, accepted_by, accepted_at, expires_on, "

@@ -1,17 +1,20 @@
-"""Browsing the register a page at a time: filter and sort in SQL, read full rows only for one page.
+"""Browsing the register a page at a time (filter and sort in SQL, read full rows only for one page), and
+the AI system inventory with its impact assessments as the app shows them.
 
 The register view (``v_risk_register``) builds per-risk lists (controls, assets, AI systems, lineage)
 for every risk, which costs seconds at enterprise scale. A page needs those lists for the rows it shows
-only: ``register_page`` filters and sorts on the cheap per-risk columns (``risk_register_levels()``),
-reads the full register rows of one page (``risk_register_rows(ids)``), and counts what the register
-charts show over the whole filtered set in SQL. Every value is a query parameter; the sort key comes
-from a fixed list.
+only: ``register_page`` filters and sorts on the cheap per-risk columns (the table macros
+``risk_register_levels()`` and ``risk_register_filtered(...)`` of ``v_risk_register.sql``), reads the
+full register rows of one page (``risk_register_rows(ids)``), and counts what the register charts show
+over the whole filtered set in SQL (``engine/sql/queries/register_*.sql``). Every value is a query
+parameter; the sort key comes from a fixed list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,52 +22,27 @@ import polars as pl
 
 from engine import store
 from engine.errors import RiskmapError
+from engine.store import query
+
+__all__ = ["MAX_LIMIT", "SORT_KEYS", "AiInventory", "RegisterPage", "ai_inventory", "open_risks", "register_page",
+           "risk_owners"]
 
 SORT_KEYS = ("id", "score", "inherent_score", "residual_score", "title", "owner", "next_review")
 MAX_LIMIT = 5000
 
-# The filtered register on the cheap columns; every filter is a parameter (an empty list: no filter;
-# the casts give an empty Python list its element type).
-_FILTERED = """
-WITH f AS (
-    SELECT id, title, owner, management_system, status, next_review, score, level,
-           inherent_score, residual_score,
-           inherent_likelihood, inherent_impact, residual_likelihood, residual_impact
-    FROM risk_register_levels()
-    WHERE (len($systems::VARCHAR[]) = 0 OR list_contains($systems::VARCHAR[], management_system))
-      AND (len($statuses::VARCHAR[]) = 0 OR list_contains($statuses::VARCHAR[], status))
-      AND (len($levels::VARCHAR[]) = 0 OR list_contains($levels::VARCHAR[], level))
-      AND (len($owners::VARCHAR[]) = 0 OR list_contains($owners::VARCHAR[], owner))
-      AND ($text = '' OR contains(lower(title), lower($text)))
-)
-"""
+_FILTERS = "$systems::VARCHAR[], $statuses::VARCHAR[], $levels::VARCHAR[], $owners::VARCHAR[], $text"
+"""The arguments of ``risk_register_filtered`` as query parameters (the casts give an empty Python list
+its element type)."""
 
-_CELLS = _FILTERED + """
-SELECT 'inherent' AS stage, inherent_likelihood AS likelihood, inherent_impact AS impact, count(*) AS n
-FROM f WHERE inherent_likelihood IS NOT NULL AND inherent_impact IS NOT NULL GROUP BY ALL
-UNION ALL
-SELECT 'residual' AS stage, residual_likelihood AS likelihood, residual_impact AS impact, count(*) AS n
-FROM f WHERE residual_likelihood IS NOT NULL AND residual_impact IS NOT NULL GROUP BY ALL
-ORDER BY stage, likelihood, impact
-"""
+_COUNTS = (f"SELECT (SELECT count(*) FROM risk_register_levels()) AS total, "
+           f"(SELECT count(*) FROM risk_register_filtered({_FILTERS})) AS filtered")
 
-_BY_AI_SYSTEM = _FILTERED + """
-SELECT s.name AS ai_system, f.level, count(*) AS n
-FROM f JOIN risk_ai_systems rs ON rs.risk_id = f.id JOIN ai_systems s ON s.id = rs.ai_system_id
-GROUP BY ALL ORDER BY ai_system, level
-"""
-
-_BY_ASSET = _FILTERED + """
-SELECT a.name AS asset, f.level, count(*) AS n
-FROM f JOIN risk_assets ra ON ra.risk_id = f.id JOIN assets a ON a.id = ra.asset_id
-GROUP BY ALL ORDER BY asset, level
-"""
-
-_COUNTS = _FILTERED + "SELECT (SELECT count(*) FROM risks) AS total, (SELECT count(*) FROM f) AS filtered"
-
-_OWNERS = "SELECT DISTINCT owner FROM risks WHERE owner IS NOT NULL ORDER BY owner"
+_OWNERS = "SELECT DISTINCT owner FROM risk_register_levels() WHERE owner IS NOT NULL ORDER BY owner"
 
 _ROWS = "SELECT * FROM risk_register_rows($ids::VARCHAR[])"
+
+_OPEN = ("SELECT id, management_system, status, level, score, NOT within_appetite(score, appetite) AS above_appetite "
+         "FROM risk_register_levels() WHERE risk_open(status) ORDER BY id")
 
 
 @dataclass(frozen=True)
@@ -92,16 +70,32 @@ def _texts(values: Sequence[str] | None) -> list[str]:
     return [str(v) for v in (values or ())]
 
 
+def risk_owners(db: str | Path | None = None) -> list[str]:
+    """Every risk owner in the register, in order (the choices of the register's owner filter)."""
+    with store.connect(db) as con:
+        return [r[0] for r in con.execute(_OWNERS).fetchall()]
+
+
+def open_risks(db: str | Path | None = None) -> pl.DataFrame:
+    """Every open risk (``risk_open``) as it stands: id, management_system, status, level and score (the
+    current score, else the inherent one, on the risk's matrix version) and whether it is above the
+    appetite of that version (``above_appetite``, NULL when unscored). Cheap at any size: no lists."""
+    with store.connect(db) as con:
+        return con.execute(_OPEN).pl()
+
+
 def register_page(db: str | Path | None = None, *, systems: Sequence[str] = (), statuses: Sequence[str] = (),
                   levels: Sequence[str] = (), owners: Sequence[str] = (), text: str = "", sort: str = "id",
-                  descending: bool = False, offset: int = 0, limit: int = 200) -> RegisterPage:
+                  descending: bool = False, offset: int = 0, limit: int = 200,
+                  today: date | None = None) -> RegisterPage:
     """One page of the register: the risks matching every given filter, sorted, ``limit`` rows from
     ``offset``.
 
     Filters left empty select everything: ``systems`` (management system), ``statuses``, ``levels``
     (the level the risk stands at: current, else inherent), ``owners``, and ``text``, found anywhere in
     the title whatever the case (as text: no pattern characters). ``sort`` is one of ``SORT_KEYS``
-    (unscored or undated risks last, then by id); ties are broken by id.
+    (unscored or undated risks last, then by id); ties are broken by id. Dated flags (``review_overdue``,
+    ``acceptance_status``) compare with ``today`` (default: the current date).
     """
     if sort not in SORT_KEYS:
         raise RiskmapError(f"cannot sort the register by {sort!r}; sort by one of {', '.join(SORT_KEYS)}")
@@ -111,15 +105,16 @@ def register_page(db: str | Path | None = None, *, systems: Sequence[str] = (), 
     params: dict[str, Any] = {"systems": _texts(systems), "statuses": _texts(statuses), "levels": _texts(levels),
                               "owners": _texts(owners), "text": text or ""}
     direction = "DESC" if descending else "ASC"
-    page_sql = (_FILTERED + f"SELECT id FROM f ORDER BY {sort} {direction} NULLS LAST, id "
+    page_sql = (f"SELECT id FROM risk_register_filtered({_FILTERS}) ORDER BY {sort} {direction} NULLS LAST, id "
                 "LIMIT $limit OFFSET $offset")
     with store.connect(db) as con:
+        store.set_today(con, today)
         ids = [r[0] for r in con.execute(page_sql, {**params, "limit": limit, "offset": offset}).fetchall()]
         total, filtered = con.execute(_COUNTS, params).fetchone() or (0, 0)
         owner_list = [r[0] for r in con.execute(_OWNERS).fetchall()]
-        cells = con.execute(_CELLS, params).pl()
-        by_ai = con.execute(_BY_AI_SYSTEM, params).pl()
-        by_asset = con.execute(_BY_ASSET, params).pl()
+        cells = con.execute(query.load("register_cells"), params).pl()
+        by_ai = con.execute(query.load("register_by_ai_system"), params).pl()
+        by_asset = con.execute(query.load("register_by_asset"), params).pl()
         rows = con.execute(_ROWS, {"ids": ids}).pl()
     if ids:
         order = pl.DataFrame({"id": ids, "_pos": list(range(len(ids)))}, schema={"id": rows.schema["id"],
@@ -128,3 +123,35 @@ def register_page(db: str | Path | None = None, *, systems: Sequence[str] = (), 
     return RegisterPage(rows=rows, total=int(total), filtered=int(filtered), owners=owner_list, cells=cells,
                         by_ai_system=by_ai, by_asset=by_asset)
 
+
+
+@dataclass(frozen=True)
+class AiInventory:
+    """The AI system inventory and its impact assessments (ISO 42001 A.4-A.6, 6.1.4, 8.4), as of a date.
+
+    ``systems``: ``v_ai_systems`` by id; ``assessments``: ``v_impact_assessments``, next review first;
+    ``live``: the live assessments (neither superseded nor withdrawn); ``overdue``: live assessments past
+    their review date, with ``days_overdue``; ``active``: systems not retired; ``unassessed``: active
+    systems without any assessment (``engine/sql/queries/impact_assessments.sql``).
+    """
+
+    systems: pl.DataFrame
+    assessments: pl.DataFrame
+    live: pl.DataFrame
+    overdue: pl.DataFrame
+    active: pl.DataFrame
+    unassessed: pl.DataFrame
+
+
+def ai_inventory(db: str | Path | None = None, *, today: date | None = None) -> AiInventory:
+    """The AI system inventory and its impact assessments, with what is overdue as of ``today`` (default:
+    the current date)."""
+    with store.connect(db) as con:
+        store.set_today(con, today)
+        systems = con.execute("SELECT * FROM v_ai_systems ORDER BY id").pl()
+        frame = con.execute(query.load("impact_assessments")).pl()
+    active = systems.filter(pl.col("status").fill_null("active") != "retired")
+    return AiInventory(systems=systems, assessments=frame.drop("live", "days_overdue"),
+                       live=frame.filter(pl.col("live")).drop("live", "days_overdue"),
+                       overdue=frame.filter(pl.col("live") & pl.col("review_overdue")).drop("live"),
+                       active=active, unassessed=active.filter(pl.col("n_assessments") == 0))

@@ -7,23 +7,19 @@ against ``expected_version`` and recorded in the history.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from engine import store
+from engine import records, store
 from engine.errors import InputError, NotFoundError, Problem
-from engine.register import edit, records
-from engine.store.history import record
 
-_SPECS = {"ai_system": records.AI_SYSTEM_FIELDS, "impact_assessment": records.ASSESSMENT_FIELDS,
-          "asset": records.ASSET_FIELDS}
+from .records import AI_SYSTEM, ASSESSMENT, ASSET
+
+_KINDS = {k.name: k for k in (AI_SYSTEM, ASSESSMENT, ASSET)}
 _VIEWS = {"ai_system": "v_ai_systems", "impact_assessment": "v_impact_assessments", "asset": "v_assets"}
-_DEFAULTS = {"ai_system": {"status": "active"}, "impact_assessment": {"status": "current"},
-             "asset": {"status": "active"}}
 _NAME = {"ai_system": "name", "impact_assessment": "title", "asset": "name"}
 
 
@@ -32,7 +28,7 @@ def _get(db: str | Path | None, entity: str, record_id: str) -> dict[str, Any]:
         cur = con.execute(f"SELECT * FROM {_VIEWS[entity]} WHERE id = ?", [record_id])
         row = cur.fetchone()
         if row is None:
-            raise NotFoundError(f"no {edit.LABELS[entity]} {record_id!r}")
+            raise NotFoundError(f"no {_KINDS[entity].label} {record_id!r}")
         return dict(zip([d[0] for d in cur.description or []], row, strict=True))
 
 
@@ -41,52 +37,28 @@ def _list(db: str | Path | None, entity: str) -> pl.DataFrame:
         return con.execute(f"SELECT * FROM {_VIEWS[entity]} ORDER BY id").pl()
 
 
-def _check_refs(con: Any, entity: str, record_id: str, values: Mapping[str, Any]) -> None:
-    if entity == "impact_assessment" and values.get("ai_system_id") is not None:
-        if con.execute("SELECT 1 FROM ai_systems WHERE id = ?", [values["ai_system_id"]]).fetchone() is None:
-            raise InputError([Problem("impact_assessment", record_id, "ai_system_id", "unknown AI system",
-                                      values["ai_system_id"], "the id of an AI system of the inventory")])
-
-
 def _create(db: str | Path | None, entity: str, fields: Mapping[str, Any], record_id: str | None, *, actor: str,
             channel: str) -> str:
-    specs = _SPECS[entity]
-    values = edit.validate(entity, record_id or "(new)", fields, specs)
-    for k, v in _DEFAULTS[entity].items():
-        if values.get(k) is None:
-            values[k] = v
-    missing = [f for f, s in specs.items() if s.required and values.get(f) is None]
-    if missing:
-        raise InputError([Problem(entity, record_id or "(new)", f, "required", None, "a value") for f in missing])
-    table = records.TABLES[entity]
+    kind = _KINDS[entity]
     with store.transaction(db) as con:
-        _check_refs(con, entity, record_id or "(new)", values)
+        values = records.validate(kind, None, fields, con=con)
         if record_id is None:
             if entity == "impact_assessment":
-                record_id = records.next_ids(con, table, "IA", 1)[0]
+                record_id = records.next_ids(con, kind.table, "IA", 1)[0]
             else:
-                used = {r[0] for r in con.execute(f"SELECT id FROM {table}").fetchall()}
+                used = {r[0] for r in con.execute(f"SELECT id FROM {kind.table}").fetchall()}
                 record_id = records.slug(values[_NAME[entity]], used)
-        elif con.execute(f"SELECT 1 FROM {table} WHERE id = ?", [record_id]).fetchone():
+        elif con.execute(f"SELECT 1 FROM {kind.table} WHERE id = ?", [record_id]).fetchone():
             raise InputError([Problem(entity, record_id, "id", "the id is taken", record_id, "a new id")])
-        cols = list(values)
-        con.execute(f"INSERT INTO {table} (id, {', '.join(cols)}) VALUES (?, {', '.join('?' for _ in cols)})",
-                    [record_id, *values.values()])
-        record(con, entity=entity, entity_id=record_id, action="create", actor=actor, channel=channel,
-               new=json.dumps(values, default=str, sort_keys=True))
+        records.create(con, kind, record_id, values, actor=actor, channel=channel)
     return record_id
 
 
 def _update(db: str | Path | None, entity: str, record_id: str, changes: Mapping[str, Any],
             expected_version: int | None, *, actor: str, channel: str) -> dict[str, Any]:
-    specs = _SPECS[entity]
     with store.transaction(db) as con:
-        cur = edit.fetch(con, entity, record_id)
-        edit.check_version(entity, cur, expected_version)
-        values = edit.validate(entity, record_id, changes, specs)
-        _check_refs(con, entity, record_id, values)
-        edit.write(con, entity, record_id, values, specs, actor=actor, channel=channel)
-        return edit.fetch(con, entity, record_id)
+        return records.edit(con, _KINDS[entity], record_id, changes, expected_version=expected_version,
+                            actor=actor, channel=channel)
 
 
 # AI systems -------------------------------------------------------------------------------------------
@@ -108,7 +80,7 @@ def create_ai_system(db: str | Path | None, fields: Mapping[str, Any], *, actor:
 
 def update_ai_system(db: str | Path | None, ai_system_id: str, changes: Mapping[str, Any],
                      expected_version: int | None, *, actor: str, channel: str = "api") -> dict[str, Any]:
-    """Change fields of an AI system (see ``records.AI_SYSTEM_FIELDS``); StaleEditError when the
+    """Change fields of an AI system (see ``engine.register.records.AI_SYSTEM_FIELDS``); StaleEditError when the
     version moved, InputError listing every bad value."""
     return _update(db, "ai_system", ai_system_id, changes, expected_version, actor=actor, channel=channel)
 

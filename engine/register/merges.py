@@ -16,11 +16,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import store
+from engine import records, store
 from engine.errors import NotFoundError, RuleViolation
-from engine.register import edit, records
 from engine.store.history import record
 
+from .records import RISK, RISK_FIELDS
 from .risks import _unlink_on
 
 
@@ -37,7 +37,7 @@ def _from_text(name: str, text: str | None) -> Any:
     """A stored value back from its history text."""
     if text is None:
         return None
-    spec = records.RISK_FIELDS.get(name)
+    spec = RISK_FIELDS.get(name)
     kind = spec.kind if spec else "text"
     if kind == "list":
         return json.loads(text)
@@ -99,13 +99,8 @@ def _create_split(con: duckdb.DuckDBPyConnection, norm: dict[str, Any], kept: st
             values.pop(k, None)
     latest = con.execute("SELECT max(version) FROM risk_matrix_versions").fetchone()
     matrix_version = norm.get("_matrix_version") or (latest[0] if latest else 1)
-    when = store.now()
-    cols = list(values)
-    con.execute(f"INSERT INTO risks (id, {', '.join(cols)}, matrix_version, created_at, updated_at) "
-                f"VALUES (?, {', '.join('?' for _ in cols)}, ?, ?, ?)",
-                [split_id, *values.values(), matrix_version, when, when])
-    record(con, entity="risk", entity_id=split_id, action="create", new=json.dumps(norm, sort_keys=True),
-           actor=actor, channel=channel, batch_id=merge_id)
+    records.create(con, RISK, split_id, values, actor=actor, channel=channel, batch_id=merge_id,
+                   extra={"matrix_version": matrix_version}, note=(None, json.dumps(norm, sort_keys=True)))
     for c in norm.get("controls") or []:
         fw, ref, status = c.split(":")
         have = con.execute("SELECT as_written, translated_from FROM risk_controls WHERE risk_id = ? "
@@ -123,28 +118,14 @@ def _revert_kept(con: duckdb.DuckDBPyConnection, kept: str, merge_id: str, actor
     changes = con.execute(
         "SELECT action, field, old_value, new_value FROM history WHERE batch_id = ? AND entity = 'risk' "
         "AND entity_id = ? AND action IN ('merge', 'link') ORDER BY id", [merge_id, kept]).fetchall()
-    current = edit.fetch(con, "risk", kept)
+    current = records.fetch(con, RISK, kept)
     restore: dict[str, Any] = {}
     for action, fld, old, new in changes:
         if action == "link":
-            kind = fld
-            target = new
-            _unlink_on(con, kept, kind, target, actor=actor, channel=channel, batch_id=merge_id)
-        elif fld in records.RISK_FIELDS:
-            now_text = records_text(fld, current.get(fld))
-            if now_text == new:
+            _unlink_on(con, kept, fld, new, actor=actor, channel=channel, batch_id=merge_id)
+        elif fld in RISK_FIELDS:
+            if records.text_of(current.get(fld), records.FRAME_TYPES[RISK_FIELDS[fld].kind]) == new:
                 restore[fld] = _from_text(fld, old)
-    if restore:
-        edit.write(con, "risk", kept, restore, records.RISK_FIELDS, actor=actor, channel=channel,
-                   batch_id=merge_id, action="unmerge")
-    else:
-        edit.bump(con, "risk", kept)
-
-
-def records_text(name: str, value: Any) -> str | None:
-    """The history text of one stored value (as :func:`records.apply_changes` writes it)."""
-    spec = records.RISK_FIELDS.get(name)
-    dtype: records.DType = edit.FRAME_TYPES[spec.kind] if spec else pl.String
-    frame = pl.DataFrame({"v": [value]}, schema={"v": dtype})
-    return frame.select(records.text_expr("v", dtype)).item()
-
+    if not records.write(con, RISK, kept, current, restore, actor=actor, channel=channel, batch_id=merge_id,
+                         action="unmerge"):
+        records.bump(con, RISK, kept, actor=actor)  # the lineage moved: a change of the risk

@@ -17,33 +17,16 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import store
+from engine import records, store
 from engine.config import ISO27001, ISO27001_2013
+from engine.crosswalk.refs import parse_control
 from engine.errors import InputError, NotFoundError, Problem
-from engine.register import edit, records
 from engine.store.history import record
 
-from .imports.headers import parse_framework
 from .matrix import matrix_on
+from .records import RISK
 
 CONTROL_STATUSES = ("existing", "planned")
-
-
-def _risk_problems(risk_id: str, merged: Mapping[str, Any]) -> list[Problem]:
-    """Rules across fields: a stage is scored with both likelihood and impact or neither; an
-    acceptance cannot expire before it is given."""
-    out = []
-    for stage in records.STAGES:
-        lk, im = merged.get(f"{stage}_likelihood"), merged.get(f"{stage}_impact")
-        if (lk is None) != (im is None):
-            missing = f"{stage}_impact" if im is None else f"{stage}_likelihood"
-            out.append(Problem("risk", risk_id, missing, f"{stage} likelihood and impact go together", None,
-                               f"a value for {missing} as well, or neither"))
-    date, expiry = merged.get("acceptance_date"), merged.get("acceptance_expiry")
-    if date is not None and expiry is not None and expiry < date:
-        out.append(Problem("risk", risk_id, "acceptance_expiry", "acceptance expires before it was given", expiry,
-                           "an expiry on or after the acceptance date"))
-    return out
 
 
 def get_risk(db: str | Path | None, risk_id: str) -> dict[str, Any]:
@@ -110,21 +93,10 @@ def create_risk_on(con: duckdb.DuckDBPyConnection, fields: Mapping[str, Any], *,
     """:func:`create_risk` inside the caller's open transaction, for a change of another domain that
     must land together with the new risk (accepting an AI risk scenario records its decision)."""
     matrix = matrix_on(con)
-    values = edit.validate("risk", "(new)", fields, records.RISK_FIELDS, matrix.size)
-    missing = [f for f in ("title", "management_system") if values.get(f) is None]
-    problems = [Problem("risk", "(new)", f, "required", None, "a value") for f in missing]
-    problems += _risk_problems("(new)", values)
-    if problems:
-        raise InputError(problems, f"new risk: {len(problems)} problem(s); nothing changed")
+    values = records.validate(RISK, None, fields, con=con, size=matrix.size)
     risk_id = records.next_ids(con, "risks", "R", 1)[0]
-    when = store.now()
-    cols = list(values)
-    con.execute(
-        f"INSERT INTO risks (id, {', '.join(cols)}, matrix_version, created_at, updated_at) "
-        f"VALUES (?, {', '.join('?' for _ in cols)}, ?, ?, ?)",
-        [risk_id, *values.values(), matrix.version, when, when])
-    record(con, entity="risk", entity_id=risk_id, action="create", actor=actor, channel=channel,
-           new=json.dumps(values, default=str, sort_keys=True))
+    records.create(con, RISK, risk_id, values, actor=actor, channel=channel,
+                   extra={"matrix_version": matrix.version})
     for c in controls:
         fw, ref, status = _control_arg(c)
         _link_on(con, risk_id, "control", f"{fw}:{ref}", actor=actor, channel=channel, status=status)
@@ -132,17 +104,15 @@ def create_risk_on(con: duckdb.DuckDBPyConnection, fields: Mapping[str, Any], *,
         _link_on(con, risk_id, "asset", a, actor=actor, channel=channel)
     for s in ai_systems:
         _link_on(con, risk_id, "ai_system", s, actor=actor, channel=channel)
-    con.execute("UPDATE risks SET version = 1 WHERE id = ?", [risk_id])
     return risk_id
 
 
 def _control_arg(c: str | tuple[str, ...]) -> tuple[str, str, str]:
+    """(framework, ref, status) of a control argument: ``framework:ref[:status]`` or a tuple."""
     if isinstance(c, str):
-        parts = c.split(":")
-        if len(parts) < 2:
-            raise InputError([Problem("risk", None, "controls", "not a framework:ref control id", c,
-                                      "e.g. iso27001-2022:A.5.1")])
-        return parts[0], parts[1], parts[2] if len(parts) > 2 else "existing"
+        head, _, last = c.rpartition(":")
+        text, status = (head, last) if head and last in CONTROL_STATUSES else (c, "existing")
+        return (*parse_control(text, annex_a=True), status)
     return (c[0], c[1], c[2] if len(c) > 2 else "existing")
 
 
@@ -153,19 +123,12 @@ def update_risk(db: str | Path | None, risk_id: str, changes: Mapping[str, Any],
     Values are validated against the field rules and the matrix the risk is scored under; every
     problem is reported at once (InputError). ``expected_version`` is the version the caller saw:
     if the risk moved on since, StaleEditError is raised and nothing is written. Returns the stored
-    risk after the change. Fields: see ``records.RISK_FIELDS``; ``matrix_version`` only changes
-    through :func:`engine.register.matrix.rescore`.
+    risk after the change. Fields: see ``engine.register.records.RISK_FIELDS``; ``matrix_version``
+    only changes through :func:`engine.register.matrix.rescore`.
     """
     with store.transaction(db) as con:
-        cur = edit.fetch(con, "risk", risk_id)
-        edit.check_version("risk", cur, expected_version)
-        size = matrix_on(con, cur["matrix_version"]).size
-        values = edit.validate("risk", risk_id, changes, records.RISK_FIELDS, size)
-        problems = _risk_problems(risk_id, {**cur, **values})
-        if problems:
-            raise InputError(problems, f"risk {risk_id}: {len(problems)} problem(s); nothing changed")
-        edit.write(con, "risk", risk_id, values, records.RISK_FIELDS, actor=actor, channel=channel)
-        return edit.fetch(con, "risk", risk_id)
+        return records.edit(con, RISK, risk_id, changes, expected_version=expected_version, actor=actor,
+                            channel=channel)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -178,13 +141,10 @@ _LINKS = {
 }
 
 
-def _resolve_control(con: duckdb.DuckDBPyConnection, framework: str, ref: str) -> list[tuple[str, str, str | None]]:
-    """[(framework, ref, translated_from)]: the control itself, or a 2013 control's 2022 successors."""
-    fw = parse_framework(framework) or framework
-    ref = ref.strip()
-    if not ref.upper().startswith("A."):
-        ref = "A." + ref.lstrip("Aa. ")
-    ref = "A." + ref[2:]
+def _resolve_control(con: duckdb.DuckDBPyConnection, target: str) -> list[tuple[str, str, str | None]]:
+    """[(framework, ref, translated_from)]: the control ``framework:ref`` itself, or a 2013 control's
+    2022 successors."""
+    fw, ref = parse_control(target, annex_a=True)
     hit = con.execute("SELECT 1 FROM controls WHERE framework = ? AND ref = ? AND kind = 'annex_a_control'",
                       [fw, ref]).fetchone()
     if hit is None:
@@ -212,9 +172,8 @@ def _link_on(con: duckdb.DuckDBPyConnection, risk_id: str, kind: str, target: st
         if status not in CONTROL_STATUSES:
             raise InputError([Problem("risk_controls", risk_id, "status", "unknown control status", status,
                                       " or ".join(CONTROL_STATUSES))])
-        fw, _, ref = target.partition(":")
         changed = False
-        for f, r, tf in _resolve_control(con, fw, ref):
+        for f, r, tf in _resolve_control(con, target):
             tf = translated_from or tf
             have = con.execute("SELECT status FROM risk_controls WHERE risk_id = ? AND framework = ? AND ref = ?",
                                [risk_id, f, r]).fetchone()
@@ -245,8 +204,7 @@ def _link_on(con: duckdb.DuckDBPyConnection, risk_id: str, kind: str, target: st
 def _unlink_on(con: duckdb.DuckDBPyConnection, risk_id: str, kind: str, target: str, *, actor: str, channel: str,
                batch_id: str | None = None) -> bool:
     if kind == "control":
-        fw, _, ref = target.partition(":")
-        fw = parse_framework(fw) or fw
+        fw, ref = parse_control(target, annex_a=True)
         if con.execute("SELECT 1 FROM risk_controls WHERE risk_id = ? AND framework = ? AND ref = ?",
                        [risk_id, fw, ref]).fetchone() is None:
             return False
@@ -263,30 +221,39 @@ def _unlink_on(con: duckdb.DuckDBPyConnection, risk_id: str, kind: str, target: 
     return True
 
 
+def _change_link_on(con: duckdb.DuckDBPyConnection, risk_id: str, kind: str, target: str, link: bool, *,
+                    actor: str, channel: str, expected_version: int | None, **kw: Any) -> bool:
+    """Link or unlink in the caller's transaction: the risk opened at ``expected_version``, its version
+    moved when something changed."""
+    records.current(con, RISK, risk_id, expected_version=expected_version)
+    fn = _link_on if link else _unlink_on
+    changed = fn(con, risk_id, kind, target, actor=actor, channel=channel, **kw)
+    if changed:
+        records.bump(con, RISK, risk_id, actor=actor)
+    return changed
+
+
 def _change_link(db: str | Path | None, risk_id: str, kind: str, target: str, link: bool, *, actor: str,
                  channel: str, expected_version: int | None, **kw: Any) -> bool:
     with store.transaction(db) as con:
-        cur = edit.fetch(con, "risk", risk_id)
-        edit.check_version("risk", cur, expected_version)
-        fn = _link_on if link else _unlink_on
-        changed = fn(con, risk_id, kind, target, actor=actor, channel=channel, **kw)
-        if changed:
-            edit.bump(con, "risk", risk_id)
-    return changed
+        return _change_link_on(con, risk_id, kind, target, link, actor=actor, channel=channel,
+                               expected_version=expected_version, **kw)
 
 
 def link_control(db: str | Path | None, risk_id: str, framework: str, ref: str, *, actor: str,
                  channel: str = "api", status: str = "existing", expected_version: int | None = None) -> bool:
     """Link a control (existing or planned) to a risk; a 27001:2013 control links its 2022 successors.
     Changing the status of a linked control is recorded too. Returns False when nothing changed."""
-    return _change_link(db, risk_id, "control", f"{framework}:{ref}", True, actor=actor, channel=channel,
+    fw, ref = parse_control(ref, framework, annex_a=True)
+    return _change_link(db, risk_id, "control", f"{fw}:{ref}", True, actor=actor, channel=channel,
                         expected_version=expected_version, status=status)
 
 
 def unlink_control(db: str | Path | None, risk_id: str, framework: str, ref: str, *, actor: str,
                    channel: str = "api", expected_version: int | None = None) -> bool:
     """Remove a control from a risk. Returns False when it was not linked."""
-    return _change_link(db, risk_id, "control", f"{framework}:{ref}", False, actor=actor, channel=channel,
+    fw, ref = parse_control(ref, framework, annex_a=True)
+    return _change_link(db, risk_id, "control", f"{fw}:{ref}", False, actor=actor, channel=channel,
                         expected_version=expected_version)
 
 
@@ -309,13 +276,11 @@ def link_ai_system(db: str | Path | None, risk_id: str, ai_system_id: str, *, ac
 
 
 def link_ai_system_on(con: duckdb.DuckDBPyConnection, risk_id: str, ai_system_id: str, *, actor: str,
-                      channel: str) -> bool:
-    """:func:`link_ai_system` inside the caller's open transaction; False when already linked."""
-    edit.fetch(con, "risk", risk_id)
-    changed = _link_on(con, risk_id, "ai_system", ai_system_id, actor=actor, channel=channel)
-    if changed:
-        edit.bump(con, "risk", risk_id)
-    return changed
+                      channel: str, expected_version: int | None = None) -> bool:
+    """:func:`link_ai_system` inside the caller's open transaction (accepting an AI risk scenario as an
+    existing risk records its decision with the link); False when already linked."""
+    return _change_link_on(con, risk_id, "ai_system", ai_system_id, True, actor=actor, channel=channel,
+                           expected_version=expected_version)
 
 
 def unlink_ai_system(db: str | Path | None, risk_id: str, ai_system_id: str, *, actor: str,

@@ -3,27 +3,17 @@
 Each vocabulary maps a cleaned spelling (lower case, single spaces) to the stored value. Imports
 and edits share them, so ``Mitigate`` in a spreadsheet and ``modify`` typed in the app mean the
 same treatment (ISO 27001 6.1.3, ISO 42001 6.1.3: modify, retain, avoid or share the risk).
+The helpers that build and read a vocabulary are those of every record (``engine.records.vocab``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from engine.records.vocab import FALSE_WORDS, TRUE_WORDS, UNKNOWN_WORDS, canon, choices, clean, expected
+from engine.records.vocab import vocabulary as _table
 
-
-def clean(value: object) -> str:
-    """Lower case, trimmed, inner whitespace and underscores collapsed to single spaces."""
-    return re.sub(r"[\s_]+", " ", str(value).strip().lower())
-
-
-def _table(groups: Mapping[str, str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for stored, spellings in groups.items():
-        out[clean(stored)] = stored
-        for s in spellings.split("|"):
-            if s:
-                out[clean(s)] = stored
-    return out
+__all__ = ["AI_CHARACTERISTICS", "AI_OBJECTIVES", "AI_RISK_SOURCES", "AI_ROLES", "ASSESSMENT_STATUSES", "FALSE_WORDS",
+           "LIFECYCLE_STAGES", "MANAGEMENT_SYSTEMS", "RISK_STATUSES", "SEVERITIES", "TREATMENTS", "TRUE_WORDS",
+           "UNKNOWN_WORDS", "canon", "choices", "clean", "expected"]
 
 
 MANAGEMENT_SYSTEMS = _table({
@@ -112,10 +102,6 @@ AI_CHARACTERISTICS = {
 name of ``ai_systems``. Each is yes, no or not recorded; a scenario whose conditions rest on a
 characteristic nobody recorded is still proposed, so a gap in the inventory never hides a risk."""
 
-UNKNOWN_WORDS = frozenset({"unknown", "not known", "?", "tbc", "tbd", "to be confirmed", "not recorded",
-                           "unsure", "don't know", "dont know"})
-"""Spellings of "not recorded" for yes/no/unknown fields (AI system characteristics)."""
-
 SEVERITIES = _table({
     "low": "l|minor|1|negligible",
     "medium": "m|moderate|med|2",
@@ -125,22 +111,3 @@ SEVERITIES = _table({
 
 ASSESSMENT_STATUSES = _table({"current": "approved|final|valid", "draft": "in progress|open",
                               "superseded": "archived|replaced|retired"})
-
-TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "x", "✓", "✔", "affected", "ja", "oui"})
-FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "-", "none", "not affected", "nein", "non"})
-
-
-def canon(value: object, table: Mapping[str, str]) -> str | None:
-    """The stored value for a spelling, or None when the spelling is not in the vocabulary."""
-    if value is None:
-        return None
-    return table.get(clean(value))
-
-
-def choices(table: Mapping[str, str]) -> list[str]:
-    """The stored values of a vocabulary, in declaration order."""
-    return list(dict.fromkeys(table.values()))
-
-
-def expected(table: Mapping[str, str]) -> str:
-    return "one of " + ", ".join(choices(table))

@@ -10,66 +10,18 @@ import duckdb
 import polars as pl
 
 from engine import store
-from engine.config import ISO27001, ISO42001
 from engine.errors import NotFoundError, RuleViolation
-from engine.store import history
+from engine.store import history, query
 
-from .rows import _apply
+from .rows import edit_row
 
 PROPOSAL_KINDS = ("risk_treatment", "counterpart_status")
 
 
-_PROPOSALS_SQL = f"""
-WITH treatment AS (
-    SELECT 'risk_treatment' AS kind, s.framework, s.ref,
-           true AS proposed_applicable, 'risk_treatment' AS proposed_reason, NULL::VARCHAR AS proposed_status,
-           'cited by ' || array_to_string(s.risk_ids, ', ') AS basis
-    FROM v_soa s
-    WHERE len(s.risk_ids) > 0
-      AND NOT (coalesce(s.applicable, false) AND list_contains(s.reasons, 'risk_treatment'))
-),
-implemented AS (
-    SELECT framework, ref FROM v_soa WHERE status = 'implemented' AND coalesce(applicable, true)
-),
-candidates AS (
-    SELECT l.target_framework AS framework, l.target_ref AS ref,
-           l.relationship IN ('equal', 'superset_of') AS full_cover, l.strength,
-           l.source_framework || ':' || l.source_ref || ' implemented, ' || l.relationship
-               || ' (' || l.strength || ')' AS why
-    FROM crosswalk_links l
-    JOIN implemented i ON i.framework = l.source_framework AND i.ref = l.source_ref
-    WHERE l.origin IN ('authored', 'inverse') AND l.relationship <> 'no_relationship'
-      AND l.source_framework = '{ISO27001}' AND l.target_framework = '{ISO42001}'
-),
-best AS (
-    SELECT framework, ref, CASE WHEN bool_or(full_cover) THEN 'implemented' ELSE 'partial' END AS proposed_status,
-           list(why ORDER BY full_cover DESC, strength DESC, why) AS whys
-    FROM candidates GROUP BY framework, ref
-),
-coverage AS (
-    SELECT 'counterpart_status' AS kind, s.framework, s.ref,
-           NULL::BOOLEAN AS proposed_applicable, NULL::VARCHAR AS proposed_reason, b.proposed_status,
-           'counterparts: ' || array_to_string(b.whys, '; ') AS basis
-    FROM best b JOIN v_soa s ON s.framework = b.framework AND s.ref = b.ref
-    WHERE coalesce(s.applicable, true)
-      AND (CASE b.proposed_status WHEN 'implemented' THEN 3 ELSE 2 END)
-          > (CASE s.status WHEN 'implemented' THEN 3 WHEN 'partial' THEN 2 WHEN 'planned' THEN 1 ELSE 0 END)
-),
-allp AS (SELECT * FROM treatment UNION ALL SELECT * FROM coverage)
-SELECT p.framework || ':' || p.ref || '/' || p.kind AS proposal_id, p.kind, p.framework, p.ref, s.title,
-       s.applicable AS current_applicable, s.reasons AS current_reasons, s.status AS current_status,
-       p.proposed_applicable, p.proposed_reason, p.proposed_status, p.basis, s.risk_ids,
-       s.version AS row_version
-FROM allp p JOIN v_soa s ON s.framework = p.framework AND s.ref = p.ref
-WHERE NOT EXISTS (SELECT 1 FROM soa_proposal_decisions d
-                  WHERE d.framework = p.framework AND d.ref = p.ref AND d.kind = p.kind
-                    AND d.basis = p.basis AND d.decision = 'rejected')
-ORDER BY CASE p.framework WHEN '{ISO27001}' THEN 1 WHEN '{ISO42001}' THEN 2 ELSE 3 END, s.ordinal, p.kind
-"""
 
 
 def _proposals(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.execute(_PROPOSALS_SQL).pl()
+    return con.execute(query.load("soa_proposals")).pl()
 
 
 def proposals(db: str | Path | None = None) -> pl.DataFrame:
@@ -115,8 +67,8 @@ def _accept(con: duckdb.DuckDBPyConnection, p: dict[str, Any], *, justification:
         changes = {"status": p["proposed_status"]}
     if justification:
         changes["justification"] = justification
-    row = _apply(con, p["framework"], p["ref"], changes, expected_version=expected_version, actor=actor,
-                 channel=channel)
+    row = edit_row(con, p["framework"], p["ref"], changes, expected_version=expected_version, actor=actor,
+                   channel=channel)
     _decide(con, p, "accepted", justification, actor)
     history.record(con, entity="soa_row", entity_id=f"{p['framework']}:{p['ref']}", action="accept_proposal",
                    actor=actor, channel=channel, field=p["kind"], new=p["basis"])

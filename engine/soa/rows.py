@@ -10,16 +10,29 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import store
+from engine import records, store
 from engine.config import ISO27001, ISO42001
-from engine.crosswalk.refs import FRAMEWORK_ALIASES
-from engine.errors import NotFoundError, RuleViolation, StaleEditError
+from engine.crosswalk.refs import framework_id
+from engine.errors import NotFoundError, Problem, RuleViolation
+from engine.records import DATE, TEXT, FieldSpec
+from engine.records.vocab import codes
 from engine.store import history, scalar
 
 from .vocab import CUSTOM_FRAMEWORK, EXCLUSION_REASONS, REASONS, STATUSES, UNSET
 
-_EDITABLE = ("applicable", "reasons", "exclusion_reason", "justification", "status", "implementation_notes",
-             "owner", "evidence", "last_verified")
+SOA_FIELDS: dict[str, FieldSpec] = {
+    "applicable": FieldSpec("tristate"),
+    "reasons": FieldSpec("list", table=codes(REASONS), noun="inclusion reason"),
+    "exclusion_reason": FieldSpec("enum", table=codes(EXCLUSION_REASONS), noun="exclusion reason"),
+    "justification": TEXT,
+    "status": FieldSpec("enum", True, codes(STATUSES), noun="status"),
+    "implementation_notes": TEXT,
+    "owner": TEXT,
+    "evidence": FieldSpec("list"),
+    "last_verified": DATE,
+    "ai_systems": FieldSpec("list"),
+}
+"""The fields of an SoA row a manager decides; ``ai_systems`` is kept in ``soa_row_ai_systems``."""
 
 
 def ensure_rows(con: duckdb.DuckDBPyConnection) -> int:
@@ -40,9 +53,7 @@ def ensure_rows(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _resolve_framework(framework: str | None) -> str | None:
-    if framework is None:
-        return None
-    return FRAMEWORK_ALIASES.get(framework.lower(), framework)
+    return None if framework is None else framework_id(framework)
 
 
 def _snapshot_select(con: duckdb.DuckDBPyConnection, version: int) -> str:
@@ -106,119 +117,75 @@ def get_row(db: str | Path | None, framework: str, ref: str) -> dict[str, Any]:
         return _row(con, _resolve_framework(framework) or framework, ref)
 
 
-def _as_date(value: Any, what: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError as exc:
-        raise RuleViolation(f"{what}: {value!r} is not a date (expected YYYY-MM-DD)") from exc
-
-
-def _clean_list(values: Any) -> list[str]:
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = [values]
-    out: list[str] = []
-    for v in values:
-        s = str(v).strip()
-        if s and s not in out:
-            out.append(s)
-    return out
-
-
-def _apply(con: duckdb.DuckDBPyConnection, framework: str, ref: str, changes: dict[str, Any], *,
-           ai_systems: Any = UNSET, expected_version: int | None, actor: str, channel: str,
-           action: str = "update") -> dict[str, Any]:
-    """Validate and write ``changes`` to one SoA row; returns the row after the change (v_soa columns)."""
-    rid = f"{framework}:{ref}"
-    ensure_rows(con)
-    cur = con.execute(f"SELECT {', '.join(_EDITABLE)}, version FROM soa_rows WHERE framework = ? AND ref = ?",
-                      [framework, ref])
-    got = cur.fetchone()
-    if got is None:
-        raise _missing_row_error(con, framework, ref)
-    before = dict(zip([*_EDITABLE, "version"], got, strict=True))
-    current_version = before.pop("version")
-    if expected_version is not None and expected_version != current_version:
-        raise StaleEditError(f"SoA row {rid} was changed by someone else: you edited version {expected_version}, "
-                             f"it is now at version {current_version}; reload and apply your change again")
-    after = dict(before)
-    for key, value in changes.items():
-        if value is UNSET:
-            continue
-        if key not in _EDITABLE:
-            raise RuleViolation(f"SoA row {rid}: {key!r} cannot be edited")
-        after[key] = value
-
-    # Normalise and check, naming the row in every refusal.
-    after["reasons"] = _clean_list(after["reasons"])
-    unknown = [r for r in after["reasons"] if r not in REASONS]
-    if unknown:
-        raise RuleViolation(f"SoA row {rid}: unknown inclusion reason {', '.join(unknown)}; "
-                            f"expected {' | '.join(REASONS)}")
-    after["reasons"] = [r for r in REASONS if r in after["reasons"]]
-    after["evidence"] = _clean_list(after["evidence"])
-    for key in ("exclusion_reason", "justification", "implementation_notes", "owner"):
-        if isinstance(after[key], str):
-            after[key] = after[key].strip() or None
-    after["last_verified"] = _as_date(after["last_verified"], f"SoA row {rid}: last verified")
-    if after["applicable"] is not None and not isinstance(after["applicable"], bool):
-        raise RuleViolation(f"SoA row {rid}: applicable must be true, false or undecided (None)")
-    if after["status"] not in STATUSES:
-        raise RuleViolation(f"SoA row {rid}: unknown status {after['status']!r}; expected {' | '.join(STATUSES)}")
-    if after["exclusion_reason"] is not None and after["exclusion_reason"] not in EXCLUSION_REASONS:
-        raise RuleViolation(f"SoA row {rid}: unknown exclusion reason {after['exclusion_reason']!r}; "
-                            f"expected {' | '.join(EXCLUSION_REASONS)}")
+def _soa_rules(change: records.Change) -> list[Problem]:
+    """The SoA's own rules (ISO 27001 6.1.3 d, ISO 42001 6.1.3 f): an excluded control keeps no
+    inclusion reason and needs a justification; an exclusion reason is for excluded controls only;
+    AI systems are scoped on 42001 rows, and must be in the inventory."""
+    rid, values, given = change.record_id, change.values, change.given
+    for key in ("reasons", "evidence"):
+        if key in values:
+            values[key] = values[key] or []
+    if "reasons" in values:
+        values["reasons"] = [r for r in REASONS if r in values["reasons"]]
+    after = change.after
     if after["applicable"] is False:
-        if changes.get("reasons", UNSET) is UNSET:
-            after["reasons"] = []  # excluding a control withdraws its inclusion reasons
-        elif after["reasons"]:
+        if "reasons" not in given:
+            values["reasons"] = []  # excluding a control withdraws its inclusion reasons
+        elif values["reasons"]:
             raise RuleViolation(f"SoA row {rid}: a control marked not applicable cannot keep inclusion reasons "
-                                f"({', '.join(after['reasons'])})")
+                                f"({', '.join(values['reasons'])})")
         if not after["justification"]:
             raise RuleViolation(f"SoA row {rid}: marking a control not applicable needs a justification "
                                 f"(ISO 27001 6.1.3 d, ISO 42001 6.1.3 f); give one with the exclusion")
-    else:
-        if changes.get("exclusion_reason", UNSET) not in (UNSET, None) and after["applicable"] is True:
+    elif after["applicable"] is True:
+        if values.get("exclusion_reason") is not None:
             raise RuleViolation(f"SoA row {rid}: an exclusion reason is only for a control marked not applicable")
-        if after["applicable"] is True:
-            after["exclusion_reason"] = None
+        if after["exclusion_reason"] is not None:
+            values["exclusion_reason"] = None
+    if "ai_systems" in values:
+        _check_ai_systems(change, sorted(values["ai_systems"] or []))
+    return []
 
-    ai_before: list[str] = []
-    ai_after: list[str] = []
-    if ai_systems is not UNSET:
-        ai_after = sorted(_clean_list(ai_systems))
-        if ai_after and framework != ISO42001:
-            raise RuleViolation(f"SoA row {rid}: AI systems are scoped on {ISO42001} rows only")
-        known = {r[0] for r in con.execute("SELECT id FROM ai_systems").fetchall()}
-        missing = [a for a in ai_after if a not in known]
-        if missing:
-            raise NotFoundError(f"SoA row {rid}: unknown AI system {', '.join(missing)}")
-        ai_before = [r[0] for r in con.execute(
-            "SELECT ai_system_id FROM soa_row_ai_systems WHERE framework = ? AND ref = ? ORDER BY 1",
-            [framework, ref]).fetchall()]
 
-    changed = {k: v for k, v in after.items() if history._text(before[k]) != history._text(v)}
-    ai_changed = ai_systems is not UNSET and ai_before != ai_after
-    if not changed and not ai_changed:
-        return _row(con, framework, ref)
-    sets = ", ".join(f"{k} = ?" for k in changed)
-    sets = (sets + ", " if sets else "") + "updated_at = ?, updated_by = ?, version = version + 1"
-    con.execute(f"UPDATE soa_rows SET {sets} WHERE framework = ? AND ref = ?",
-                [*changed.values(), store.now(), actor, framework, ref])
-    history.record_changes(con, entity="soa_row", entity_id=rid, before={k: before[k] for k in changed},
-                           after=changed, actor=actor, channel=channel)
-    if ai_changed:
-        con.execute("DELETE FROM soa_row_ai_systems WHERE framework = ? AND ref = ?", [framework, ref])
-        if ai_after:
-            con.executemany("INSERT INTO soa_row_ai_systems VALUES (?, ?, ?)",
-                            [[framework, ref, a] for a in ai_after])
-        history.record(con, entity="soa_row", entity_id=rid, action=action, actor=actor, channel=channel,
-                       field="ai_systems", old=ai_before, new=ai_after)
+def _check_ai_systems(change: records.Change, systems: list[str]) -> None:
+    change.values["ai_systems"] = systems
+    if systems and change.before["framework"] != ISO42001:
+        raise RuleViolation(f"SoA row {change.record_id}: AI systems are scoped on {ISO42001} rows only")
+    assert change.con is not None
+    known = {r[0] for r in change.con.execute("SELECT id FROM ai_systems").fetchall()}
+    missing = [a for a in systems if a not in known]
+    if missing:
+        raise NotFoundError(f"SoA row {change.record_id}: unknown AI system {', '.join(missing)}")
+
+
+def _refuse(rid: str, problems: list[Problem]) -> RuleViolation:
+    """The field problems of an SoA edit, in one refusal naming the row."""
+    parts = []
+    for p in problems:
+        shown = "" if p.value is None or str(p.value) in p.message else f" ({p.value!r})"
+        parts.append(f"{p.field}: {p.message}{shown}" + (f"; expected {p.expected}" if p.expected else ""))
+    return RuleViolation(f"SoA row {rid}: " + " / ".join(parts))
+
+
+def _missing(con: duckdb.DuckDBPyConnection, rid: str) -> NotFoundError:
+    framework, _, ref = rid.partition(":")
+    return _missing_row_error(con, framework, ref)
+
+
+SOA_ROW = records.declare(records.Entity(
+    "soa_row", "soa_rows", "SoA row", SOA_FIELDS, key=("framework", "ref"), stamps=("updated_at", "updated_by"),
+    links={"ai_systems": records.Link("soa_row_ai_systems", "ai_system_id")}, check=_soa_rules,
+    missing=_missing, refuse=_refuse))
+
+
+def edit_row(con: duckdb.DuckDBPyConnection, framework: str, ref: str, changes: dict[str, Any], *,
+             expected_version: int | None, actor: str, channel: str) -> dict[str, Any]:
+    """Validate and write ``changes`` to one SoA row through the one write path (arguments given as
+    :data:`UNSET` are left alone); returns the row after the change (``v_soa`` columns)."""
+    ensure_rows(con)
+    given = {k: v for k, v in changes.items() if v is not UNSET}
+    records.edit(con, SOA_ROW, f"{framework}:{ref}", given, expected_version=expected_version, actor=actor,
+                 channel=channel)
     return _row(con, framework, ref)
 
 
@@ -241,10 +208,10 @@ def set_row(db: str | Path | None, framework: str, ref: str, *, applicable: bool
     fw = _resolve_framework(framework) or framework
     changes = {"applicable": applicable, "reasons": reasons, "exclusion_reason": exclusion_reason,
                "justification": justification, "status": status, "owner": owner, "evidence": evidence,
-               "last_verified": last_verified, "implementation_notes": implementation_notes}
+               "last_verified": last_verified, "implementation_notes": implementation_notes,
+               "ai_systems": ai_systems}
     with store.transaction(db) as con:
-        return _apply(con, fw, ref, changes, ai_systems=ai_systems, expected_version=expected_version,
-                      actor=actor, channel=channel)
+        return edit_row(con, fw, ref, changes, expected_version=expected_version, actor=actor, channel=channel)
 
 
 def add_control(db: str | Path | None, ref: str, title: str, *, summary: str | None = None,

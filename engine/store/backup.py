@@ -17,6 +17,7 @@ import duckdb
 from engine.config import db_path
 from engine.errors import InputError, Problem
 
+from . import pg_tools, postgres
 from .connection import connect, now
 from .schema import applied_versions
 
@@ -39,8 +40,14 @@ def _copy_atomic(src: Path, dest: Path) -> None:
 
 
 def backup(db: str | Path | None, dest: Path) -> str:
-    """Write an exact copy of the database to ``dest``; returns its SHA-256."""
+    """Write an exact copy of the database to ``dest``; returns its SHA-256.
+
+    A PostgreSQL store is dumped with ``pg_dump`` (custom format, one consistent snapshot)."""
     path = db_path(db)
+    if postgres.is_url(path):
+        digest = pg_tools.dump(str(path), dest)
+        Path(str(dest) + ".sha256").write_text(f"{digest}  {dest.name}\n")
+        return digest
     if not path.exists():
         raise InputError([Problem(str(path), None, None, "no such database")])
     if dest.resolve() == path.resolve():
@@ -75,9 +82,7 @@ def _check_database(src: Path) -> None:
         con.close()
 
 
-def restore(src: Path, db: str | Path | None) -> Path | None:
-    """Replace the database with the backup ``src``; returns where the replaced database was kept."""
-    path = db_path(db)
+def _check_checksum(src: Path) -> None:
     if not src.exists():
         raise InputError([Problem(str(src), None, None, "no such backup file")])
     sidecar = Path(str(src) + ".sha256")
@@ -86,6 +91,19 @@ def restore(src: Path, db: str | Path | None) -> Path | None:
         if _sha256(src) != expected:
             raise InputError([Problem(str(src), None, None, "checksum mismatch: the backup is damaged",
                                       expected=f"sha256 {expected}")])
+
+
+def restore(src: Path, db: str | Path | None) -> Path | None:
+    """Replace the database with the backup ``src``; returns where the replaced database was kept.
+
+    On PostgreSQL the dump is checked with ``pg_restore --list``, the current data is dumped beside the
+    backup first, and the dump is restored in one transaction (all of it or nothing)."""
+    path = db_path(db)
+    _check_checksum(src)
+    if postgres.is_url(path):
+        replaced = pg_tools.restore(src, str(path))
+        postgres.reset()
+        return replaced
     _check_database(src)
     kept = None
     if not path.exists():

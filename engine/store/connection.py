@@ -18,6 +18,8 @@ import duckdb
 from engine.config import db_path
 from engine.errors import ConfigError, RiskmapError
 
+from . import postgres
+
 _LOCK_RETRY_SECONDS = 10.0
 
 
@@ -31,8 +33,12 @@ def _is_lock_error(exc: Exception) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
-def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the database, waiting briefly if another process holds the file lock."""
+def _open(location: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the store: a cursor on the attached PostgreSQL server, or the DuckDB file (waiting briefly
+    if another process holds its lock)."""
+    if postgres.is_url(location):
+        return _open_postgres(str(location))
+    path = Path(location)
     if read_only and not path.exists():
         raise ConfigError(f"{path}: no such database; run `riskmap init --db {path}` first")
     if not read_only:
@@ -55,6 +61,14 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                     ) from exc
                 raise ConfigError(f"{path}: cannot open database: {exc}") from exc
             time.sleep(0.05)
+
+
+def _open_postgres(url: str) -> duckdb.DuckDBPyConnection:
+    from .schema import ensure_postgres_views
+
+    store = postgres.instance(url)
+    ensure_postgres_views(store)
+    return store.cursor()
 
 
 @contextmanager
@@ -81,23 +95,37 @@ def transaction(db: str | Path | None = None, bulk: bool = False) -> Iterator[du
     tried for nothing, so it is left out for that checkpoint: about a quarter less commit time for
     100,000 imported risks, for a database file about a sixth larger. Segments written later are
     compressed as usual."""
-    con = _open(db_path(db), read_only=False)
+    location = db_path(db)
+    on_server = postgres.is_url(location)
+    bulk = bulk and not on_server  # a server store has no checkpoint of its own to tune
+    con = _open(location, read_only=False)
     try:
         con.execute("BEGIN TRANSACTION")
         try:
             if bulk:
                 con.execute(f"SET disabled_compression_methods = '{BULK_DISABLED_COMPRESSION}'")
             yield con
-        except BaseException:
-            con.execute("ROLLBACK")
+            con.execute("COMMIT")
+        except BaseException as exc:
+            _rollback(con)
+            lost_race = postgres.concurrent_edit(exc) if on_server else None
+            if lost_race is not None:
+                raise lost_race from exc
             raise
-        con.execute("COMMIT")
     finally:
         try:
             if bulk:
                 con.execute("RESET disabled_compression_methods")
         finally:
             con.close()
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back; a transaction the server already aborted (or a failed COMMIT) has nothing left to undo."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:

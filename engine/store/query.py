@@ -1,6 +1,10 @@
-"""Read-only SQL for analysts (CLI ``query`` and the app's SQL page).
+"""Read-only SQL: the engine's query files, the documented views, and analysts' queries (CLI ``query``
+and the app's SQL page).
 
-Defence in depth: the statement must be a single SELECT-like statement; it runs on a read-only
+The engine's longer queries live in ``engine/sql/queries/<name>.sql``, each opening with a comment that
+says what it is for; :func:`load` gives their text.
+
+Defence in depth for analysts' queries: the statement must be a single SELECT-like statement; it runs on a read-only
 connection with external access disabled and the configuration locked, so it cannot write, attach,
 copy, export, install or load extensions, change settings, or read files or the network. A runaway
 query is interrupted after ``timeout`` seconds, may hold at most ``memory_limit`` of memory (the app's
@@ -11,13 +15,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from engine.config import db_path
+from engine.config import SQL_DIR, db_path
 from engine.errors import ConfigError, QueryRefused
+
+from .connection import connect
+from .schema import view_names, view_purpose
+
+QUERIES_DIR = SQL_DIR / "queries"
 
 _ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 _SAFE_CONFIG = {
@@ -29,6 +39,39 @@ _SAFE_CONFIG = {
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 100_000
 DEFAULT_MEMORY_LIMIT = "2GB"
+EXAMPLE_QUERY = "SELECT framework, ref, title, kind FROM v_controls WHERE framework = 'iso42001-2023' LIMIT 20"
+"""A first query to show an analyst (the app's SQL page opens with it)."""
+
+_VIEW_COLUMNS = """
+SELECT table_name AS view, list(column_name ORDER BY ordinal_position) AS columns
+FROM information_schema.columns
+WHERE table_name IN (SELECT unnest($names::VARCHAR[]))
+GROUP BY table_name
+"""
+
+
+@cache
+def load(name: str) -> str:
+    """The text of the engine's query file ``engine/sql/queries/<name>.sql``."""
+    path = QUERIES_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such query file")
+    return path.read_text(encoding="utf-8")
+
+
+def documented_views(db: str | Path | None = None) -> pl.DataFrame:
+    """The documented views (the analysts' contract): ``view``, ``purpose`` (the first line of its
+    purpose comment) and ``columns`` (comma-separated, in order; "(not in this database yet)" for a view
+    the database lacks until its next ``riskmap init``)."""
+    names = view_names()
+    with connect(db) as con:
+        cols = con.execute(_VIEW_COLUMNS, {"names": names}).pl()
+    purposes = pl.DataFrame({"view": names, "purpose": [view_purpose(n) for n in names]},
+                            schema={"view": pl.String, "purpose": pl.String})
+    if cols.is_empty():
+        cols = pl.DataFrame(schema={"view": pl.String, "columns": pl.List(pl.String)})
+    return purposes.join(cols, on="view", how="left").with_columns(
+        pl.col("columns").list.join(", ").fill_null("(not in this database yet)"))
 
 
 @dataclass

@@ -3,6 +3,13 @@
 ``import_risks`` / ``import_risk_files`` for risk registers; ``import_assets``,
 ``import_ai_systems`` and ``import_assessments`` for the inventories. Every importer collects every
 problem of a file before failing and writes nothing then; every importer has a dry run.
+
+How a file is read: ``reading`` (CSV / Excel into text columns), ``headers`` and ``wordings``
+(which column is which field, mapping files), ``normalise`` (cells into stored values),
+``controls`` (control references). A risk import then runs ``risks`` -> ``parse`` (one file into a
+normalised frame) -> ``plan`` and ``decide`` (new, merged, updated or unchanged; rules for merges
+in ``matching``) -> ``write`` (new rows, lineage) and ``apply`` (merges into and updates of stored
+risks). ``entities`` imports the inventories; ``report`` is what every import returns.
 """
 
 from __future__ import annotations

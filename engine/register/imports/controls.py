@@ -1,6 +1,7 @@
 """Control references as people write them in registers, resolved to catalog controls.
 
-Accepted forms (several per cell, separated by , ; / | & "and" or new lines)::
+The cells are read by the one parser of control references (:func:`engine.crosswalk.refs.parse_pieces`,
+several per cell, separated by , ; / | & "and" or new lines)::
 
     A.5.1   5.1   A 5.1   A5.1   Annex A 5.1   A.8.15 Logging
     ISO 27001:2013 A.12.4.1   27001:2022 A.5.1   ISO/IEC 42001 A.6.2.8   42001 A.6.2.8
@@ -24,16 +25,10 @@ import duckdb
 import polars as pl
 
 from engine.config import ISO27001, ISO27001_2013, ISO42001
+from engine.crosswalk.refs import EXPECTED, REST_BAD, parse_pieces
 from engine.errors import Problem
 
-_SPLIT = r"(?i)\s*(?:[,;/|\n\r]+|\band\b|&)\s*"
-_REF = (r"(?i)^(?:iso\s*(?:iec\s*)?)?(?:(?P<std>27001|42001)\s*(?:[:\-]?\s*(?P<year>20\d\d))?\s*[:\-]?\s*)?"
-        r"(?:annex\s*)?(?P<a>a)?\s*\.?\s*(?P<num>\d{1,2}(?:\s*\.\s*\d{1,2}){1,3})(?P<rest>.*)$")
-_REST_OK = r"^(?:\s*[-:–(]|\s+[^\d\s.]|$)"
-_REST_BAD = r"\d+\s*\.\s*\d+"
-
-EXPECTED = ("an Annex A control such as A.5.1 (27001:2022), '42001 A.6.2.8' (42001:2023) or "
-            "'27001:2013 A.12.4.1', several separated by , ; / or new lines")
+__all__ = ["EXPECTED", "reference_frames", "resolve_control_cells"]
 
 
 def reference_frames(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -93,38 +88,10 @@ def _parse_cells(distinct: pl.DataFrame, catalog: pl.DataFrame,
                  successors: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Links per distinct cell (cell, framework, ref, as_written, translated_from) and its bad
     pieces (cell, idx, piece, message, expected)."""
-    pieces = (
-        distinct.with_columns(
-            pl.col("text").str.replace_all(r"(?i)iso\s*/\s*iec", "ISO IEC")
-            .str.replace_all(_SPLIT, "\x1f").str.split("\x1f").alias("piece"))
-        .with_columns(pl.int_ranges(pl.col("piece").list.len()).alias("idx"))
-        .explode("piece", "idx")
-        .with_columns(pl.col("piece").str.strip_chars())
-        .filter(pl.col("piece").is_not_null() & (pl.col("piece") != ""))
-    )
-    parsed = pieces.with_columns(pl.col("piece").str.extract_groups(_REF).alias("m")).unnest("m")
-    parsed = parsed.with_columns(
-        ok=pl.col("num").is_not_null() & pl.col("rest").str.contains(_REST_OK)
-        & ~pl.col("rest").str.contains(_REST_BAD),
-        ref=pl.lit("A.") + pl.col("num").str.replace_all(r"\s+", ""),
-        explicit=pl.when(pl.col("std") == "42001").then(pl.lit(ISO42001))
-        .when((pl.col("std") == "27001") & (pl.col("year") == "2013")).then(pl.lit(ISO27001_2013))
-        .when((pl.col("std") == "27001") & (pl.col("year") == "2022")).then(pl.lit(ISO27001))
-        .when(pl.col("std") == "27001").then(pl.lit("27001"))
-        .otherwise(pl.lit(None, pl.String)),
-        bad_year=(pl.col("std") == "42001") & pl.col("year").is_not_null() & (pl.col("year") != "2023")
-        | (pl.col("std") == "27001") & pl.col("year").is_not_null() & ~pl.col("year").is_in(["2013", "2022"]),
-    ).with_columns(
-        # A prefix carries on to the bare references after it in the same cell, as their default.
-        carried=pl.col("explicit").forward_fill().over("cell", order_by="idx"),
-    ).with_columns(
-        default_fw=pl.when(pl.col("carried") == "27001").then(pl.lit(ISO27001))
-        .when(pl.col("carried").is_not_null()).then(pl.col("carried")).otherwise(pl.col("default_fw")),
-    )
+    parsed = parse_pieces(distinct, annex_a=True)
     dfw = pl.col("default_fw")
     parsed = parsed.with_columns(
-        c1=pl.when(pl.col("explicit") == "27001").then(pl.lit(ISO27001))
-        .when(pl.col("explicit").is_not_null()).then(pl.col("explicit")).otherwise(dfw),
+        c1=pl.col("framework"),  # the one the reference names, else the default
         c2=pl.when(pl.col("explicit") == "27001").then(pl.lit(ISO27001_2013))
         .when(pl.col("explicit").is_not_null()).then(pl.lit(None, pl.String))
         .when(dfw == ISO27001_2013).then(pl.lit(ISO27001)).otherwise(pl.lit(ISO27001_2013)),
@@ -144,7 +111,7 @@ def _parse_cells(distinct: pl.DataFrame, catalog: pl.DataFrame,
         "cell", "idx", "piece",
         pl.when(pl.col("ok") & pl.col("bad_year")).then(pl.lit("unknown edition"))
         .when(pl.col("ok")).then(pl.lit("unknown control reference"))
-        .when(pl.col("rest").fill_null("").str.contains(_REST_BAD)).then(pl.lit("several references in one item"))
+        .when(pl.col("rest").fill_null("").str.contains(REST_BAD)).then(pl.lit("several references in one item"))
         .otherwise(pl.lit("not a control reference")).alias("message"),
         pl.lit(EXPECTED).alias("expected"))
     good = parsed.filter(pl.col("framework").is_not_null()).select(

@@ -21,7 +21,7 @@ from engine.errors import InputError, Problem
 from engine.register import records
 from engine.register.imports import headers as hd
 
-from .normalise import Cells, normalise_date, normalise_enum, normalise_flag, normalise_multi
+from .normalise import Cells, normalise_date, normalise_enum, normalise_multi, normalise_tristate
 from .reading import ROW, read_table
 from .report import FileReport, ImportReport
 
@@ -101,8 +101,8 @@ def _normalise(cells: Cells, k: _Kind, date_format: str | None) -> None:
             normalise_multi(cells, fld, spec)
         elif spec.kind == "date":
             normalise_date(cells, fld, date_format)
-        elif spec.kind == "flag":
-            normalise_flag(cells, fld)
+        elif spec.kind == "tristate":
+            normalise_tristate(cells, fld)
         elif spec.required:
             if fld in k.defaults:
                 cells.frame = cells.frame.with_columns(pl.col(fld).fill_null(k.defaults[fld]))

@@ -15,8 +15,9 @@ from typing import Any
 import polars as pl
 
 from engine.errors import Problem
+from engine.records.fields import TRISTATE_EXPECTED
 from engine.register import records, vocab
-from engine.register.scoring import Scale, expected_values, normalise_values
+from engine.register.scales import Scale, expected_values, normalise_values
 
 from .reading import ROW
 
@@ -96,12 +97,11 @@ def normalise_bool(cells: Cells, fld: str) -> None:
     cells.frame = cells.frame.with_columns(pl.col(fld).fill_null(False))
 
 
-def normalise_flag(cells: Cells, fld: str) -> None:
-    """A yes / no / not recorded column (AI system characteristics): empty stays not recorded."""
+def normalise_tristate(cells: Cells, fld: str) -> None:
+    """A yes / no / not known column (AI system characteristics): empty or "unknown" stays not recorded."""
     if not cells.has(fld):
         return
-    cells.map_distinct(fld, records.parse_flag, pl.Boolean, "not yes, no or unknown",
-                       "yes, no, or empty / unknown when not known")
+    cells.map_distinct(fld, records.parse_tristate, pl.Boolean, "not yes, no or unknown", TRISTATE_EXPECTED)
 
 
 @lru_cache(maxsize=65536)

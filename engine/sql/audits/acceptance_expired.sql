@@ -1,7 +1,6 @@
 -- acceptance_expired: an open risk whose recorded acceptance of residual risk has expired
--- (ISO 27001 6.1.3 f, 8.2; ISO 42001 6.1.3 g). Dates compare with getvariable('riskmap_today') when set.
+-- (ISO 27001 6.1.3 f, 8.2; ISO 42001 6.1.3 g). Dates compare with riskmap_today().
 SELECT 'acceptance_expired' AS rule, 'error' AS severity, 'risk' AS entity, id AS entity_id,
        'acceptance by ' || coalesce(acceptance_approver, '?') || ' expired on ' || acceptance_expiry AS detail
 FROM risks
-WHERE status <> 'closed' AND acceptance_expiry IS NOT NULL
-  AND acceptance_expiry < coalesce(getvariable('riskmap_today')::DATE, current_date)
+WHERE risk_open(status) AND date_passed(acceptance_expiry)

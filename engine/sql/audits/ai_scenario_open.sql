@@ -4,7 +4,7 @@
 WITH in_scope AS (
     SELECT DISTINCT sys.id AS ai_system_id
     FROM v_soa s, unnest(s.ai_systems) AS sys(id)
-    WHERE s.framework = 'iso42001-2023' AND coalesce(s.applicable, true)
+    WHERE s.framework = 'iso42001-2023' AND soa_not_excluded(s.applicable)
 )
 SELECT 'ai_scenario_open' AS rule, 'warning' AS severity, 'ai_system' AS entity, i.ai_system_id AS entity_id,
        count(*) || ' applicable risk scenario(s) neither identified nor ruled out: '

@@ -1,13 +1,11 @@
 -- ai_scenario_without_impact_assessment: an AI system to which risk scenarios with consequences for
 -- individuals or society apply (identified or still open) while it has no current impact assessment: one
--- with status current whose review date has not passed (ISO 42001 6.1.4, 8.4, A.5.2). Names the scenarios.
--- Dates compare with getvariable('riskmap_today') when set.
+-- with status current whose review date has not passed (assessment_current, dates compared with
+-- riskmap_today()) (ISO 42001 6.1.4, 8.4, A.5.2). Names the scenarios.
 WITH assessed AS (
     SELECT DISTINCT ai_system_id
     FROM impact_assessments
-    WHERE status = 'current'
-      AND (next_review_due IS NULL
-           OR next_review_due >= coalesce(getvariable('riskmap_today')::DATE, current_date))
+    WHERE assessment_current(status, next_review_due)
 )
 SELECT 'ai_scenario_without_impact_assessment' AS rule, 'error' AS severity, 'ai_system' AS entity,
        i.ai_system_id AS entity_id,

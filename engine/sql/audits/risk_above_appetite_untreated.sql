@@ -7,8 +7,8 @@ SELECT 'risk_above_appetite_untreated' AS rule, 'error' AS severity, 'risk' AS e
                    ELSE '; no treatment and no acceptance' END AS detail
 FROM risks r
 JOIN risk_matrix_versions m ON m.version = r.matrix_version
-CROSS JOIN LATERAL (SELECT coalesce(r.current_likelihood * r.current_impact,
-                                    r.inherent_likelihood * r.inherent_impact) AS score) s
-WHERE r.status <> 'closed' AND s.score > m.appetite
+CROSS JOIN LATERAL (SELECT risk_score(r.current_likelihood, r.current_impact,
+                                      r.inherent_likelihood, r.inherent_impact) AS score) s
+WHERE risk_open(r.status) AND NOT within_appetite(s.score, m.appetite)
   AND (r.treatment IS NULL OR r.treatment = 'retain')
   AND r.acceptance_approver IS NULL

@@ -3,10 +3,10 @@
 WITH missing AS (
     SELECT s.framework, s.ref, sys.id AS ai_system_id
     FROM v_soa s, unnest(s.ai_systems) AS sys(id)
-    WHERE s.framework = 'iso42001-2023' AND coalesce(s.applicable, true)
+    WHERE s.framework = 'iso42001-2023' AND soa_not_excluded(s.applicable)
       AND NOT EXISTS (SELECT 1 FROM impact_assessments ia
                       WHERE ia.ai_system_id = sys.id
-                        AND coalesce(ia.status, '') NOT IN ('superseded', 'withdrawn'))
+                        AND assessment_live(ia.status))
 )
 SELECT 'soa_ai_system_without_impact_assessment' AS rule, 'error' AS severity, 'soa_row' AS entity,
        framework || ':' || ref AS entity_id,

@@ -16,12 +16,12 @@ WITH stage_order AS (
 systems AS (
     SELECT s.id, s.name,
            CASE WHEN trim(coalesce(s.role, '')) = '' THEN NULL
-                ELSE list_transform(string_split(s.role, ','), r -> trim(r)) END AS roles,
+                ELSE list_transform(string_split(s.role, ','), lambda r: trim(r)) END AS roles,
            nullif(list_position(o.stages, s.lifecycle_stage), 0) AS stage_rank
     FROM ai_systems s, stage_order o
 ),
 scenarios AS (
-    SELECT sc.*, list_max(list_transform(sc.stages, x -> list_position(o.stages, x))) AS last_stage_rank
+    SELECT sc.*, list_max(list_transform(sc.stages, lambda x: list_position(o.stages, x))) AS last_stage_rank
     FROM ai_scenarios sc, stage_order o
 ),
 conditions AS (

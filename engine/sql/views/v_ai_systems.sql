@@ -1,7 +1,8 @@
 -- v_ai_systems: the AI system inventory (ISO 42001 A.4, A.6; the organisation's role per 4.1), one
 -- row per AI system with the risks that name it and its impact assessments (6.1.4, 8.4, A.5).
 --   assessment_due      earliest next review of its current assessments
---   assessment_overdue  true when that date has passed, or when the system has no assessment
+--   assessment_overdue  true when that date has passed (riskmap_today()), or when the system has no
+--                       assessment
 CREATE OR REPLACE VIEW v_ai_systems AS
 WITH rk AS (
     SELECT rs.ai_system_id, count(*) AS n_risks, list(rs.risk_id ORDER BY rs.risk_id) AS risk_ids
@@ -21,7 +22,7 @@ SELECT s.id, s.name, s.purpose, s.intended_use, s.lifecycle_stage, s.role, s.aut
        coalesce(ia.n_assessments, 0) AS n_assessments,
        coalesce(ia.assessment_ids, []::VARCHAR[]) AS assessment_ids,
        ia.last_assessed_on, ia.assessment_due,
-       coalesce(ia.n_assessments, 0) = 0 OR coalesce(ia.assessment_due < current_date, false) AS assessment_overdue,
+       coalesce(ia.n_assessments, 0) = 0 OR coalesce(date_passed(ia.assessment_due), false) AS assessment_overdue,
        s.version
 FROM ai_systems s
 LEFT JOIN rk ON rk.ai_system_id = s.id

@@ -10,19 +10,17 @@ WITH fw_pairs AS (
 ),
 ranked AS (
     SELECT source_framework AS framework, source_ref AS ref, target_framework AS counterpart_framework,
-           max(CASE relationship WHEN 'equal' THEN 5 WHEN 'subset_of' THEN 4 WHEN 'superset_of' THEN 3
-                                 WHEN 'intersects_with' THEN 2 ELSE 1 END) AS best_rank,
+           max(relationship_rank(relationship)) AS best_rank,
            max(strength) AS max_strength,
            count(target_ref) AS n_links
     FROM crosswalk_links
     GROUP BY ALL
 )
 SELECT c.framework, c.ref, c.title, p.counterpart_framework,
-       CASE r.best_rank WHEN 5 THEN 'equal' WHEN 4 THEN 'subset_of' WHEN 3 THEN 'superset_of'
-                        WHEN 2 THEN 'intersects_with' ELSE 'no_relationship' END AS best_relationship,
+       rank_relationship(r.best_rank) AS best_relationship,
        coalesce(r.max_strength, 0) AS max_strength,
        coalesce(r.n_links, 0) AS n_links,
-       CASE WHEN r.best_rank >= 4 THEN 'full' WHEN r.best_rank >= 2 THEN 'partial' ELSE 'none' END AS coverage,
+       rank_coverage(r.best_rank) AS coverage,
        c.kind, c.grp, c.ordinal
 FROM controls c
 JOIN fw_pairs p ON p.framework = c.framework

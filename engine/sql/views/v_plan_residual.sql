@@ -1,20 +1,20 @@
--- v_plan_residual: each open risk (status not closed) before and after the treatment plan
+-- v_plan_residual: each open risk (risk_open: status not closed) before and after the treatment plan
 -- (ISO 27001 6.1.3 e-f, ISO 42001 6.1.3 g), with the risk owner's plan approval and residual acceptance.
--- current_score: current likelihood x impact (inherent when no current score is given).
+-- current_score: the risk_score, current likelihood x impact (inherent when no current score is given).
 -- target_residual_score: the residual likelihood x impact the register expects after treatment.
 -- residual_after_plan: the target residual score when at least one (not cancelled) action treats the
 -- risk, else the current score (no planned work, no expected change).
 -- Levels are named by the risk matrix version the risk was scored under; appetite is that version's.
 -- plan_approval_current: the latest approval covers exactly today's actions and has not expired.
 -- acceptance_current: a residual acceptance is recorded and has not expired.
--- Dates are compared with getvariable('riskmap_today') when set (tests, what-if), else current_date.
+-- Dates are compared with riskmap_today().
 CREATE OR REPLACE VIEW v_plan_residual AS
 WITH plan AS (
     SELECT ar.risk_id, list(a.id ORDER BY a.id) AS action_ids,
-           count(*) FILTER (WHERE a.status IN ('planned', 'in_progress')) AS n_open_actions,
+           count(*) FILTER (WHERE action_open(a.status)) AS n_open_actions,
            count(*) FILTER (WHERE a.status = 'done') AS n_done_actions
     FROM action_risks ar JOIN actions a ON a.id = ar.action_id
-    WHERE a.status <> 'cancelled'
+    WHERE action_in_plan(a.status)
     GROUP BY ar.risk_id
 ),
 approval AS (
@@ -26,12 +26,11 @@ scored AS (
     SELECT r.id, r.title, r.owner, r.management_system, r.treatment, r.status, r.matrix_version,
            r.acceptance_approver, r.acceptance_date, r.acceptance_expiry,
            m.appetite, m.level_names, m.level_thresholds,
-           coalesce(r.current_likelihood * r.current_impact,
-                    r.inherent_likelihood * r.inherent_impact) AS current_score,
-           r.residual_likelihood * r.residual_impact AS target_residual_score,
-           coalesce(getvariable('riskmap_today')::DATE, current_date) AS today
+           risk_score(r.current_likelihood, r.current_impact, r.inherent_likelihood, r.inherent_impact)
+               AS current_score,
+           r.residual_likelihood * r.residual_impact AS target_residual_score
     FROM risks r LEFT JOIN risk_matrix_versions m ON m.version = r.matrix_version
-    WHERE r.status <> 'closed'
+    WHERE risk_open(r.status)
 ),
 after AS (
     SELECT s.*, p.action_ids, p.n_open_actions, p.n_done_actions,
@@ -41,25 +40,24 @@ after AS (
 )
 SELECT a.id AS risk_id, a.title, a.owner, a.management_system, a.treatment, a.status, a.matrix_version,
        a.current_score,
-       a.level_names[greatest(1, len(list_filter(a.level_thresholds, lambda t: t <= a.current_score)))]
-           AS current_level,
+       level_name(a.level_names, a.level_thresholds, a.current_score) AS current_level,
        a.target_residual_score,
        a.residual_after_plan,
-       a.level_names[greatest(1, len(list_filter(a.level_thresholds, lambda t: t <= a.residual_after_plan)))]
-           AS residual_level_after_plan,
+       level_name(a.level_names, a.level_thresholds, a.residual_after_plan) AS residual_level_after_plan,
        a.appetite,
-       a.current_score > a.appetite AS above_appetite_now,
-       a.residual_after_plan > a.appetite AS above_appetite_after_plan,
+       NOT within_appetite(a.current_score, a.appetite) AS above_appetite_now,
+       NOT within_appetite(a.residual_after_plan, a.appetite) AS above_appetite_after_plan,
        coalesce(a.action_ids, []::VARCHAR[]) AS action_ids,
        coalesce(a.n_open_actions, 0) AS n_open_actions,
        coalesce(a.n_done_actions, 0) AS n_done_actions,
        ap.approved_by AS plan_approved_by, ap.approved_at AS plan_approved_at,
        ap.expires_on AS plan_approval_expires,
        coalesce(ap.action_ids = coalesce(a.action_ids, []::VARCHAR[])
-                AND (ap.expires_on IS NULL OR ap.expires_on >= a.today), false) AS plan_approval_current,
+                AND (ap.expires_on IS NULL OR NOT date_passed(ap.expires_on)), false) AS plan_approval_current,
        a.acceptance_approver, a.acceptance_date, a.acceptance_expiry,
        coalesce(a.acceptance_approver IS NOT NULL
-                AND (a.acceptance_expiry IS NULL OR a.acceptance_expiry >= a.today), false) AS acceptance_current
+                AND (a.acceptance_expiry IS NULL OR NOT date_passed(a.acceptance_expiry)), false)
+           AS acceptance_current
 FROM after a
 LEFT JOIN approval ap ON ap.risk_id = a.id
 ORDER BY a.residual_after_plan DESC NULLS LAST, a.id;

@@ -3,17 +3,22 @@
 -- (matrix version) each risk was scored under, never rescaled here.
 --   <stage>_score     likelihood x impact at that stage (inherent, current, residual)
 --   <stage>_level     level name of that score under the risk's matrix version
---   score, level      the risk as it stands: current if scored, else inherent
+--   score, level      the risk as it stands (risk_score): current if scored, else inherent
 --   within_appetite   score <= the appetite of the risk's matrix version (NULL when unscored)
 --   residual_within_appetite  the same for the residual score
---   acceptance_status none | accepted | expired (expiry before today)
+--   acceptance_status none | accepted | expired (expiry before riskmap_today())
+--   review_overdue    next_review is before riskmap_today()
 --   controls_27001 / controls_42001  linked Annex A refs (existing and planned);
 --   controls_planned  framework:ref of the planned ones
 --   sources           lineage, one 'source:row' per register row the risk came from
 --
--- The logic lives in two table macros, so a reader that needs only some risks pays only for those:
+-- The logic lives in table macros, so a reader that needs only some risks pays only for those:
 --   risk_register_levels()    one row per risk with its scores, levels and appetite, without the
 --                             per-risk lists (cheap: filter and sort on it)
+--   risk_register_filtered(systems, statuses, levels, owners, title_text)
+--                             the rows of risk_register_levels() matching every filter: management
+--                             system, status, level and owner in the given lists (an empty list: any),
+--                             title_text found in the title whatever the case ('': any)
 --   risk_register_rows(ids)   the full register rows (the view's columns) of the risks whose id is in
 --                             the list ids, or of every risk when ids is NULL; the lists are built
 --                             only for those risks
@@ -30,21 +35,25 @@ WITH scored AS (
     JOIN risk_matrix_versions m ON m.version = r.matrix_version
 ), leveled AS (
     SELECT *,
-           coalesce(current_score, inherent_score) AS score,
-           CASE WHEN inherent_score IS NULL THEN NULL ELSE
-               level_names[len(list_filter(level_thresholds, t -> t <= inherent_score))] END AS inherent_level,
-           CASE WHEN current_score IS NULL THEN NULL ELSE
-               level_names[len(list_filter(level_thresholds, t -> t <= current_score))] END AS current_level,
-           CASE WHEN residual_score IS NULL THEN NULL ELSE
-               level_names[len(list_filter(level_thresholds, t -> t <= residual_score))] END AS residual_level
+           risk_score(current_likelihood, current_impact, inherent_likelihood, inherent_impact) AS score,
+           level_name(level_names, level_thresholds, inherent_score) AS inherent_level,
+           level_name(level_names, level_thresholds, current_score) AS current_level,
+           level_name(level_names, level_thresholds, residual_score) AS residual_level
     FROM scored
 )
-SELECT l.*,
-       CASE WHEN l.score IS NULL THEN NULL ELSE
-           l.level_names[len(list_filter(l.level_thresholds, t -> t <= l.score))] END AS level,
-       CASE WHEN l.score IS NULL THEN NULL ELSE
-           l.level_colours[len(list_filter(l.level_thresholds, t -> t <= l.score))] END AS level_colour
-FROM leveled l;
+SELECT *,
+       level_name(level_names, level_thresholds, score) AS level,
+       level_colour(level_colours, level_thresholds, score) AS level_colour
+FROM leveled;
+
+CREATE OR REPLACE MACRO risk_register_filtered(systems, statuses, levels, owners, title_text) AS TABLE
+SELECT *
+FROM risk_register_levels()
+WHERE (len(systems) = 0 OR list_contains(systems, management_system))
+  AND (len(statuses) = 0 OR list_contains(statuses, status))
+  AND (len(levels) = 0 OR list_contains(levels, level))
+  AND (len(owners) = 0 OR list_contains(owners, owner))
+  AND (title_text = '' OR contains(lower(title), lower(title_text)));
 
 CREATE OR REPLACE MACRO risk_register_rows(ids) AS TABLE
 WITH picked AS (
@@ -87,17 +96,17 @@ SELECT
     l.residual_likelihood, l.residual_impact, l.residual_score, l.residual_level,
     l.score, l.level, l.level_colour,
     l.appetite,
-    l.score <= l.appetite AS within_appetite,
-    l.residual_score <= l.appetite AS residual_within_appetite,
+    within_appetite(l.score, l.appetite) AS within_appetite,
+    within_appetite(l.residual_score, l.appetite) AS residual_within_appetite,
     l.treatment, l.treatment_notes,
     CASE
         WHEN l.acceptance_approver IS NULL AND l.acceptance_date IS NULL THEN 'none'
-        WHEN l.acceptance_expiry IS NOT NULL AND l.acceptance_expiry < current_date THEN 'expired'
+        WHEN date_passed(l.acceptance_expiry) THEN 'expired'
         ELSE 'accepted'
     END AS acceptance_status,
     l.acceptance_approver, l.acceptance_date, l.acceptance_expiry, l.acceptance_justification,
     l.next_review,
-    coalesce(l.next_review < current_date, false) AS review_overdue,
+    coalesce(date_passed(l.next_review), false) AS review_overdue,
     coalesce(ctl.controls_27001, []::VARCHAR[]) AS controls_27001,
     coalesce(ctl.controls_42001, []::VARCHAR[]) AS controls_42001,
     coalesce(ctl.controls_planned, []::VARCHAR[]) AS controls_planned,

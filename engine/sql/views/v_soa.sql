@@ -20,14 +20,14 @@ WITH base AS (
 cited AS (
     SELECT rc.framework, rc.ref, rc.risk_id
     FROM risk_controls rc JOIN risks r ON r.id = rc.risk_id
-    WHERE r.status <> 'closed'
+    WHERE risk_open(r.status)
     UNION
     SELECT ac.framework, ac.ref, ar.risk_id
     FROM action_controls ac
-    JOIN actions a ON a.id = ac.action_id AND a.status <> 'cancelled'
+    JOIN actions a ON a.id = ac.action_id AND action_in_plan(a.status)
     JOIN action_risks ar ON ar.action_id = ac.action_id
     JOIN risks r ON r.id = ar.risk_id
-    WHERE r.status <> 'closed'
+    WHERE risk_open(r.status)
 ),
 risk_lists AS (
     SELECT framework, ref, list(DISTINCT risk_id ORDER BY risk_id) AS risk_ids
@@ -36,15 +36,14 @@ risk_lists AS (
 action_lists AS (
     SELECT ac.framework, ac.ref, list(a.id || ': ' || a.title ORDER BY a.id) AS implementing_actions
     FROM action_controls ac JOIN actions a ON a.id = ac.action_id
-    WHERE a.status <> 'cancelled'
+    WHERE action_in_plan(a.status)
     GROUP BY ac.framework, ac.ref
 ),
 counterpart_lists AS (
     SELECT l.source_framework AS framework, l.source_ref AS ref,
            list(l.target_framework || ':' || l.target_ref || ' ' || l.relationship || ' (' || l.strength || ')'
-                ORDER BY CASE l.relationship WHEN 'equal' THEN 5 WHEN 'subset_of' THEN 4
-                              WHEN 'superset_of' THEN 3 ELSE 2 END DESC,
-                         l.strength DESC, l.target_framework, l.target_ref) AS counterparts
+                ORDER BY relationship_rank(l.relationship) DESC, l.strength DESC, l.target_framework,
+                         l.target_ref) AS counterparts
     FROM crosswalk_links l
     JOIN base b ON b.framework = l.source_framework AND b.ref = l.source_ref
     WHERE l.origin IN ('authored', 'inverse') AND l.target_ref IS NOT NULL
@@ -69,7 +68,7 @@ ai_lists AS (
 ia_lists AS (
     SELECT s.framework, s.ref, list(DISTINCT ia.id ORDER BY ia.id) AS impact_assessments
     FROM ai_scope s JOIN impact_assessments ia ON ia.ai_system_id = s.ai_system_id
-    WHERE coalesce(ia.status, '') NOT IN ('superseded', 'withdrawn')
+    WHERE assessment_live(ia.status)
     GROUP BY s.framework, s.ref
 )
 SELECT b.framework, b.standard, b.ref, b.title, b.grp, b.theme, b.custom,

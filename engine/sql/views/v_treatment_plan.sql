@@ -4,19 +4,19 @@
 -- risk the action treats, shared equally among the (not cancelled) actions treating that risk.
 -- controls_27001 / controls_42001 / controls_other: the controls the action lists, by framework.
 -- controls_via_crosswalk: controls of the other standard that a listed control contains or equals by a
--- direct crosswalk link (equal or superset_of) and that the action does not list itself.
+-- direct crosswalk link (contains_target: equal or superset_of) and that the action does not list itself.
 -- n_controls_satisfied: listed controls plus those via the crosswalk; satisfies_both: in both standards.
 -- reduction_per_effort, controls_per_effort: per person-day of effort (NULL when no effort is given).
 -- rank_reduction, rank_controls: ranks of the open actions (planned, in_progress) by each ratio;
 -- score: the sum of both ratios, each divided by its maximum over open actions (0 to 2); rank: by score.
--- Done and cancelled actions are listed with NULL ranks.
+-- Done and cancelled actions are listed with NULL ranks. overdue: open after its due date (riskmap_today()).
 CREATE OR REPLACE VIEW v_treatment_plan AS
 WITH risk_share AS (
     SELECT ar.action_id, ar.risk_id,
            greatest(coalesce(pr.current_score - coalesce(pr.target_residual_score, pr.current_score), 0), 0)
                / count(*) OVER (PARTITION BY ar.risk_id) AS reduction
     FROM action_risks ar
-    JOIN actions a ON a.id = ar.action_id AND a.status <> 'cancelled'
+    JOIN actions a ON a.id = ar.action_id AND action_in_plan(a.status)
     LEFT JOIN v_plan_residual pr ON pr.risk_id = ar.risk_id
 ),
 risks_of AS (
@@ -44,7 +44,7 @@ via AS (
     SELECT DISTINCT ac.action_id, l.target_framework AS framework, l.target_ref AS ref
     FROM action_controls ac
     JOIN crosswalk_links l ON l.source_framework = ac.framework AND l.source_ref = ac.ref
-    WHERE l.origin IN ('authored', 'inverse') AND l.relationship IN ('equal', 'superset_of')
+    WHERE l.origin IN ('authored', 'inverse') AND contains_target(l.relationship)
       AND l.target_framework IN ('iso27001-2022', 'iso42001-2023')
       AND l.target_framework <> ac.framework AND l.target_ref IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM action_controls x WHERE x.action_id = ac.action_id
@@ -59,8 +59,7 @@ via_lists AS (
 ),
 measured AS (
     SELECT a.id AS action_id, a.title, a.description, a.owner, a.due_date, a.status, a.effort,
-           a.status IN ('planned', 'in_progress')
-               AND a.due_date < coalesce(getvariable('riskmap_today')::DATE, current_date) AS overdue,
+           action_open(a.status) AND date_passed(a.due_date) AS overdue,
            coalesce(ro.risk_ids, []::VARCHAR[]) AS risk_ids,
            coalesce(l.controls_27001, []::VARCHAR[]) AS controls_27001,
            coalesce(l.controls_42001, []::VARCHAR[]) AS controls_42001,
@@ -81,7 +80,7 @@ ratios AS (
     SELECT *,
            round(risk_reduction / effort, 3) AS reduction_per_effort,
            round(n_controls_satisfied / effort, 3) AS controls_per_effort,
-           status IN ('planned', 'in_progress') AS is_open
+           action_open(status) AS is_open
     FROM measured
 ),
 scored AS (

@@ -1,4 +1,4 @@
-"""The register's SQLModel classes, seeded matrix and documented views agree with the database."""
+"""The register's seeded matrix and documented views agree with the database."""
 
 from __future__ import annotations
 
@@ -8,46 +8,8 @@ import pytest
 
 from engine import store
 from engine.register import DEFAULT_MATRIX, get_matrix
-from engine.register.models import REGISTER_MODELS
 
 from .test_register_support import query
-
-
-def _db_columns(db: Path) -> dict[str, list[tuple[str, bool]]]:
-    out: dict[str, list[tuple[str, bool]]] = {}
-    for table, col, nullable in query(
-            db, "SELECT table_name, column_name, is_nullable FROM information_schema.columns "
-                "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"):
-        out.setdefault(table, []).append((col, nullable == "YES"))
-    return out
-
-
-def _db_primary_keys(db: Path) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for table, cols in query(db, "SELECT table_name, constraint_column_names FROM duckdb_constraints() "
-                                 "WHERE constraint_type = 'PRIMARY KEY'"):
-        out[table] = set(cols)
-    return out
-
-
-@pytest.mark.parametrize("model", REGISTER_MODELS, ids=lambda m: m.__tablename__)
-def test_model_columns_match_the_migrations(fresh_db: Path, model: type) -> None:
-    table = model.__table__  # type: ignore[attr-defined]
-    db_cols = _db_columns(fresh_db)[table.name]
-    assert [c.name for c in table.columns] == [c for c, _ in db_cols], "column names or order differ"
-    declared_null = {c.name: bool(c.nullable) for c in table.columns}
-    for col, nullable in db_cols:
-        if col in _db_primary_keys(fresh_db).get(table.name, set()):
-            continue
-        assert declared_null[col] == nullable, f"{table.name}.{col}: nullable {declared_null[col]} vs {nullable}"
-    assert {c.name for c in table.primary_key.columns} == _db_primary_keys(fresh_db)[table.name]
-
-
-def test_every_register_table_has_a_model(fresh_db: Path) -> None:
-    register_tables = {"risk_matrix_versions", "assets", "ai_systems", "impact_assessments", "risks", "risk_assets",
-                       "risk_ai_systems", "risk_controls", "import_batches", "risk_sources", "risk_merges"}
-    assert register_tables <= set(_db_columns(fresh_db))
-    assert {m.__tablename__ for m in REGISTER_MODELS} == register_tables
 
 
 def test_matrix_version_1_is_seeded_and_is_the_default(fresh_db: Path) -> None:

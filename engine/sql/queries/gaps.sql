@@ -1,0 +1,31 @@
+-- gaps: what remains for the target framework once the implemented controls of the source framework are
+-- in place (engine.crosswalk.coverage.gaps: `riskmap gaps` and the app's Gap analysis page). One row per
+-- control of $target whose kind is in $kinds, covered through the direct (authored or inverse) links from
+-- it to an implemented control ($implemented, refs of $source):
+--   coverage          rank_coverage of the closest such link: full, partial or none
+--   max_strength      the strongest such link (0 when none)
+--   covered_by        'ref (relationship, strength)' of the implemented controls covering it, closest first
+--   remaining_effort  0 when fully covered, 10 - max_strength when partly, 10 when not at all
+-- Most remaining work first, then catalog order.
+WITH links AS (
+    SELECT l.source_ref AS ref, l.target_ref, l.relationship, l.strength,
+           relationship_rank(l.relationship) AS rnk
+    FROM v_crosswalk l
+    WHERE l.source_framework = $target AND l.target_framework = $source AND l.origin <> 'inferred'
+      AND list_contains($implemented::VARCHAR[], l.target_ref)
+),
+best AS (
+    SELECT ref, max(rnk) AS rnk, max(strength) AS max_strength,
+           string_agg(target_ref || ' (' || relationship || ', ' || strength || ')', '; '
+                      ORDER BY rnk DESC, strength DESC) AS covered_by
+    FROM links GROUP BY ref
+)
+SELECT c.ref, c.title, c.kind, c.grp,
+       rank_coverage(b.rnk) AS coverage,
+       coalesce(b.max_strength, 0) AS max_strength,
+       b.covered_by,
+       CASE rank_coverage(b.rnk) WHEN 'full' THEN 0 WHEN 'partial' THEN 10 - coalesce(b.max_strength, 0)
+                                 ELSE 10 END AS remaining_effort
+FROM v_controls c LEFT JOIN best b ON b.ref = c.ref
+WHERE c.framework = $target AND list_contains($kinds::VARCHAR[], c.kind)
+ORDER BY remaining_effort DESC, c.ordinal
