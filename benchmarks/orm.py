@@ -56,6 +56,8 @@ class MappingRecord(SQLModel, table=True):
     authored_on: date
     review_status: str
     origin_file: str
+    reviewer: str | None = None
+    reviewed_on: date | None = None
 
 
 class CrosswalkLink(SQLModel, table=True):
@@ -76,6 +78,9 @@ class CrosswalkLink(SQLModel, table=True):
     path: str
     depth: int
     n_paths: int = 1
+    provenance: str | None = None
+    review_status: str | None = None
+    reviewer: str | None = None
 
 
 class HistoryRow(SQLModel, table=True):

@@ -36,6 +36,7 @@ STATUS_COLOURS = {
     "partial": "#1565c0", "cancelled": "#757575", "error": "#c62828", "warning": "#f9a825",
 }
 MS_COLOURS = {"ISMS": "#1565c0", "AIMS": "#6a1b9a", "both": "#00838f"}
+PROVENANCE_COLOURS = {"shipped": "#546e7a", "tailored": "#ef6c00", "imported": "#00838f"}
 _FALLBACK = ("#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#5d4037", "#455a64", "#ad1457", "#827717")
 _LAYOUT: dict[str, Any] = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "template": "plotly_white"}
 
@@ -145,23 +146,39 @@ def _ref_key(ref: object) -> tuple[Any, ...]:
     return (int(annex), *((0, int(p)) if p.isdigit() else (1, p) for p in parts))
 
 
-def crosswalk_sankey(links: pl.DataFrame, title: str = "Mappings", level: str = "group") -> go.Figure:
+def provenance_kind(provenance: object) -> str:
+    """Which kind of record a link rests on, for colours and filters: ``tailored`` when any hop is the
+    organisation's, else ``imported`` when any is imported, else ``shipped`` (an inferred link's
+    provenance names every hop's: ``shipped+imported``)."""
+    text = str(provenance or "")
+    return "tailored" if "tailored" in text else "imported" if "imported" in text else "shipped"
+
+
+def crosswalk_sankey(links: pl.DataFrame, title: str = "Mappings", level: str = "group",
+                     colour_by: str = "relationship") -> go.Figure:
     """Flows from ISO 27001:2022 to ISO 42001:2023.
 
     ``links`` has one row per link with ``left`` and ``right`` (labels of the two ends: themes and
-    groups for ``level='group'``, control ids for ``level='control'``), ``relationship`` and ``strength``.
-    Group flows are weighted by link count and coloured by the strongest relationship in the flow;
-    control flows carry the strength.
+    groups for ``level='group'``, control ids for ``level='control'``), ``relationship`` and ``strength``
+    (and ``provenance`` to colour by it). Group flows are weighted by link count; control flows carry the
+    strength. ``colour_by='relationship'`` colours a flow by its strongest relationship;
+    ``colour_by='provenance'`` splits flows by the kind of record they rest on (shipped, tailored by the
+    organisation, imported) and colours each kind, so the three are told apart at a glance.
     """
+    if colour_by not in ("relationship", "provenance"):
+        raise ValueError(f"unknown colour_by {colour_by!r}; expected relationship or provenance")
     if links.is_empty():
         return empty_figure(title, "No mappings match the filters")
     rank = {"equal": 5, "subset_of": 4, "superset_of": 3, "intersects_with": 2, "no_relationship": 1}
-    flows = (links.with_columns(_plain_col("left"), _plain_col("right"),
+    by_kind = colour_by == "provenance"
+    kinds = (pl.col("provenance").map_elements(provenance_kind, return_dtype=pl.String) if by_kind
+             else pl.lit("")).alias("kind")
+    flows = (links.with_columns(_plain_col("left"), _plain_col("right"), kinds,
                                 pl.col("relationship").replace_strict(rank, default=0).alias("rnk"))
-             .group_by(["left", "right"])
+             .group_by(["left", "right", "kind"])
              .agg(pl.len().alias("n"), pl.col("strength").mean().alias("strength"),
                   pl.col("rnk").max().alias("rnk"))
-             .sort(["left", "right"]))
+             .sort(["left", "right", "kind"]))
     by_rank = {v: k for k, v in rank.items()}
     lefts = sorted(flows["left"].unique().to_list(), key=_ref_key)
     rights = sorted(flows["right"].unique().to_list(), key=_ref_key)
@@ -169,9 +186,10 @@ def crosswalk_sankey(links: pl.DataFrame, title: str = "Mappings", level: str = 
     index.update({("R", n): len(lefts) + i for i, n in enumerate(rights)})
     rows = list(flows.iter_rows(named=True))
     value = [r["n"] if level == "group" else max(r["strength"], 1) for r in rows]
-    colours = [_fade(RELATIONSHIP_COLOURS.get(by_rank.get(r["rnk"], ""), "#9e9e9e")) for r in rows]
-    hover = [f"{r['left']} → {r['right']}<br>{r['n']} link(s), mean strength {r['strength']:.1f}, "
-             f"strongest: {by_rank.get(r['rnk'], '?')}" for r in rows]
+    colours = [_fade(PROVENANCE_COLOURS[r["kind"]] if by_kind
+                     else RELATIONSHIP_COLOURS.get(by_rank.get(r["rnk"], ""), "#9e9e9e")) for r in rows]
+    hover = [f"{r['left']} → {r['right']}<br>{r['n']} {r['kind'] + ' ' if by_kind else ''}link(s), mean strength "
+             f"{r['strength']:.1f}, strongest: {by_rank.get(r['rnk'], '?')}" for r in rows]
     fig = _figure(title)
     fig.add_trace(go.Sankey(
         arrangement="snap",

@@ -20,7 +20,6 @@ replaces. Rebuilding gives the same content every time, on either store.
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 from collections.abc import Callable
@@ -30,9 +29,10 @@ from pathlib import Path
 import duckdb
 
 from engine import plan, register, soa, store
+from engine.errors import ConfigError
 
-from .config import DATA_DIR, ISO27001, ISO42001, db_path
-from .errors import ConfigError, InputError, Problem, RuleViolation
+from .config import DATA_DIR, db_path
+from .errors import RuleViolation
 from .lifecycle import init_database
 
 DEMO_DIR = DATA_DIR / "demo"
@@ -54,18 +54,6 @@ SECURITY_SOURCE = "Security risk register"
 AI_SOURCE = "AI risk register"
 
 Progress = Callable[[str], None]
-
-# The action list and the SoA are the teams' own spreadsheets; these are their spellings.
-_ACTION_STATUS = {"not started": "planned", "planned": "planned", "in progress": "in_progress",
-                  "complete": "done", "completed": "done", "done": "done", "cancelled": "cancelled"}
-_STANDARDS = {"iso/iec 27001:2022": ISO27001, "iso/iec 42001:2023": ISO42001}
-_INCLUSION = {"risk treatment": "risk_treatment", "legal/regulatory": "legal_regulatory",
-              "contractual": "contractual", "business requirement": "business", "best practice": "best_practice"}
-_EXCLUSION = {"outside scope": "outside_scope", "activity not performed": "activity_not_performed",
-              "no relevant risk": "no_relevant_risk", "covered elsewhere": "covered_elsewhere", "other": "other"}
-_SOA_STATUS = {"implemented": "implemented", "partially implemented": "partial", "planned": "planned",
-               "not started": "not_started"}
-
 
 @dataclass
 class DemoReport:
@@ -235,89 +223,17 @@ def _build(path: str | Path, say: Progress) -> DemoReport:
 
 # ---------------------------------------------------------------------------- actions and SoA decisions
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
-
-
-def _split(text: str) -> list[str]:
-    return [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
-
-
-def risk_ids_by_source_key(db: str | Path | None) -> dict[str, str]:
-    """The consolidated risk of each source register key (``ISR-046`` -> ``R-0046``), from the lineage."""
-    with store.connect(db) as con:
-        rows = con.execute("SELECT DISTINCT source_key, risk_id FROM risk_sources "
-                           "WHERE source_key IS NOT NULL ORDER BY source_key").fetchall()
-    out: dict[str, str] = {}
-    for key, risk_id in rows:
-        if key in out and out[key] != risk_id:
-            raise ConfigError(f"register key {key} belongs to two risks ({out[key]}, {risk_id})")
-        out[key] = risk_id
-    return out
-
-
 def _add_actions(db: str | Path) -> int:
-    """Add the treatment actions of ``actions.csv`` through the treatment plan's public API."""
-    by_key = risk_ids_by_source_key(db)
-    rows = _read_csv(ACTIONS)
-    problems: list[Problem] = []
-    for n, row in enumerate(rows, start=2):
-        status = _ACTION_STATUS.get(row["Status"].lower())
-        if status is None:
-            problems.append(Problem(ACTIONS.name, n, "Status", "unknown status", row["Status"],
-                                    ", ".join(_ACTION_STATUS)))
-        for key in _split(row["Risks"]):
-            if key not in by_key:
-                problems.append(Problem(ACTIONS.name, n, "Risks", "no imported risk has this register key", key))
-    if problems:
-        raise InputError(problems, f"{ACTIONS}: cannot add the treatment actions")
-    for row in rows:
-        controls = [f"{ISO27001}:{r}" for r in _split(row["ISO 27001:2022 Controls"])]
-        controls += [f"{ISO42001}:{r}" for r in _split(row["ISO 42001 Controls"])]
-        plan.add_action(
-            db, action_id=row["Action ID"], title=row["Action"], description=row["Description"] or None,
-            owner=row["Owner"] or None, due_date=row["Due Date"] or None,
-            status=_ACTION_STATUS[row["Status"].lower()], effort=float(row["Effort (days)"] or 0) or None,
-            risk_ids=list(dict.fromkeys(by_key[k] for k in _split(row["Risks"]))), controls=controls,
-            actor=ACTOR, channel=CHANNEL)
-    return len(rows)
+    """Import the treatment actions of ``actions.csv`` with the action plan importer users run
+    (``riskmap import actions``): risks named by the registers' own ids, controls per standard."""
+    report = plan.import_actions(db, ACTIONS, actor=ACTOR, channel=CHANNEL)
+    return sum(len(f.created) + len(f.updated) + f.unchanged for f in report.files)
 
 
 def _record_soa(db: str | Path) -> int:
-    """Record the decisions of ``soa-decisions.csv`` through the SoA's public API."""
-    rows = _read_csv(SOA_DECISIONS)
-    problems: list[Problem] = []
-    decisions: list[tuple[str, dict[str, str], bool, list[str], str | None, str]] = []
-
-    def code(table: dict[str, str], n: int, row: dict[str, str], column: str, value: str | None = None) -> str:
-        written = row[column] if value is None else value
-        got = table.get(written.strip().lower())
-        if got is None:
-            problems.append(Problem(SOA_DECISIONS.name, n, column, "not a value this file uses", written,
-                                    ", ".join(table)))
-        return got or ""
-
-    for n, row in enumerate(rows, start=2):
-        before = len(problems)
-        fw = code(_STANDARDS, n, row, "Standard")
-        applicable = code({"yes": "true", "no": "false"}, n, row, "Applicable") == "true"
-        reasons = [code(_INCLUSION, n, row, "Reason for Inclusion", r)
-                   for r in row["Reason for Inclusion"].split(";") if r.strip()]
-        exclusion = code(_EXCLUSION, n, row, "Reason for Exclusion") if row["Reason for Exclusion"] else None
-        status = code(_SOA_STATUS, n, row, "Implementation Status", row["Implementation Status"] or "not started")
-        if len(problems) == before:
-            decisions.append((fw, row, applicable, reasons, exclusion, status))
-    if problems:
-        raise InputError(problems, f"{SOA_DECISIONS}: cannot record the SoA decisions")
-    for fw, row, applicable, reasons, exclusion, status in decisions:
-        soa.set_row(
-            db, fw, row["Control"], applicable=applicable, reasons=reasons, exclusion_reason=exclusion,
-            justification=row["Justification"] or None, status=status,
-            implementation_notes=row["How Implemented"] or None, owner=row["Owner"] or None,
-            evidence=[e.strip() for e in row["Evidence"].split(";") if e.strip()],
-            last_verified=row["Last Verified"] or None, actor=ACTOR, channel=CHANNEL)
-    return len(decisions)
+    """Import the decisions of ``soa-decisions.csv`` with the SoA importer users run (``riskmap import soa``)."""
+    report = soa.import_soa(db, SOA_DECISIONS, actor=ACTOR, channel=CHANNEL)
+    return sum(len(f.updated) + f.unchanged for f in report.files)
 
 
 # ------------------------------------------------------------------------------- analysts' export

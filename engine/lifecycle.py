@@ -19,6 +19,7 @@ class InitReport:
     mapping_rows: int = 0
     soa_rows: int = 0
     views: list[str] = field(default_factory=list)
+    tailorings_to_review: int = 0  # tailored mappings whose shipped (or imported) record beneath changed
 
     @property
     def changed(self) -> bool:
@@ -29,7 +30,9 @@ def init_database(db: str | Path | None = None) -> InitReport:
     """Create or upgrade the database and load the bundled catalogs and crosswalks.
 
     Idempotent: a second run on an up-to-date database writes nothing (the report says so).
-    The files are validated before anything is written; a problem leaves the database untouched.
+    The files are validated before anything is written; a problem leaves the database untouched. The
+    organisation's tailored mappings and imported crosswalks are kept apart and left as they are; the
+    report counts the tailorings whose shipped record beneath has changed (``tailorings_to_review``).
     """
     path = db_path(db)
     cats = catalog.load_catalogs()
@@ -41,6 +44,7 @@ def init_database(db: str | Path | None = None) -> InitReport:
         report.soa_rows = soa.ensure_rows(con)
         crosswalk.validate_against_catalog(con, records)
         report.mapping_rows = crosswalk.sync_mappings(con, records)
+        report.tailorings_to_review = crosswalk.tailoring.base_changes(con).height
         report.views = store.create_views(con)
         if store.postgres.is_postgres(con):
             store.postgres.grant_reader(con)

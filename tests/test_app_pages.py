@@ -589,3 +589,39 @@ def test_import_an_excel_asset_inventory(demo_db: Path) -> None:
     at.button(key="import_commit").click().run()
     assert_healthy(at)
     assert db_value(demo_db, "SELECT name FROM assets WHERE name = 'Spare laptops'") == "Spare laptops"
+
+
+def test_import_a_soa_lists_the_values_that_differ(demo_db: Path) -> None:
+    soa_csv = (b"Control,Applicable,Implementation Status,Owner\n"
+               b"A.5.1,Yes,Implemented,New Owner\nA.5.2,Yes,Partially implemented,New Owner\n")
+    at = open_page("imports")
+    at.radio(key="import_kind").set_value("soa").run()
+    _upload(at, "soa.csv", soa_csv)
+    assert_healthy(at)
+    at.button(key="import_check").click().run()
+    assert not at.error, [e.value for e in at.error]
+    diffs = frame_with(at, "id", "field", "stored", "imported")
+    assert ("iso27001-2022:A.5.1", "owner", "New Owner") in set(zip(diffs["id"], diffs["field"], diffs["imported"],
+                                                                     strict=True))
+    at.button(key="import_commit").click().run()
+    assert_healthy(at)
+    assert db_value(demo_db, "SELECT owner FROM soa_rows WHERE framework = 'iso27001-2022' AND ref = 'A.5.1'") == \
+        "New Owner"
+
+
+def test_control_suggestions_are_decided_on_the_import_page(demo_db: Path) -> None:
+    from engine import register
+    from tests.test_register_support import data
+
+    register.import_risks(demo_db, data("free_text_controls_register.csv"), "ft", actor="t")
+    sid = db_value(demo_db, "SELECT id FROM v_control_suggestions WHERE phrase = 'Backups'")
+    risk_id = db_value(demo_db, "SELECT risk_id FROM v_control_suggestions WHERE id = ?", [sid])
+    at = open_page("imports")
+    at.radio(key="import_section").set_value("Control suggestions").run()
+    assert_healthy(at)
+    at.multiselect(key="suggest_pick").select(sid).run()
+    at.button(key="suggest_accepted").click().run()
+    assert_healthy(at)
+    assert db_value(demo_db, "SELECT status FROM control_suggestions WHERE id = ?", [sid]) == "accepted"
+    assert db_value(demo_db, "SELECT count(*) FROM risk_controls WHERE risk_id = ? AND ref = 'A.8.13'",
+                    [risk_id]) == 1

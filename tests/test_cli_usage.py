@@ -28,7 +28,7 @@ RISKMAP = Path(sys.executable).with_name("riskmap")
 
 # The smallest well-formed arguments of each command: enough to get past parsing to the --db check.
 MINIMAL_ARGS: dict[str, list[str]] = {
-    "audit": [], "backup": ["{tmp}/b.duckdb"], "counterparts": ["iso27001-2022:A.5.1"], "coverage": [],
+    "audit": [], "backup": ["{tmp}/b.duckdb"], "shell": ["-c", "SELECT 1"], "counterparts": ["iso27001-2022:A.5.1"], "coverage": [],
     "demo": [], "depth": ["2"], "export crosswalk": ["--out", "{tmp}/c.csv"], "export parquet": ["{tmp}/pq"],
     "export plan": ["--out", "{tmp}/p.xlsx"], "export register": ["--out", "{tmp}/r.xlsx"],
     "export soa": ["--out", "{tmp}/s.xlsx"], "gaps": [], "import ai-systems": ["{tmp}/a.csv"],

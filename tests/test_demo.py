@@ -107,7 +107,8 @@ def test_everything_recorded_as_the_demo(template: Path) -> None:
     assert created["risk"] == 85 and created["asset"] == 40 and created["ai_system"] == 8
     assert created["impact_assessment"] == 4 and created["action"] == 26
     batches = frame(template, "SELECT kind, imported_by FROM import_batches ORDER BY id")
-    assert batches["kind"].to_list() == ["assets", "ai_systems", "assessments", "risks", "risks"]
+    # the plan and the SoA come through their importers too, each with its import batch
+    assert batches["kind"].to_list() == ["assets", "ai_systems", "assessments", "risks", "risks", "actions", "soa"]
     assert set(batches["imported_by"]) == {"demo"}
     assert demo.database_kind(template) == "demo"
 

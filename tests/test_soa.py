@@ -34,8 +34,10 @@ def history_rows(db: Path, entity_id: str) -> list[tuple]:
 def insert_link(db: Path, src: str, tgt: str, relationship: str, strength: int) -> None:
     (sf, sr), (tf, tr) = parse_control(src), parse_control(tgt)
     con = stores.open_db(db, read_only=False)
-    con.execute("INSERT INTO crosswalk_links VALUES (?, ?, ?, ?, ?, ?, 'semantic', 'test link', 'authored', "
-                "'test', 1, 1)", [sf, sr, tf, tr, relationship, strength])
+    con.execute("INSERT INTO crosswalk_links (source_framework, source_ref, target_framework, target_ref, "
+                "relationship, strength, rationale_type, justification, origin, path, depth, n_paths) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'semantic', 'test link', 'authored', 'test', 1, 1)",
+                [sf, sr, tf, tr, relationship, strength])
     con.close()
 
 

@@ -72,12 +72,15 @@ def render() -> None:
         report = _gaps(stamp, source, target, None if implemented is None else tuple(implemented), clauses)
         rows = report.rows.sort(ORDERS[order], descending=True, maintain_order=True)
 
-        m = st.columns(5)
+        m = st.columns(6)
         m[0].metric("Implemented", len(report.implemented))
         m[1].metric(f"{target} controls", report.total)
-        m[2].metric("Fully covered", report.full, f"{report.full_pct}%", delta_color="off", delta_arrow="off")
-        m[3].metric("Partly covered", report.partial)
+        m[2].metric("Fully covered", report.full, help="An implemented control equals or contains it.")
+        m[3].metric("Partly covered", report.partial, help="An implemented control only overlaps it.")
         m[4].metric("Not covered", report.none)
+        m[5].metric("Estimated work done", f"{report.estimate_pct}%", help="Strength-weighted estimate; see below.")
+        with st.expander("What “estimated work done” means"):
+            st.markdown(common.md(coverage.ESTIMATE_DEFINITION))
 
         remaining = rows.filter(pl.col("coverage") != "full")
         st.plotly_chart(charts.gap_effort(rows, f"Coverage of {target} by group"), key="gap_chart")
@@ -93,6 +96,9 @@ def render() -> None:
                 "covered_by": st.column_config.TextColumn("covered by", width="large"),
                 "n_risks": st.column_config.NumberColumn("open risks", help="Open risks citing the control"),
                 "max_risk_score": st.column_config.NumberColumn("highest risk score"),
+                "share": st.column_config.ProgressColumn(
+                    "work done", min_value=0, max_value=1, format="%.1f",
+                    help="The control's part of the estimate: 1 fully covered, strength / 10 partly, 0 not"),
             })
         st.download_button("Download the gap list (CSV)", safe_frame(table).write_csv().encode("utf-8"),
                            file_name=f"gaps_{source}_to_{target}.csv", mime="text/csv", key="gap_download")

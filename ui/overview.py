@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -19,14 +20,33 @@ SOA_COLUMNS = ["framework", "standard", "applicability", "status"]
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _data(stamp: tuple[str, int, int], today: date) -> dict[str, pl.DataFrame]:
+def _data(stamp: tuple[str, int, int], today: date) -> dict[str, Any]:
     """Everything the overview shows, read once per database state and day (dates decide what is overdue)."""
     db = stamp[0]
     return {"coverage": coverage.coverage_frame(db, ISO42001, ISO27001),
+            "summary": coverage.coverage_summary(db, ISO42001, ISO27001),
             "findings": audit.run_audits(db, today=today),
             "risks": browse.open_risks(db),
             "actions": plan.ranking(db, include_closed=True, today=today).select(ACTION_COLUMNS),
             "soa": soa.soa_frame(db).filter(~pl.col("custom")).select(SOA_COLUMNS)}
+
+
+def _coverage_headline(summary: coverage.CoverageSummary) -> None:
+    """42001 Annex A through the 27001 programme: counts that cannot be misread, and the estimate with its
+    definition one click away (the numbers of v_coverage and `riskmap coverage`)."""
+    done, most = summary.implemented, summary.crosswalk
+    st.subheader("ISO/IEC 42001 Annex A through the ISO/IEC 27001:2022 controls in place")
+    m = st.columns(4)
+    m[0].metric("Fully covered", done.full, help="An implemented 27001 control equals or contains it.")
+    m[1].metric("Partly covered", done.partial, help="An implemented 27001 control only overlaps it: work of its "
+                "own remains.")
+    m[2].metric("Not covered", done.none, help="No implemented 27001 control reaches it.")
+    m[3].metric("Estimated work done", f"{done.estimate_pct}%", help="Strength-weighted estimate; see below.")
+    st.caption(f"Of the {done.total} ISO/IEC 42001 Annex A controls, by the ISO/IEC 27001:2022 controls the SoA "
+               f"marks implemented. With every 27001 control implemented the crosswalk would give {most.full} "
+               f"fully, {most.partial} partly and {most.none} not covered; estimated work done {most.estimate_pct}%.")
+    with st.expander("What “estimated work done” means"):
+        st.markdown(common.md(coverage.ESTIMATE_DEFINITION))
 
 
 def render() -> None:
@@ -36,25 +56,19 @@ def render() -> None:
     matrix = common.matrix(common.stamp())
     risks, actions, soa = data["risks"], data["actions"], data["soa"]
 
-    annex = cov.filter(pl.col("kind") == "annex_a_control")
-    full = annex.filter(pl.col("coverage") == "full").height
-    partial = annex.filter(pl.col("coverage") == "partial").height
+    _coverage_headline(data["summary"])
     decided = soa.filter(pl.col("applicability") != "undecided").height if not soa.is_empty() else 0
-    m = st.columns(6)
-    m[0].metric("42001 coverage", f"{round(100 * (full + partial) / max(annex.height, 1))}%",
-                f"{full} full, {partial} partial", delta_color="off", delta_arrow="off",
-                help="ISO/IEC 42001 Annex A controls covered fully or partly by ISO/IEC 27001:2022 controls "
-                     "(crosswalk, v_coverage).")
-    m[1].metric("Open risks", risks.height)
-    m[2].metric("Above appetite now", int(risks["above_appetite"].sum()) if not risks.is_empty() else 0)
-    m[3].metric("Actions overdue", int(actions["overdue"].fill_null(False).sum()) if not actions.is_empty() else 0)
-    m[4].metric("SoA decided", f"{decided} / {soa.height}")
-    m[5].metric("Open audit findings", found.height,
+    m = st.columns(5)
+    m[0].metric("Open risks", risks.height)
+    m[1].metric("Above appetite now", int(risks["above_appetite"].sum()) if not risks.is_empty() else 0)
+    m[2].metric("Actions overdue", int(actions["overdue"].fill_null(False).sum()) if not actions.is_empty() else 0)
+    m[3].metric("SoA decided", f"{decided} / {soa.height}")
+    m[4].metric("Open audit findings", found.height,
                 f"{found.filter(pl.col('severity') == 'error').height} error(s)", delta_color="off", delta_arrow="off")
 
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.coverage_by_group(cov, "ISO/IEC 42001 covered by the ISO/IEC 27001 programme"),
+        st.plotly_chart(charts.coverage_by_group(cov, "ISO/IEC 42001 by the ISO/IEC 27001 controls (whole crosswalk)"),
                         key="overview_coverage")
     with right:
         st.plotly_chart(charts.risks_by_level(risks, matrix, level_col="level",

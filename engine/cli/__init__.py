@@ -11,9 +11,11 @@ import sys
 from engine.cli import core  # noqa: F401  (registers commands)
 from engine.cli import crosswalk as _crosswalk  # noqa: F401
 from engine.cli import demo as _demo  # noqa: F401
+from engine.cli import imports as _imports  # noqa: F401
 from engine.cli import register as _register  # noqa: F401
 from engine.cli import shell as _shell  # noqa: F401
 from engine.cli import soa as _soa  # noqa: F401
+from engine.cli import tailoring as _tailoring  # noqa: F401
 
 from .base import app
 from .failures import report_failure

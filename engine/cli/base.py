@@ -38,8 +38,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 export_app = typer.Typer(help="Export views and documents to files.", no_args_is_help=True)
-import_app = typer.Typer(help="Import registers (risks, AI systems, assets) from CSV or Excel.",
-                         no_args_is_help=True)
+import_app = typer.Typer(help="Import registers (risks, AI systems, assets) from CSV or Excel, and crosswalks "
+                              "(OSCAL mapping collections, CISO Assistant libraries).", no_args_is_help=True)
 soa_app = typer.Typer(help="Statement of Applicability: snapshots and diffs.", no_args_is_help=True)
 plan_app = typer.Typer(help="Treatment plan: approvals and acceptance.", no_args_is_help=True)
 app.add_typer(export_app, name="export")

@@ -30,6 +30,9 @@ def init(db: NewDbOption = None) -> None:
              f"mapping rows written: {report.mapping_rows}")
     else:
         echo(f"{shown}: up to date, nothing changed")
+    if report.tailorings_to_review:
+        echo(f"{report.tailorings_to_review} tailored mapping(s) rest on a record that changed since they were "
+             "decided: review them (riskmap tailor list; riskmap audit --rule crosswalk_tailoring_base_changed)")
 
 
 @app.command()

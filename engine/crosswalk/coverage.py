@@ -20,8 +20,19 @@ from engine.store import query
 from .refs import ref_of
 from .relationships import CROSSWALK_COLUMNS
 
-__all__ = ["GapReport", "controls_frame", "counterparts", "coverage_frame", "crosswalk_frame", "crosswalk_stats",
-           "export_crosswalk", "gaps", "implemented_from_soa", "overlap_summary", "read_implemented_file"]
+__all__ = ["ESTIMATE_DEFINITION", "CoverageCounts", "CoverageSummary", "GapReport", "controls_frame", "counterparts",
+           "coverage_frame", "coverage_summary", "crosswalk_frame", "crosswalk_stats", "export_crosswalk", "gaps",
+           "implemented_from_soa", "overlap_summary", "read_implemented_file"]
+
+ESTIMATE_DEFINITION = (
+    "Strength-weighted estimate of the work already done: each control counts 1 when it is fully covered (a "
+    "counterpart equals or contains it), the strength of its strongest link divided by 10 when it is only "
+    "partly covered (strength 1-10 rates how much of the concept the two controls share), and 0 when it is "
+    "not covered; the estimate is the mean over the controls, as a percentage. It is an estimate of how much "
+    "of the work the counterparts do, not a share of controls met: a partly covered control still needs work "
+    "of its own. Fully, partly and not covered are counted from the same links (v_coverage, the "
+    "coverage_share macro).")
+"""What the strength-weighted estimate means: the CLI, the app and the README say it in these words."""
 
 CONTROL_COLUMNS = ("framework", "ref", "title", "kind", "grp", "theme", "ordinal")
 
@@ -64,12 +75,57 @@ def controls_frame(db: str | Path | None = None, *, framework: str | None = None
 
 def coverage_frame(db: str | Path | None = None, framework: str = ISO42001,
                    counterpart: str = ISO27001) -> pl.DataFrame:
-    """``v_coverage`` for one direction: how far each control of ``framework`` is covered by ``counterpart``."""
+    """``v_coverage`` for one direction: how far each control of ``framework`` is covered by ``counterpart``,
+    by all its controls (``coverage``, ``share``) and by those the SoA marks implemented (``implemented_*``)."""
     with store.connect(db) as con:
         return con.execute(
             "SELECT framework, ref, title, counterpart_framework, best_relationship, max_strength, n_links, "
-            "coverage, kind, grp FROM v_coverage WHERE framework = ? AND counterpart_framework = ? ORDER BY ordinal",
-            [framework, counterpart]).pl()
+            "coverage, kind, grp, share, implemented_coverage, implemented_share FROM v_coverage "
+            "WHERE framework = ? AND counterpart_framework = ? ORDER BY ordinal", [framework, counterpart]).pl()
+
+
+@dataclass(frozen=True)
+class CoverageCounts:
+    """How many controls are fully, partly and not covered, and the strength-weighted estimate of the work
+    their counterparts do (:data:`ESTIMATE_DEFINITION`), in percent."""
+
+    total: int
+    full: int
+    partial: int
+    none: int
+    estimate_pct: float
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame, coverage: str = "coverage", share: str = "share") -> CoverageCounts:
+        """Counted from rows with a coverage column (full, partial, none) and a share column (0 to 1)."""
+        n = frame.height
+        count = {level: frame.filter(pl.col(coverage) == level).height for level in ("full", "partial", "none")}
+        estimate = round(100.0 * float(frame[share].sum()) / n, 1) if n else 0.0
+        return cls(n, count["full"], count["partial"], count["none"], estimate)
+
+    def sentence(self, of: str) -> str:
+        """One line a manager cannot misread: the three counts, then the estimate with what it is."""
+        return (f"{of}: {self.full} fully covered, {self.partial} partly, {self.none} not covered (of {self.total}); "
+                f"strength-weighted estimate of the work done: {self.estimate_pct}%")
+
+
+@dataclass(frozen=True)
+class CoverageSummary:
+    """The coverage of ``framework``'s controls (of ``kinds``) by ``counterpart``: by every counterpart
+    control (what the crosswalk offers at most) and by those the SoA marks implemented (done so far)."""
+
+    framework: str
+    counterpart: str
+    crosswalk: CoverageCounts
+    implemented: CoverageCounts
+
+
+def coverage_summary(db: str | Path | None = None, framework: str = ISO42001, counterpart: str = ISO27001, *,
+                     kinds: tuple[str, ...] = ("annex_a_control",)) -> CoverageSummary:
+    """The headline numbers of ``v_coverage`` for one direction (the Overview, ``riskmap coverage``)."""
+    rows = coverage_frame(db, framework, counterpart).filter(pl.col("kind").is_in(list(kinds)))
+    return CoverageSummary(framework, counterpart, CoverageCounts.of(rows),
+                           CoverageCounts.of(rows, "implemented_coverage", "implemented_share"))
 
 
 def overlap_summary(db: str | Path | None = None) -> pl.DataFrame:
@@ -103,13 +159,13 @@ class GapReport:
         return self.total - self.full - self.partial
 
     @property
-    def full_pct(self) -> float:
-        return round(100.0 * self.full / self.total, 1) if self.total else 0.0
+    def counts(self) -> CoverageCounts:
+        """The counts and the strength-weighted estimate of the work the implemented controls do."""
+        return CoverageCounts.of(self.rows)
 
     @property
-    def covered_pct(self) -> float:
-        """Share covered at least partly."""
-        return round(100.0 * (self.full + self.partial) / self.total, 1) if self.total else 0.0
+    def estimate_pct(self) -> float:
+        return self.counts.estimate_pct
 
 
 def read_implemented_file(path: Path, framework: str) -> list[str]:
@@ -145,7 +201,9 @@ def gaps(db: str | Path | None = None, source: str = ISO27001, target: str = ISO
     ``implemented`` lists refs of ``source``; None means every Annex A control of ``source`` (to take them
     from the SoA, pass :func:`implemented_from_soa`). A target control is fully covered when an implemented
     counterpart is equal to it or contains it (its relationship to the counterpart is equal or subset_of),
-    partly when one only overlaps it. Remaining controls come first, ordered by how little is covered
+    partly when one only overlaps it, through any link in force (authored, inverse or inferred, as
+    ``v_coverage`` counts them); ``share`` is its part of the strength-weighted estimate
+    (:data:`ESTIMATE_DEFINITION`). Remaining controls come first, ordered by how little is covered
     (``engine/sql/queries/gaps.sql``). ``with_risks`` adds, per control, the open risks citing it
     (``n_risks``) and the highest score among them (``max_risk_score``), 0 when none.
     """

@@ -17,11 +17,16 @@ from engine.errors import InputError, Problem
 from .inference import rebuild_links
 from .relationships import RATIONALES, RELATIONSHIPS, inverse
 
-REVIEW_STATUSES = ("draft", "reviewed", "approved")
+REVIEW_STATUSES = ("draft", "authored", "reviewed", "approved")
+"""draft: work in progress; authored: written, not independently reviewed; reviewed/approved: by the person
+named in ``reviewer``, on ``reviewed_on``."""
 
 
 COLUMNS = ("source", "target", "relationship", "strength", "rationale_type", "justification",
-           "author", "date", "review_status")
+           "author", "date", "review_status", "reviewer", "reviewed_on")
+
+PROVENANCE_COLUMNS = ("reviewer", "reviewed_on")
+"""Columns a file written before they existed may lack; missing, they read as empty (nobody reviewed)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class Mapping:
     origin_file: str
     line: int
     file: str = ""  # the path as given, for messages
+    reviewer: str = ""
+    reviewed_on: date | None = None
+    provenance: str = ""  # in the store: shipped, tailored or imported (mappings_in_force.sql)
 
 
 def crosswalk_files(directory: Path = CROSSWALK_DIR) -> list[Path]:
@@ -63,7 +71,7 @@ def parse_file(path: Path) -> tuple[list[Mapping], list[Problem]]:
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(f, None, None, f"cannot read crosswalk: {exc}")]
     reader = csv.DictReader(text.splitlines())
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or []) and c not in PROVENANCE_COLUMNS]
     if missing:
         return [], [Problem(f, 1, c, "missing column", expected=", ".join(COLUMNS)) for c in missing]
     for line, row in enumerate(reader, start=2):
@@ -103,23 +111,23 @@ def _parse_row(path: Path, line: int, row: dict[str, str]) -> tuple[Mapping | No
     except ValueError:
         problems.append(Problem(f, line, "date", "not a date", row["date"], expected="YYYY-MM-DD"))
         authored_on = date.min
+    reviewer, reviewed_on = _review(f, line, row, status, problems)
     if problems or not src or not tgt:
         return None, problems
     return Mapping(src[0], src[1], tgt[0], tgt[1], rel, strength, rt, row["justification"].strip(),
-                   row["author"].strip(), authored_on, status, path.name, line, f), problems
+                   row["author"].strip(), authored_on, status, path.name, line, f, reviewer,
+                   reviewed_on), problems
 
 
 def _strength_and_target_problems(f: str, line: int, row: dict[str, str], rel: str, strength: int,
                                   tgt: tuple[str, str] | None) -> list[Problem]:
-    """``no_relationship`` names a framework only (``framework:``) with strength 0; every other
-    relationship names a target control with a strength from 1 to 10."""
+    """``no_relationship`` takes strength 0; with a target control it records a pair considered and
+    rejected, with ``framework:`` only that the source has no counterpart in that framework at all.
+    Every other relationship names a target control with a strength from 1 to 10."""
     problems: list[Problem] = []
     if rel == "no_relationship":
         if strength != 0:
             problems.append(Problem(f, line, "strength", "no_relationship takes strength 0", row["strength"]))
-        if tgt is not None and tgt[1]:
-            problems.append(Problem(f, line, "target", "no_relationship names no target control",
-                                    row["target"], expected=f"{tgt[0]}:"))
     else:
         if not 1 <= strength <= 10:
             problems.append(Problem(f, line, "strength", "strength out of range", row["strength"],
@@ -143,6 +151,30 @@ def _provenance_problems(f: str, line: int, row: dict[str, str], rt: str, status
         problems.append(Problem(f, line, "review_status", "unknown review status", status,
                                 expected=" | ".join(REVIEW_STATUSES)))
     return problems
+
+
+def _review(f: str, line: int, row: dict[str, str], status: str,
+            problems: list[Problem]) -> tuple[str, date | None]:
+    """The reviewer and review date of a row: a reviewed or approved record names both, others neither."""
+    reviewer = (row.get("reviewer") or "").strip()
+    raw = (row.get("reviewed_on") or "").strip()
+    reviewed_on = None
+    if raw:
+        try:
+            reviewed_on = date.fromisoformat(raw)
+        except ValueError:
+            problems.append(Problem(f, line, "reviewed_on", "not a date", raw, expected="YYYY-MM-DD"))
+    if status in ("reviewed", "approved"):
+        if not reviewer:
+            problems.append(Problem(f, line, "reviewer", f"a {status} record names its reviewer",
+                                    expected="the person who reviewed it, or review_status authored"))
+        if not raw:
+            problems.append(Problem(f, line, "reviewed_on", f"a {status} record gives its review date",
+                                    expected="YYYY-MM-DD"))
+    elif reviewer or raw:
+        problems.append(Problem(f, line, "review_status", "a record with a reviewer is reviewed", status,
+                                expected="reviewed or approved, or leave reviewer and reviewed_on empty"))
+    return reviewer, reviewed_on
 
 
 def check_records(records: list[Mapping], known: set[tuple[str, str]], known_frameworks: set[str]) -> list[Problem]:
@@ -238,11 +270,14 @@ def mappings_frame(records: list[Mapping]) -> pl.DataFrame:
             "authored_on": [m.authored_on for m in records],
             "review_status": [m.review_status for m in records],
             "origin_file": [m.origin_file for m in records],
+            "reviewer": [m.reviewer or None for m in records],
+            "reviewed_on": [m.reviewed_on for m in records],
         },
         schema={"source_framework": pl.String, "source_ref": pl.String, "target_framework": pl.String,
                 "target_ref": pl.String, "relationship": pl.String, "strength": pl.Int32,
                 "rationale_type": pl.String, "justification": pl.String, "author": pl.String,
-                "authored_on": pl.Date, "review_status": pl.String, "origin_file": pl.String},
+                "authored_on": pl.Date, "review_status": pl.String, "origin_file": pl.String,
+                "reviewer": pl.String, "reviewed_on": pl.Date},
     )
 
 

@@ -17,7 +17,8 @@ RANK = {"equal": 5, "subset_of": 4, "superset_of": 3, "intersects_with": 2, "no_
 
 
 CROSSWALK_COLUMNS = ["source_framework", "source_ref", "target_framework", "target_ref", "relationship",
-                     "strength", "rationale_type", "justification", "origin", "path"]
+                     "strength", "rationale_type", "justification", "origin", "path", "review_status", "reviewer",
+                     "provenance"]
 
 
 def inverse(relationship: str) -> str:

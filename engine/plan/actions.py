@@ -57,6 +57,7 @@ def _check_controls(con: duckdb.DuckDBPyConnection, controls: Iterable[str | tup
     return out
 
 
+@store.retrying
 def add_action(db: str | Path | None, *, title: str, owner: str | None = None, due_date: date | str | None = None,
                effort: float | None = None, status: str = "planned", description: str | None = None,
                risk_ids: Iterable[str] = (), controls: Iterable[str | tuple[str, str]] = (),

@@ -64,6 +64,7 @@ RISK_FIELDS: dict[str, FieldSpec] = {
     "treatment": FieldSpec("enum", False, vocab.TREATMENTS),
     "treatment_notes": TEXT, "acceptance_approver": TEXT, "acceptance_date": DATE,
     "acceptance_expiry": DATE, "acceptance_justification": TEXT, "next_review": DATE,
+    "controls_text": TEXT,
 }
 """Risk fields a user may change. ``matrix_version`` changes only through rescoring."""
 

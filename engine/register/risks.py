@@ -74,6 +74,7 @@ def risk_history(db: str | Path | None, risk_id: str) -> pl.DataFrame:
                            [risk_id]).pl()
 
 
+@store.retrying
 def create_risk(db: str | Path | None, fields: Mapping[str, Any], *, actor: str, channel: str = "api",
                 controls: Sequence[str | tuple[str, str] | tuple[str, str, str]] = (),
                 assets: Sequence[str] = (), ai_systems: Sequence[str] = ()) -> str:

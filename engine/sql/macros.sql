@@ -63,6 +63,29 @@ CREATE OR REPLACE MACRO rank_coverage(rank) AS
 -- superset_of), so implementing the source implements the target too.
 CREATE OR REPLACE MACRO contains_target(relationship) AS relationship IN ('equal', 'superset_of');
 
+-- inverse_relationship(relationship): the relationship of target to source given that of source to target:
+-- subset_of and superset_of swap, the others read the same both ways (engine.crosswalk.inverse).
+CREATE OR REPLACE MACRO inverse_relationship(relationship) AS
+    CASE relationship WHEN 'subset_of' THEN 'superset_of' WHEN 'superset_of' THEN 'subset_of'
+                      ELSE relationship END;
+
+-- mapping_pair(source_framework, source_ref, target_framework, target_ref): the pair of controls a mapping
+-- record decides, the same whichever way round it is stored ('a|b', a sorting first); a record naming no
+-- target control (target_ref '') decides its source against the whole target framework ('a|framework:').
+-- One record is in force per pair (engine/sql/queries/mappings_in_force.sql).
+CREATE OR REPLACE MACRO mapping_pair(source_framework, source_ref, target_framework, target_ref) AS
+    CASE WHEN target_ref = '' THEN source_framework || ':' || source_ref || '|' || target_framework || ':'
+         WHEN source_framework || ':' || source_ref < target_framework || ':' || target_ref
+         THEN source_framework || ':' || source_ref || '|' || target_framework || ':' || target_ref
+         ELSE target_framework || ':' || target_ref || '|' || source_framework || ':' || source_ref END;
+
+-- coverage_share(coverage, max_strength): how much of a control's work its counterparts do, from 0 to 1,
+-- for the strength-weighted coverage estimate: 1 when fully covered (a counterpart equals or contains it),
+-- the strength of its strongest link divided by 10 when partly covered (strength rates how much of the
+-- concept is shared), 0 when not covered. The estimate for a set of controls is the mean of their shares.
+CREATE OR REPLACE MACRO coverage_share(coverage, max_strength) AS
+    CASE coverage WHEN 'full' THEN 1.0 WHEN 'partial' THEN coalesce(max_strength, 0) / 10.0 ELSE 0.0 END;
+
 -- assessment_live(status): an AI system impact assessment is live, and counts for the SoA and the
 -- audits, unless it is superseded or withdrawn (drafts and assessments without a status count).
 CREATE OR REPLACE MACRO assessment_live(status) AS coalesce(status, '') NOT IN ('superseded', 'withdrawn');

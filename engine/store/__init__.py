@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from engine.store import backup, history, postgres, query, status
 
-from .connection import BULK_DISABLED_COMPRESSION, connect, now, scalar, transaction
+from .connection import BULK_DISABLED_COMPRESSION, connect, now, retrying, scalar, transaction
 from .schema import (
     MIGRATIONS_DIR,
     VIEWS_DIR,
@@ -28,4 +28,6 @@ from .schema import (
 from .status import change_stamp, is_ready, location_text
 
 __all__ = ["BULK_DISABLED_COMPRESSION", "MIGRATIONS_DIR", "VIEWS_DIR", "applied_versions", "backup", "change_stamp",
-           "postgres", "connect", "is_ready", "location_text", "status", "create_macros", "create_views", "history", "migrate", "migrations", "now", "query", "scalar", "schema_version", "set_today", "transaction", "view_files", "view_names", "view_purpose", "view_sql"]
+           "connect", "create_macros", "create_views", "history", "is_ready", "location_text", "migrate",
+           "migrations", "now", "postgres", "query", "retrying", "scalar", "schema_version", "set_today", "status",
+           "transaction", "view_files", "view_names", "view_purpose", "view_sql"]

@@ -45,7 +45,8 @@ def backup(db: str | Path | None, dest: Path) -> str:
     A PostgreSQL store is dumped with ``pg_dump`` (custom format, one consistent snapshot)."""
     path = db_path(db)
     if postgres.is_url(path):
-        digest = pg_tools.dump(str(path), dest)
+        pg_tools.dump(str(path), dest)
+        digest = _sha256(dest)
         Path(str(dest) + ".sha256").write_text(f"{digest}  {dest.name}\n")
         return digest
     if not path.exists():

@@ -9,7 +9,6 @@ single transaction: a failure leaves the store as it was.
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import shutil
 import subprocess
@@ -37,16 +36,8 @@ def _run(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
     return got
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def dump(url: str, dest: Path) -> str:
-    """Dump the store at ``url`` to ``dest``; returns the dump's SHA-256."""
+def dump(url: str, dest: Path) -> None:
+    """Dump the store at ``url`` to ``dest``, whole or not at all."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
     _run([tool("pg_dump"), "--format=custom", "--no-owner", f"--file={tmp}", f"--dbname={url}"],
@@ -54,7 +45,6 @@ def dump(url: str, dest: Path) -> str:
     with tmp.open("rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, dest)
-    return _sha256(dest)
 
 
 def check_dump(src: Path) -> None:

@@ -40,8 +40,9 @@ the whole write or vanishing silently. A DuckDB file keeps the NUL as it was."""
 READER_URL_ENV = "RISKMAP_READER_URL"
 """The analysts' login (a role granted ``riskmap_reader``): ``riskmap shell`` and read-only queries use it when set."""
 
-__all__ = ["CATALOG", "READER_URL_ENV", "PostgresStore", "concurrent_edit", "extension_path", "forget", "instance",
-           "is_postgres", "is_url", "native", "pg_dialect", "redact", "reset", "schema_changed"]
+__all__ = ["CATALOG", "READER_URL_ENV", "LostRace", "PostgresStore", "committed_highest", "concurrent_edit",
+           "extension_path", "forget", "instance", "is_postgres", "is_url", "native", "pg_dialect", "redact", "reset",
+           "schema_changed"]
 
 
 def is_url(location: object) -> bool:
@@ -221,16 +222,65 @@ def pg_dialect(sql: str) -> str:
     return _LIST_LITERAL.sub("ARRAY[", sql)
 
 
+class LostRace(StaleEditError):
+    """A write that lost a race on the server: another transaction committed a change of the same row,
+    or took the same new key, first. Nothing of it was written. Unlike a stale ``expected_version``
+    it says nothing about what the caller saw, so a write that was not based on a version (a new
+    record, an import) may simply run again (:func:`engine.store.retrying`)."""
+
+
 _SERIALIZATION = ("could not serialize access", "deadlock detected")
+_KEY_TAKEN = re.compile(r"duplicate key value violates unique constraint[^\n]*(?:\n\s*DETAIL:\s*Key \((.*?)\)=\((.*?)\))?")
 
 
-def concurrent_edit(exc: BaseException) -> StaleEditError | None:
-    """The refusal for a write that lost a race on the server, or None for any other error."""
+def concurrent_edit(exc: BaseException) -> LostRace | None:
+    """The refusal for a write that lost a race on the server, or None for any other error.
+
+    In REPEATABLE READ a transaction that changes a row another one changed and committed since its
+    snapshot fails with a serialization error (or, when each waits for the other, a deadlock). A
+    transaction that inserts a key another one inserted meanwhile fails with a unique violation: the
+    other's row was not in its snapshot, so it chose the same new id (``R-0086``) or link row. Both
+    are the same refusal: someone else's write came first and nothing of this one was written."""
+    if not isinstance(exc, duckdb.Error):
+        return None
     text = str(exc)
-    if isinstance(exc, duckdb.Error) and any(s in text for s in _SERIALIZATION):
-        return StaleEditError("the record was changed by someone else meanwhile (another write committed "
-                              "first); nothing was written: reload it and apply your change again")
+    if any(s in text for s in _SERIALIZATION):
+        return LostRace("the record was changed by someone else meanwhile (another write committed "
+                        "first); nothing was written: reload it and apply your change again")
+    taken = _KEY_TAKEN.search(text)
+    if taken:
+        key = f" ({taken.group(1)} {taken.group(2)})" if taken.group(1) else ""
+        return LostRace(f"the record was changed by someone else meanwhile: another write added the same "
+                        f"key{key} first; nothing was written: reload and apply your change again")
     return None
+
+
+_ID_LOCK = 7310
+"""First key of the advisory locks that serialise choosing new ids (the second is the table's)."""
+
+
+def committed_highest(con: duckdb.DuckDBPyConnection, table: str, column: str, prefix: str) -> int:
+    """The highest number of an id ``PREFIX-n`` committed in ``table`` now, once no other transaction
+    is still choosing ids there: for :func:`engine.records.next_ids` on the server.
+
+    A transaction's snapshot is taken at its first statement, so a long one (an import) would choose
+    ids that others committed since, and fail at its commit however often it is run again while risks
+    are being added. Instead it takes a transaction-scoped advisory lock for the table (held until it
+    commits or rolls back, so the ids of a transaction still running are never chosen twice, and a
+    rolled-back one leaves no gap), then reads what is committed through a connection of its own."""
+    native(con, f"SELECT pg_advisory_xact_lock({_ID_LOCK}, hashtext('{table}'))")
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?", [CATALOG]).fetchone()
+    pattern = f"^{re.escape(prefix)}-([0-9]+)$"
+    fresh = instance(str(row[0])).cursor() if row else None
+    if fresh is None:  # pragma: no cover - con is a cursor of an attached store
+        return 0
+    try:
+        got = fresh.execute(f"SELECT * FROM postgres_query('{CATALOG}', $riskmap$SELECT max(substring({column} "
+                            f"FROM '{pattern}')::BIGINT) FROM {table} WHERE {column} ~ '{pattern}'$riskmap$)"
+                            ).fetchone()
+    finally:
+        fresh.close()
+    return int(got[0] or 0) if got else 0
 
 
 def server_version(con: duckdb.DuckDBPyConnection) -> str:

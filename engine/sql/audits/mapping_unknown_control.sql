@@ -1,5 +1,5 @@
 -- mapping_unknown_control: a reference to a control that is not in the loaded catalogs, wherever it is
--- stored: a risk's controls, an action's controls, an SoA decision, an authored crosswalk mapping.
+-- stored: a risk's controls, an action's controls, an SoA decision, a shipped, imported or tailored mapping.
 WITH refs AS (
     SELECT 'risk_control' AS entity, risk_id || ' -> ' || framework || ':' || ref AS entity_id, framework, ref
     FROM risk_controls
@@ -16,6 +16,18 @@ WITH refs AS (
     SELECT 'mapping', source_framework || ':' || source_ref || ' -> ' || target_framework || ':' || target_ref,
            target_framework, target_ref
     FROM mappings WHERE target_ref <> ''
+    UNION ALL
+    SELECT 'crosswalk_tailoring', id, source_framework, source_ref FROM crosswalk_tailoring
+    UNION ALL
+    SELECT 'crosswalk_tailoring', id, target_framework, target_ref FROM crosswalk_tailoring
+    UNION ALL
+    SELECT 'imported_mapping', import_source || ': ' || source_framework || ':' || source_ref || ' -> '
+           || target_framework || ':' || target_ref, source_framework, source_ref
+    FROM imported_mappings
+    UNION ALL
+    SELECT 'imported_mapping', import_source || ': ' || source_framework || ':' || source_ref || ' -> '
+           || target_framework || ':' || target_ref, target_framework, target_ref
+    FROM imported_mappings WHERE target_ref <> ''
 )
 SELECT 'mapping_unknown_control' AS rule, 'error' AS severity, r.entity, r.entity_id,
        'unknown control ' || r.framework || ':' || r.ref AS detail
