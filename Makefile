@@ -25,8 +25,11 @@ app: setup
 	@if [ -f $(DB) ]; then $(BIN)/riskmap init --db $(DB); else $(BIN)/riskmap demo --db $(DB); fi
 	RISKMAP_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
+# The suite on DuckDB files, then the modules marked both_stores again on a throw-away PostgreSQL server
+# (tests/pg_server.py; skipped without PostgreSQL's binaries, failed instead under RISKMAP_REQUIRE_POSTGRES=1).
 test: setup
 	$(BIN)/pytest
+	RISKMAP_TEST_STORE=postgres $(BIN)/pytest -m "both_stores and not browser"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -41,8 +41,9 @@ def build_demo(path: Path) -> Path:
     return path
 
 
-def measure_pages(db: Path, repeats: int = 5, pages: list[str] | None = None) -> list[dict[str, Any]]:
-    """Time the script run of each page on ``db``; one dict per page (seconds)."""
+def measure_pages(db: Path | str, repeats: int = 5, pages: list[str] | None = None) -> list[dict[str, Any]]:
+    """Time the script run of each page on ``db`` (a DuckDB file or a ``postgresql://`` URL); one dict per
+    page (seconds). A page that raises or shows an error is not a measurement: it stops the run."""
     import streamlit as st
     from streamlit import config, logger
     from streamlit.testing.v1 import AppTest
@@ -66,6 +67,8 @@ def measure_pages(db: Path, repeats: int = 5, pages: list[str] | None = None) ->
         cold = time.perf_counter() - start
         if at.exception:
             raise RuntimeError(f"page {page} raised: {at.exception[0].value}")
+        if at.error:
+            raise RuntimeError(f"page {page} shows an error: {at.error[0].value}")
         warm = []
         for _ in range(repeats):
             start = time.perf_counter()

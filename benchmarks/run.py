@@ -1,10 +1,15 @@
-"""`make bench`: the enterprise benchmark, engine against the raw-SQL limit and the row-by-row baseline.
+"""`make bench`: the enterprise benchmark, engine against the raw-SQL limit and the row-by-row baseline,
+and the same import, SoA export and app pages on a PostgreSQL store against their budgets.
 
     python -m benchmarks.run [--runs 5] [--baseline-runs 3] [--baseline-files 5] [--skip-baseline]
+                             [--skip-postgres | --postgres-only]
 
 BENCH_RISKS sets the number of risks (default 100,000). Every measurement is the median of --runs runs,
 each in a fresh process, with min and max; peak memory is the largest resident set of any engine run.
 Results are printed as a table and written to benchmarks/results.json with the machine's description.
+The PostgreSQL figures (benchmarks/postgres_bench.py) run on a throw-away server; they are skipped, and
+said to be, when PostgreSQL is not installed. ``--postgres-only`` measures only them and puts them into
+the results.json of an earlier run with the same number of risks.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import inference, register_bench
+from . import inference, postgres_bench, register_bench
 from .generate import bench_risks
 from .harness import Measurement, machine, measure, run_once
 
@@ -32,13 +37,15 @@ TARGETS = {
     "d": "under 1.5 s per page",
     "e": "under 2 GiB",
 }
+PAGE_SECONDS = 1.5
 
 
 def app_pages_run(db: str, out: str, repeats: int) -> tuple[float, str]:
-    """(d) Every page's script run under AppTest on the enterprise database (one process)."""
+    """(d) Every page's script run under AppTest on the enterprise database (one process): a file or a
+    PostgreSQL URL."""
     from .app_pages import measure_pages
 
-    rows = measure_pages(Path(db), repeats)
+    rows = measure_pages(db, repeats)
     Path(out).write_text(json.dumps(rows))
     return max(max(r["cold_s"], r["max_s"]) for r in rows), "per-page times in the (d) table"
 
@@ -73,7 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse-baseline", action="store_true",
                     help="take the baseline measurements from the last results.json (same risk count) instead "
                          "of running them again")
+    ap.add_argument("--note", default="", help="a remark kept in results.json (e.g. what tree was measured)")
+    pg = ap.add_mutually_exclusive_group()
+    pg.add_argument("--skip-postgres", action="store_true", help="leave out the PostgreSQL figures")
+    pg.add_argument("--postgres-only", action="store_true",
+                    help="measure only the PostgreSQL figures and put them into the last results.json "
+                         "(same risk count)")
     args = ap.parse_args(argv)
+    if args.postgres_only:
+        return postgres_only(args)
     previous = _previous_baselines(bench_risks()) if args.reuse_baseline else {}
     n = bench_risks()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -134,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     d_max, _, d_peak = (lambda r: (r[0], r[2], r[1]))(run_once("benchmarks.run:app_pages_run", db=str(app_db),
                                                                 out=str(pages_json), repeats=args.runs))
     pages = json.loads(pages_json.read_text())
-    peak = max([m.peak_rss_mb for m in (a, b, c)] + [d_peak])
+    on_server = None if args.skip_postgres else postgres_part(args, ent, step)
+    peak = max([m.peak_rss_mb for m in (a, b, c)] + [d_peak] + ([on_server["peak_rss_mb"]] if on_server else []))
 
     rows = []
     for key, eng, lim, base in (("a", a, a_lim, a_base), ("b", b, b_lim, b_base), ("c", c, c_lim, c_base)):
@@ -155,11 +171,87 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "machine": machine(), "risks": n, "runs": args.runs, "baseline_runs": args.baseline_runs,
         "measurements": rows, "pages": pages, "peak_rss_mb": peak, "targets_met": verdict,
-        "seconds_total": round(time.time() - t_start, 1),
+        "postgres": on_server, "seconds_total": round(time.time() - t_start, 1),
     }
+    if args.note:
+        report["note"] = args.note
     RESULTS.write_text(json.dumps(report, indent=2, default=str) + "\n")
     print()
     print(render(report))
+    print(f"\nwritten to {RESULTS.relative_to(ROOT.parent)}")
+    return 0
+
+
+Step = Any
+"""``step(label, variant, target, runs, **kwargs) -> Measurement`` of :func:`main`."""
+
+
+def postgres_part(args: argparse.Namespace, ent: Any, step: Step) -> dict[str, Any] | None:
+    """(a), (c) and (d) on a throw-away PostgreSQL server; None (said) when PostgreSQL is not installed."""
+    missing = postgres_bench.available()
+    if missing:
+        print(f"  PostgreSQL figures skipped: {missing}", flush=True)
+        return None
+    print("  PostgreSQL: starting a throw-away server, preparing the inventories ...", flush=True)
+    server, cluster = postgres_bench.start()
+    try:
+        postgres_bench.prepare(cluster, ent.assets_file, ent.ai_systems_file)
+        at = {"port": cluster.port, "psql": cluster.psql}
+        a = step("(a) import 50 registers", "postgres", "benchmarks.postgres_bench:import_run", args.runs,
+                 reg_dir=str(ent.root), **at)
+        postgres_bench.keep_enterprise(cluster)
+        c = step("(c) SoA to Excel", "postgres", "benchmarks.postgres_bench:soa_run", args.runs, work=str(WORK), **at)
+        print(f"  (d) app pages [postgres] x{args.runs} reruns per page ...", flush=True)
+        pages_json = WORK / "pages-postgres.json"
+        app_db = cluster.copy(postgres_bench.ENTERPRISE, "bench_app")
+        pages, d_max, d_peak, pages_error = [], float("inf"), 0.0, None
+        try:
+            d_max, d_peak, _ = run_once("benchmarks.run:app_pages_run", db=app_db, out=str(pages_json),
+                                        repeats=args.runs)
+            pages = json.loads(pages_json.read_text())
+        except RuntimeError as exc:  # a page that fails is reported, not timed
+            pages_error = str(exc).strip().splitlines()[-1]
+            print(f"  (d) app pages [postgres] not measured: {pages_error}", flush=True)
+        version = cluster.version()
+    finally:
+        server.stop()
+    return {
+        "server": f"PostgreSQL {version}",
+        "measurements": [{"measure": m.name, "engine": m.as_dict(), "target": postgres_bench.TARGETS[k]}
+                         for k, m in (("a", a), ("c", c))],
+        "pages": pages, "pages_error": pages_error, "peak_rss_mb": max(a.peak_rss_mb, c.peak_rss_mb, d_peak),
+        "targets_met": {"a_under_10s": a.median < 10.0, "c_under_1s": c.median < 1.0,
+                        "d_pages_under_1.5s": d_max < PAGE_SECONDS},
+    }
+
+
+def postgres_only(args: argparse.Namespace) -> int:
+    """``--postgres-only``: the PostgreSQL figures alone, put into the results of the last full run."""
+    n = bench_risks()
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if old.get("risks") != n:
+        print(f"--postgres-only needs a results.json of a full run with {n} risks; run `make bench` first",
+              file=sys.stderr)
+        return 2
+    WORK.mkdir(parents=True, exist_ok=True)
+    print(f"riskmap benchmark, PostgreSQL only: {n} risks, {args.runs} runs per measurement", flush=True)
+    ent, _ = register_bench.prepare(WORK, n)
+
+    def step(label: str, variant: str, target: str, runs: int, **kw: Any) -> Measurement:
+        print(f"  {label} [{variant}] x{runs} ...", end=" ", flush=True)
+        m = measure(label, variant, target, runs, **kw)
+        print(f"median {m.median:.3f} s (min {min(m.runs):.3f}, max {max(m.runs):.3f}); {m.note}", flush=True)
+        return m
+
+    on_server = postgres_part(args, ent, step)
+    if on_server is None:
+        return 1
+    old["postgres"] = on_server
+    old["peak_rss_mb"] = max(old.get("peak_rss_mb", 0), on_server["peak_rss_mb"])
+    old["postgres_measured_apart"] = args.note or f"with --postgres-only at {machine().get('git_commit')}"
+    RESULTS.write_text(json.dumps(old, indent=2, default=str) + "\n")
+    print()
+    print(render(old))
     print(f"\nwritten to {RESULTS.relative_to(ROOT.parent)}")
     return 0
 
@@ -170,6 +262,8 @@ def render(report: dict[str, Any]) -> str:
            f"{report['machine'].get('cpus')} CPUs, {report['machine'].get('cpu_model', '')}", "",
            "| measure | engine median (min-max) | raw-SQL limit | engine / limit | row-by-row baseline | "
            "baseline / engine | target |", "|---|---|---|---|---|---|---|"]
+    if report.get("note"):
+        out[1:1] = ["", report["note"]]
     for r in report["measurements"]:
         e, lim, b = r["engine"], r["limit"], r["baseline"]
         base = f"{b['median']:.1f} s" if b else "skipped"
@@ -185,7 +279,30 @@ def render(report: dict[str, Any]) -> str:
              if r["baseline"] and r["baseline"].get("note")]
     if notes:
         out += ["", *notes]
+    if report.get("postgres"):
+        out += ["", *render_postgres(report["postgres"], report["pages"])]
     return "\n".join(out)
+
+
+def render_postgres(pg: dict[str, Any], file_pages: list[dict[str, Any]]) -> list[str]:
+    """The PostgreSQL figures as Markdown tables, each beside the DuckDB file's."""
+    out = [f"On PostgreSQL ({pg['server']}, a throw-away server on this machine):", "",
+           "| measure | PostgreSQL median (min-max) | budget |", "|---|---|---|"]
+    for r in pg["measurements"]:
+        e = r["engine"]
+        out.append(f"| {r['measure']} | {e['median']:.3f} s ({e['min']:.3f}-{e['max']:.3f}) | {r['target']} |")
+    on_file = {p["page"]: p for p in file_pages}
+    out += ["", "| page (d) | first run on PostgreSQL | median rerun | max rerun | first run on the file |",
+            "|---|---|---|---|---|"]
+    for p in pg["pages"]:
+        f = on_file.get(p["page"])
+        out.append(f"| {p['page']} | {p['cold_s']:.3f} s | {p['median_s']:.3f} s | {p['max_s']:.3f} s | "
+                   + (f"{f['cold_s']:.3f} s |" if f else "- |"))
+    if pg.get("pages_error"):
+        out += [f"| (pages not measured: {pg['pages_error']}) | | | | |"]
+    out += ["", "PostgreSQL budgets met: " + ", ".join(f"{k} {'yes' if v else 'NO'}"
+                                                      for k, v in pg["targets_met"].items())]
+    return out
 
 
 if __name__ == "__main__":

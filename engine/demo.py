@@ -5,13 +5,17 @@ TriageAssist, an AI triage product sold to GP practices and urgent care centres,
 third-party AI services. Its files in ``data/demo`` are kept the way its teams keep them: an asset
 inventory, an AI system inventory and impact assessments (CSV), the security team's legacy risk
 register in Excel (1-5 scales, ISO/IEC 27001:2013 references), the AI governance group's risk register
-(CSV, Low/Medium/High, ISO/IEC 42001 references), a treatment action list and a partly completed SoA.
+(CSV, Low/Medium/High, ISO/IEC 42001 references), a treatment action list, a partly completed SoA, the
+web proxy's export of AI services staff use, and the AI governance group's worksheet of decisions on the
+risk scenarios proposed for each AI system.
 
 :func:`build_demo` builds the demo database from those files through the same importers and public
 functions a user runs (no direct writes to register tables), every change recorded with actor and
-channel ``demo``. The database is built in a temporary file next to the target and moved into place
-when complete, so a failed build leaves the previous database as it was, and rebuilding gives the same
-content every time.
+channel ``demo``. A DuckDB file is built in a temporary file next to the target and moved into place
+when complete, so a failed build leaves the previous database as it was. On PostgreSQL the demo's
+tables are dropped and the demo built again in place (a server database cannot be swapped for a new
+one under the app's feet); a failed build there leaves a partial demo, which the next ``riskmap demo``
+replaces. Rebuilding gives the same content every time, on either store.
 
 :func:`export_views_parquet` writes every documented view as Parquet for analysts.
 """
@@ -27,10 +31,11 @@ from pathlib import Path
 
 import duckdb
 
-from engine import plan, register, soa, store
+from engine import ai, plan, register, soa, store
+from engine.errors import ConfigError, InputError, Problem
 
-from .config import DATA_DIR, ISO27001, ISO42001, db_path
-from .errors import ConfigError, InputError, Problem, RuleViolation
+from .config import DATA_DIR, db_path
+from .errors import RuleViolation
 from .lifecycle import init_database
 
 DEMO_DIR = DATA_DIR / "demo"
@@ -47,29 +52,31 @@ AI_REGISTER = DEMO_DIR / "ai-risk-register.csv"
 AI_MAPPING = DEMO_DIR / "ai-risk-register.mapping.yaml"
 ACTIONS = DEMO_DIR / "actions.csv"
 SOA_DECISIONS = DEMO_DIR / "soa-decisions.csv"
+AI_USAGE = DEMO_DIR / "ai-usage.csv"
+IDENTIFICATION = DEMO_DIR / "ai-risk-identification.csv"
 
 SECURITY_SOURCE = "Security risk register"
 AI_SOURCE = "AI risk register"
 
 Progress = Callable[[str], None]
 
-# The action list and the SoA are the teams' own spreadsheets; these are their spellings.
-_ACTION_STATUS = {"not started": "planned", "planned": "planned", "in progress": "in_progress",
-                  "complete": "done", "completed": "done", "done": "done", "cancelled": "cancelled"}
-_STANDARDS = {"iso/iec 27001:2022": ISO27001, "iso/iec 42001:2023": ISO42001}
-_INCLUSION = {"risk treatment": "risk_treatment", "legal/regulatory": "legal_regulatory",
-              "contractual": "contractual", "business requirement": "business", "best practice": "best_practice"}
-_EXCLUSION = {"outside scope": "outside_scope", "activity not performed": "activity_not_performed",
-              "no relevant risk": "no_relevant_risk", "covered elsewhere": "covered_elsewhere", "other": "other"}
-_SOA_STATUS = {"implemented": "implemented", "partially implemented": "partial", "planned": "planned",
-               "not started": "not_started"}
+# What the AI governance group did with the shadow tools the proxy export showed: one registered (it then
+# gets its scenario proposals), one dismissed; the others are still open findings.
+SHADOW_REGISTERED = ("MeetNote", "AIS-09", {
+    "name": "MeetNote meeting transcription",
+    "purpose": "Transcribes and summarises clinical safety meetings; adopted by the team before approval",
+    "owner": "Dr Tomasz Nowak", "processes_personal_data": True, "processes_sensitive_data": True,
+    "decides_about_people": False, "generative": True, "external_input": False, "interacts_with_people": False,
+    "safety_critical": False, "fully_automated": False, "affects_vulnerable_groups": False})
+SHADOW_DISMISSED = ("SlideGenie", "Blocked at the web proxy on 2026-11-20; marketing uses the approved Workspace "
+                                  "Copilot instead")
 
 
 @dataclass
 class DemoReport:
     """What :func:`build_demo` built."""
 
-    path: Path
+    path: str | Path
     assets: int = 0
     ai_systems: int = 0
     assessments: int = 0
@@ -80,46 +87,67 @@ class DemoReport:
     actions: int = 0
     soa_decided: int = 0
     soa_rows: int = 0
+    scenario_risks: int = 0
+    identified: int = 0
+    not_applicable: int = 0
+    open_scenarios: int = 0
+    usage: int = 0
+    unregistered: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
-        return (f"{self.path}: demo organisation {ORGANISATION} built in {self.seconds:.1f} s: "
+        return (f"{store.location_text(self.path)}: demo organisation {ORGANISATION} built in {self.seconds:.1f} s: "
                 f"{self.assets} assets, {self.ai_systems} AI systems, {self.assessments} impact assessments, "
-                f"{self.source_rows} register rows consolidated into {self.risks} risks ({self.merged} merged, "
+                f"{self.source_rows} register rows consolidated into {self.risks - self.scenario_risks} risks "
+                f"({self.merged} merged, "
                 f"{self.translated} ISO 27001:2013 references translated), {self.actions} treatment actions, "
-                f"{self.soa_decided} of {self.soa_rows} SoA rows decided")
+                f"{self.soa_decided} of {self.soa_rows} SoA rows decided; AI risk scenarios: {self.identified} "
+                f"identified ({self.scenario_risks} as new risks: {self.risks} risks in all), {self.not_applicable} "
+                f"not applicable, {self.open_scenarios} open; observed AI use: "
+                f"{self.usage} entries, {self.unregistered} unregistered")
 
 
 # ------------------------------------------------------------------------------------- what is there
 
-def database_kind(path: Path) -> str:
+def database_kind(db: str | Path | None) -> str:
     """``missing``, ``empty`` (riskmap schema, nothing anyone entered), ``demo`` (built by
-    :func:`build_demo`), ``other`` (someone's data, or not a riskmap database)."""
-    if not path.exists():
+    :func:`build_demo`), ``other`` (someone's data, or not a riskmap database).
+
+    A PostgreSQL database with no table at all is ``missing``; a server that cannot be reached raises
+    :class:`ConfigError`."""
+    location = db_path(db)
+    on_server = store.postgres.is_url(location)
+    if not on_server and not Path(location).exists():
         return "missing"
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        with store.connect(location) as con:
+            return _kind_of(con)
+    except ConfigError:
+        if on_server:
+            raise
+        return "other"
     except duckdb.Error:
         return "other"
-    try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "schema_migrations" not in tables or "history" not in tables:
-            return "other"
-        demo_rows, other_rows = con.execute(
-            "SELECT count(*) FILTER (WHERE channel = ? AND actor = ?), count(*) FILTER (WHERE channel <> ?) "
-            "FROM history", [CHANNEL, ACTOR, CHANNEL]).fetchone() or (0, 0)
-        if demo_rows:
-            return "demo"
-        if other_rows:
-            return "other"
-        for table in ("assets", "ai_systems", "risks", "actions"):
-            if table in tables and (con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,))[0]:
-                return "other"
-        return "empty"
-    except duckdb.Error:
+
+
+def _kind_of(con: duckdb.DuckDBPyConnection) -> str:
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = "
+                                        "'BASE TABLE' AND table_schema IN ('main', 'public')").fetchall()}
+    if not tables and store.postgres.is_postgres(con):
+        return "missing"
+    if "schema_migrations" not in tables or "history" not in tables:
         return "other"
-    finally:
-        con.close()
+    demo_rows, other_rows = con.execute(
+        "SELECT count(*) FILTER (WHERE channel = ? AND actor = ?), count(*) FILTER (WHERE channel <> ?) "
+        "FROM history", [CHANNEL, ACTOR, CHANNEL]).fetchone() or (0, 0)
+    if demo_rows:
+        return "demo"
+    if other_rows:
+        return "other"
+    for table in ("assets", "ai_systems", "risks", "actions"):
+        if table in tables and (con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,))[0]:
+            return "other"
+    return "empty"
 
 
 # ------------------------------------------------------------------------------------------ the build
@@ -135,18 +163,32 @@ def build_demo(db: str | Path | None = None, progress: Progress | None = None, *
 
     A database the demo built is rebuilt from scratch (changes made to it since are lost, which is what
     rebuilding the demo means); a missing or empty one is built. Any other database is refused with
-    :class:`RuleViolation` unless ``force``.
+    :class:`RuleViolation` unless ``force``. On PostgreSQL, rebuilding drops every table of the
+    database's ``public`` schema first (:func:`_clear_server`).
     """
     target = db_path(db)
     kind = database_kind(target)
+    shown = store.location_text(target)
     if kind == "other" and not force:
-        raise RuleViolation(f"{target} holds data that is not the demo; refusing to replace it. Use another "
+        raise RuleViolation(f"{shown} holds data that is not the demo; refusing to replace it. Use another "
                             f"--db, or --force to replace it (its content is lost)")
     say = progress or (lambda _text: None)
     started = time.monotonic()
+    if store.postgres.is_url(target):
+        if kind != "missing":
+            _clear_server(str(target))
+        report = _build(target, say)
+    else:
+        report = _build_file(Path(target), say)
+    report.path = target
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _build_file(target: Path, say: Progress) -> DemoReport:
+    """Build beside the target (same file system, so the final rename is atomic), named like a database
+    file so that the repository's ignore rules cover it if a build is interrupted."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Beside the target (same file system, so the final rename is atomic), named like a database file so
-    # that the repository's ignore rules cover it if a build is interrupted.
     work = target.with_name(f".{target.stem}.demo-build{target.suffix or '.duckdb'}")
     _remove(work)
     try:
@@ -155,9 +197,15 @@ def build_demo(db: str | Path | None = None, progress: Progress | None = None, *
         os.replace(work, target)
     finally:
         _remove(work)
-    report.path = target
-    report.seconds = time.monotonic() - started
     return report
+
+
+def _clear_server(url: str) -> None:
+    """Drop every table, view and sequence of the server's ``public`` schema, in one transaction, so the
+    demo is built on an empty schema (a server database cannot be swapped for a new file)."""
+    with store.transaction(url) as con:
+        store.postgres.native(con, store.query.load("pg_drop_public"))
+    store.postgres.schema_changed(url)
 
 
 def _remove(path: Path) -> None:
@@ -166,7 +214,7 @@ def _remove(path: Path) -> None:
             p.unlink()
 
 
-def _build(path: Path, say: Progress) -> DemoReport:
+def _build(path: str | Path, say: Progress) -> DemoReport:
     report = DemoReport(path)
     init_database(path)
     say("database initialised: catalogs and crosswalks loaded")
@@ -185,6 +233,9 @@ def _build(path: Path, say: Progress) -> DemoReport:
     say(f"{ACTIONS.name}: {n_actions} treatment actions added")
     n_soa = _record_soa(path)
     say(f"{SOA_DECISIONS.name}: {n_soa} SoA decisions recorded")
+    say("\n".join(_observed_use(path)))
+    n_decided = _identify(path)
+    say(f"{IDENTIFICATION.name}: {n_decided} decisions on proposed AI risk scenarios recorded")
 
     with store.connect(path) as con:
         counts = con.execute("""
@@ -193,10 +244,16 @@ def _build(path: Path, say: Progress) -> DemoReport:
                    (SELECT count(*) FROM risks), (SELECT count(*) FROM risk_merges WHERE reversed_at IS NULL),
                    (SELECT count(*) FROM risk_controls WHERE translated_from IS NOT NULL),
                    (SELECT count(*) FROM actions),
-                   (SELECT count(*) FROM v_soa WHERE applicable IS NOT NULL), (SELECT count(*) FROM v_soa)
+                   (SELECT count(*) FROM v_soa WHERE applicable IS NOT NULL), (SELECT count(*) FROM v_soa),
+                   (SELECT count(*) FROM risks r WHERE NOT EXISTS (SELECT 1 FROM risk_sources s WHERE s.risk_id = r.id)),
+                   (SELECT count(*) FROM v_ai_risk_identification WHERE state = 'identified'),
+                   (SELECT count(*) FROM v_ai_risk_identification WHERE state = 'not_applicable'),
+                   (SELECT count(*) FROM v_ai_risk_identification WHERE state = 'open'),
+                   (SELECT count(*) FROM v_ai_usage), (SELECT count(*) FROM v_ai_usage WHERE unregistered)
         """).fetchone() or ()
     (report.assets, report.ai_systems, report.assessments, report.source_rows, report.risks, report.merged,
-     report.translated, report.actions, report.soa_decided, report.soa_rows) = (int(n) for n in counts)
+     report.translated, report.actions, report.soa_decided, report.soa_rows, report.scenario_risks, report.identified,
+     report.not_applicable, report.open_scenarios, report.usage, report.unregistered) = (int(n) for n in counts)
     return report
 
 
@@ -205,10 +262,6 @@ def _build(path: Path, say: Progress) -> DemoReport:
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
-
-
-def _split(text: str) -> list[str]:
-    return [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
 
 
 def risk_ids_by_source_key(db: str | Path | None) -> dict[str, str]:
@@ -224,67 +277,58 @@ def risk_ids_by_source_key(db: str | Path | None) -> dict[str, str]:
     return out
 
 
-def _add_actions(db: Path) -> int:
-    """Add the treatment actions of ``actions.csv`` through the treatment plan's public API."""
+def _add_actions(db: str | Path) -> int:
+    """Import the treatment actions of ``actions.csv`` with the action plan importer users run
+    (``riskmap import actions``): risks named by the registers' own ids, controls per standard."""
+    report = plan.import_actions(db, ACTIONS, actor=ACTOR, channel=CHANNEL)
+    return sum(len(f.created) + len(f.updated) + f.unchanged for f in report.files)
+
+
+def _record_soa(db: str | Path) -> int:
+    """Import the decisions of ``soa-decisions.csv`` with the SoA importer users run (``riskmap import soa``)."""
+    report = soa.import_soa(db, SOA_DECISIONS, actor=ACTOR, channel=CHANNEL)
+    return sum(len(f.updated) + f.unchanged for f in report.files)
+
+
+def _observed_use(db: str | Path) -> list[str]:
+    """Import the proxy's export of AI services, register one shadow tool and dismiss another."""
+    report = ai.import_usage(db, AI_USAGE, source="Web proxy", actor=ACTOR, channel=CHANNEL)
+    lines = report.lines()
+    by_tool = {r["tool"]: r["id"] for r in ai.list_usage(db).iter_rows(named=True)}
+    tool, system_id, fields = SHADOW_REGISTERED
+    ai.register_usage(db, by_tool[tool], fields=dict(fields), ai_system_id=system_id, actor=ACTOR, channel=CHANNEL)
+    tool_dismissed, reason = SHADOW_DISMISSED
+    ai.dismiss_usage(db, by_tool[tool_dismissed], reason, actor=ACTOR, channel=CHANNEL)
+    lines.append(f"  {tool} registered as {system_id}; {tool_dismissed} dismissed: {reason}")
+    return lines
+
+
+def _identify(db: str | Path) -> int:
+    """Record the decisions of ``ai-risk-identification.csv`` on the scenarios proposed per AI system:
+    identified as an existing register risk (by its register key) or as a new one (scored), or not
+    applicable with a reason."""
     by_key = risk_ids_by_source_key(db)
-    rows = _read_csv(ACTIONS)
+    rows = _read_csv(IDENTIFICATION)
     problems: list[Problem] = []
     for n, row in enumerate(rows, start=2):
-        status = _ACTION_STATUS.get(row["Status"].lower())
-        if status is None:
-            problems.append(Problem(ACTIONS.name, n, "Status", "unknown status", row["Status"],
-                                    ", ".join(_ACTION_STATUS)))
-        for key in _split(row["Risks"]):
-            if key not in by_key:
-                problems.append(Problem(ACTIONS.name, n, "Risks", "no imported risk has this register key", key))
+        if row["Decision"] not in ("identified", "not applicable"):
+            problems.append(Problem(IDENTIFICATION.name, n, "Decision", "unknown decision", row["Decision"],
+                                    "identified or not applicable"))
+        if row["Register Key"] and row["Register Key"] not in by_key:
+            problems.append(Problem(IDENTIFICATION.name, n, "Register Key", "no imported risk has this register key",
+                                    row["Register Key"]))
     if problems:
-        raise InputError(problems, f"{ACTIONS}: cannot add the treatment actions")
+        raise InputError(problems, f"{IDENTIFICATION}: cannot record the identification decisions")
     for row in rows:
-        controls = [f"{ISO27001}:{r}" for r in _split(row["ISO 27001:2022 Controls"])]
-        controls += [f"{ISO42001}:{r}" for r in _split(row["ISO 42001 Controls"])]
-        plan.add_action(
-            db, action_id=row["Action ID"], title=row["Action"], description=row["Description"] or None,
-            owner=row["Owner"] or None, due_date=row["Due Date"] or None,
-            status=_ACTION_STATUS[row["Status"].lower()], effort=float(row["Effort (days)"] or 0) or None,
-            risk_ids=list(dict.fromkeys(by_key[k] for k in _split(row["Risks"]))), controls=controls,
-            actor=ACTOR, channel=CHANNEL)
+        system, scenario = row["AI System"], row["Scenario"]
+        if row["Decision"] == "not applicable":
+            ai.reject(db, system, scenario, row["Reason"], actor=ACTOR, channel=CHANNEL)
+        elif row["Register Key"]:
+            ai.accept(db, system, scenario, risk_id=by_key[row["Register Key"]], actor=ACTOR, channel=CHANNEL)
+        else:
+            ai.accept(db, system, scenario, likelihood=row["Likelihood"], impact=row["Impact"],
+                      owner=row["Owner"] or None, actor=ACTOR, channel=CHANNEL)
     return len(rows)
-
-
-def _record_soa(db: Path) -> int:
-    """Record the decisions of ``soa-decisions.csv`` through the SoA's public API."""
-    rows = _read_csv(SOA_DECISIONS)
-    problems: list[Problem] = []
-    decisions: list[tuple[str, dict[str, str], bool, list[str], str | None, str]] = []
-
-    def code(table: dict[str, str], n: int, row: dict[str, str], column: str, value: str | None = None) -> str:
-        written = row[column] if value is None else value
-        got = table.get(written.strip().lower())
-        if got is None:
-            problems.append(Problem(SOA_DECISIONS.name, n, column, "not a value this file uses", written,
-                                    ", ".join(table)))
-        return got or ""
-
-    for n, row in enumerate(rows, start=2):
-        before = len(problems)
-        fw = code(_STANDARDS, n, row, "Standard")
-        applicable = code({"yes": "true", "no": "false"}, n, row, "Applicable") == "true"
-        reasons = [code(_INCLUSION, n, row, "Reason for Inclusion", r)
-                   for r in row["Reason for Inclusion"].split(";") if r.strip()]
-        exclusion = code(_EXCLUSION, n, row, "Reason for Exclusion") if row["Reason for Exclusion"] else None
-        status = code(_SOA_STATUS, n, row, "Implementation Status", row["Implementation Status"] or "not started")
-        if len(problems) == before:
-            decisions.append((fw, row, applicable, reasons, exclusion, status))
-    if problems:
-        raise InputError(problems, f"{SOA_DECISIONS}: cannot record the SoA decisions")
-    for fw, row, applicable, reasons, exclusion, status in decisions:
-        soa.set_row(
-            db, fw, row["Control"], applicable=applicable, reasons=reasons, exclusion_reason=exclusion,
-            justification=row["Justification"] or None, status=status,
-            implementation_notes=row["How Implemented"] or None, owner=row["Owner"] or None,
-            evidence=[e.strip() for e in row["Evidence"].split(";") if e.strip()],
-            last_verified=row["Last Verified"] or None, actor=ACTOR, channel=CHANNEL)
-    return len(decisions)
 
 
 # ------------------------------------------------------------------------------- analysts' export

@@ -13,13 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from engine import store
+from tests import stores
 
 from .demo_support import demo_copy, demo_template
+
+pytestmark = pytest.mark.both_stores
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -54,7 +56,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def real_columns(db: Path) -> dict[str, list[str]]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = stores.open_db(db)
     try:
         return {v: [r[0] for r in con.execute(f"DESCRIBE {v}").fetchall()] for v in store.view_names()}
     finally:
@@ -77,7 +79,8 @@ def test_every_view_is_documented_with_its_columns(fresh_db: Path) -> None:
 
 def test_the_section_covers_the_contract() -> None:
     _where, text = analysts_section()
-    for needle in ("duckdb -readonly", "riskmap export parquet DIR", "```sql"):
+    for needle in ("duckdb -readonly", "riskmap export parquet DIR", "```sql", "riskmap shell", "RISKMAP_READER_URL",
+                   "GRANT riskmap_reader TO"):
         assert needle in text
     for name in ("v_controls", "v_crosswalk", "v_coverage", "v_risk_register", "v_treatment_plan", "v_soa"):
         assert f"`{name}`" in text
@@ -87,7 +90,7 @@ def test_example_queries_run(demo_db: Path) -> None:
     _where, text = analysts_section()
     queries = re.findall(r"```sql\n(.*?)```", text, re.S)
     assert len(queries) >= 5
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = stores.open_db(demo_db)
     try:
         for q in queries:
             con.execute(q).fetchall()
@@ -102,7 +105,7 @@ def test_export_parquet_writes_every_view(demo_db: Path, tmp_path: Path, run_cli
     files = sorted(p.stem for p in out.glob("*.parquet"))
     assert files == sorted(store.view_names())
     real = real_columns(demo_db)
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = stores.open_db(demo_db)
     try:
         for view in store.view_names():
             got = pl.read_parquet(out / f"{view}.parquet")
@@ -111,7 +114,7 @@ def test_export_parquet_writes_every_view(demo_db: Path, tmp_path: Path, run_cli
     finally:
         con.close()
     register = pl.read_parquet(out / "v_risk_register.parquet")
-    assert register.height == 85 and register.schema["sources"] == pl.List(pl.String)
+    assert register.height == 90 and register.schema["sources"] == pl.List(pl.String)
     assert f"{len(files)} views written" in stdout
 
 
@@ -186,14 +189,12 @@ def test_duckdb_cli_reads_while_the_app_runs(running_app: str, demo_db: Path) ->
     duckdb_cli = BIN / "duckdb"
     assert duckdb_cli.exists(), "the duckdb CLI (pip duckdb-cli) is missing from .venv"
     with _open_in_browser(running_app):
-        result = subprocess.run(
-            [str(duckdb_cli), "-readonly", str(demo_db), "SELECT count(*) FROM v_risk_register"],
-            capture_output=True, text=True, timeout=60)
+        result = subprocess.run(stores.analyst_command(demo_db, "SELECT count(*) FROM v_risk_register"),
+                                capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
-        assert re.search(r"\b85\b", result.stdout), result.stdout
+        assert re.search(r"\b90\b", result.stdout), result.stdout
         csv = subprocess.run(
-            [str(duckdb_cli), "-readonly", "-csv", str(demo_db),
-             "SELECT count(*) AS n FROM v_soa WHERE applicable IS NOT NULL"],
+            stores.analyst_command(demo_db, "SELECT count(*) AS n FROM v_soa WHERE applicable IS NOT NULL", csv=True),
             capture_output=True, text=True, timeout=60)
         assert csv.returncode == 0, csv.stderr
         assert csv.stdout.split() == ["n", "92"]

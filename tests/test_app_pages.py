@@ -4,15 +4,17 @@ there, and an edit made through it is in the database afterwards."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+from . import stores
+
+pytestmark = pytest.mark.both_stores
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -40,7 +42,7 @@ _BUILT: list[Path] = []
 def demo_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo database, built once per test session however many test modules ask for it."""
     if not _BUILT:
-        _BUILT.append(build_demo_db(tmp_path_factory.mktemp("demo") / "demo.duckdb"))
+        _BUILT.append(build_demo_db(stores.new_db(tmp_path_factory.mktemp("demo"), "demo.duckdb", keep=True)))
     return _BUILT[0]
 
 
@@ -53,8 +55,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo_db(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the demo database, which the app opens (RISKMAP_DB)."""
-    path = tmp_path / "riskmap.duckdb"
-    shutil.copyfile(demo_template, path)
+    path = stores.copy_db(demo_template, tmp_path)
     monkeypatch.setenv("RISKMAP_DB", str(path))
     monkeypatch.setenv("RISKMAP_ACTOR", ACTOR)
     return path
@@ -83,7 +84,7 @@ def assert_healthy(at: AppTest) -> None:
 
 
 def db_value(db: Path, sql: str, params: list[Any] | None = None) -> Any:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with stores.open_db(db) as con:
         row = con.execute(sql, params or []).fetchone()
     return row[0] if row else None
 
@@ -135,13 +136,23 @@ def test_page_renders(demo_db: Path, page: str) -> None:
 
 
 def test_missing_database_says_how_to_create_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    missing = tmp_path / "nowhere.duckdb"
+    missing = stores.new_db(tmp_path, "nowhere.duckdb")
     monkeypatch.setenv("RISKMAP_DB", str(missing))
     at = AppTest.from_file(str(APP), default_timeout=30).run()
     assert_healthy(at)
     assert at.error and "No database" in at.error[0].value
     assert "riskmap demo --db" in at.code[0].value
-    assert not missing.exists()
+    assert not stores.exists(missing)
+
+
+def test_an_unreachable_server_is_a_message_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RISKMAP_DB", "postgresql://ana:s3cret@127.0.0.1:1/riskmap")
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert_healthy(at)
+    assert at.error and "cannot connect to the PostgreSQL store" in at.error[0].value
+    shown = " ".join(e.value for e in at.error) + " ".join(c.value for c in at.caption)
+    assert "s3cret" not in shown
+    assert "ana:***@127.0.0.1:1/riskmap" in at.error[0].value.replace("\\", "")
 
 
 def test_no_page_renders_html() -> None:
@@ -277,7 +288,7 @@ def test_ai_system_and_assessment_edits_are_saved(demo_db: Path) -> None:
 # --- risk register ---------------------------------------------------------------------------------
 
 def _first_open_risk(db: Path) -> tuple[str, int]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with stores.open_db(db) as con:
         rid, version = con.execute("SELECT id, version FROM risks WHERE status <> 'closed' ORDER BY id LIMIT 1"
                                    ).fetchone()
     return rid, version
@@ -341,7 +352,7 @@ def test_register_invalid_edit_is_refused_and_kept(demo_db: Path) -> None:
 def test_register_pages_and_saves_an_edit_on_a_later_page(demo_db: Path) -> None:
     """A register larger than a page is shown a page at a time; an edit on page 2 reaches the database,
     and pending edits do not follow the user to another page."""
-    with duckdb.connect(str(demo_db)) as con:
+    with stores.open_db(demo_db, read_only=False) as con:
         con.execute("INSERT INTO risks SELECT r.* REPLACE (r.id || '-c' || c.i AS id) FROM risks r, "
                     "range(1, 9) c(i)")
         n_open = con.execute("SELECT count(*) FROM risks WHERE status <> 'closed'").fetchone()[0]
@@ -578,3 +589,39 @@ def test_import_an_excel_asset_inventory(demo_db: Path) -> None:
     at.button(key="import_commit").click().run()
     assert_healthy(at)
     assert db_value(demo_db, "SELECT name FROM assets WHERE name = 'Spare laptops'") == "Spare laptops"
+
+
+def test_import_a_soa_lists_the_values_that_differ(demo_db: Path) -> None:
+    soa_csv = (b"Control,Applicable,Implementation Status,Owner\n"
+               b"A.5.1,Yes,Implemented,New Owner\nA.5.2,Yes,Partially implemented,New Owner\n")
+    at = open_page("imports")
+    at.radio(key="import_kind").set_value("soa").run()
+    _upload(at, "soa.csv", soa_csv)
+    assert_healthy(at)
+    at.button(key="import_check").click().run()
+    assert not at.error, [e.value for e in at.error]
+    diffs = frame_with(at, "id", "field", "stored", "imported")
+    assert ("iso27001-2022:A.5.1", "owner", "New Owner") in set(zip(diffs["id"], diffs["field"], diffs["imported"],
+                                                                     strict=True))
+    at.button(key="import_commit").click().run()
+    assert_healthy(at)
+    assert db_value(demo_db, "SELECT owner FROM soa_rows WHERE framework = 'iso27001-2022' AND ref = 'A.5.1'") == \
+        "New Owner"
+
+
+def test_control_suggestions_are_decided_on_the_import_page(demo_db: Path) -> None:
+    from engine import register
+    from tests.test_register_support import data
+
+    register.import_risks(demo_db, data("free_text_controls_register.csv"), "ft", actor="t")
+    sid = db_value(demo_db, "SELECT id FROM v_control_suggestions WHERE phrase = 'Backups'")
+    risk_id = db_value(demo_db, "SELECT risk_id FROM v_control_suggestions WHERE id = ?", [sid])
+    at = open_page("imports")
+    at.radio(key="import_section").set_value("Control suggestions").run()
+    assert_healthy(at)
+    at.multiselect(key="suggest_pick").select(sid).run()
+    at.button(key="suggest_accepted").click().run()
+    assert_healthy(at)
+    assert db_value(demo_db, "SELECT status FROM control_suggestions WHERE id = ?", [sid]) == "accepted"
+    assert db_value(demo_db, "SELECT count(*) FROM risk_controls WHERE risk_id = ? AND ref = 'A.8.13'",
+                    [risk_id]) == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -216,3 +217,56 @@ def test_soa_downloads_as_excel(app_url: str, page, demo_copy: Path, tmp_path: P
     assert {"A.5.1", "A.6.2.8"} <= set(combined["Control"].to_list())
     cover = pl.read_excel(io.BytesIO(data), sheet_name="Cover", has_header=False)
     assert "Statement of Applicability" in cover.row(0)
+
+
+def _choose(pg, label: str, option: str | re.Pattern[str]) -> None:
+    """Pick ``option`` (its text, or a pattern of it) in the selectbox or multiselect labelled ``label``."""
+    box = pg.get_by_role("combobox", name=label, exact=True)
+    box.scroll_into_view_if_needed()
+    box.click()
+    pg.get_by_role("option", name=option, exact=isinstance(option, str)).first.click()
+    wait_idle(pg)
+
+
+def test_the_import_wizard_maps_checks_imports_and_decides_suggestions(app_url: str, page, demo_copy: Path,
+                                                                       tmp_path: Path) -> None:
+    """Upload a register whose controls are written in words, change one column's field, download the
+    mapping file, check, import, then accept a control suggestion: all in the real browser."""
+    import yaml
+    from playwright.sync_api import expect
+
+    register_file = ROOT / "tests" / "data" / "imports" / "free_text_controls_register.csv"
+    visit(page, app_url, "imports")
+    page.locator('input[type="file"]').first.set_input_files(str(register_file))
+    wait_idle(page)
+    expect(page.get_by_text("Existing controls (recognised)")).to_be_visible()
+    _choose(page, "Owner (recognised)", "ignore")
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download the mapping file").click()
+    mapping = tmp_path / "mapping.yaml"
+    got.value.save_as(mapping)
+    assert yaml.safe_load(mapping.read_text(encoding="utf-8"))["columns"] == {"Owner": "ignore"}
+    page.get_by_role("button", name="Check (dry run)").click()
+    wait_idle(page)
+    expect(page.get_by_text("Check passed", exact=False).first).to_be_visible()
+    expect(page.get_by_text("Controls proposed for controls written in words", exact=False)).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_role("button", name="Import", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_text("Imported:", exact=False).first).to_be_visible()
+    with duckdb.connect(str(demo_copy), read_only=True) as con:
+        owners = con.execute("SELECT DISTINCT r.owner FROM risks r JOIN risk_sources s ON s.risk_id = r.id "
+                             "WHERE s.source = 'free_text_controls_register'").fetchall()
+        waiting = con.execute("SELECT count(*) FROM control_suggestions WHERE status = 'proposed'").fetchone()[0]
+    assert owners == [(None,)] and waiting > 0          # the Owner column was ignored, as chosen
+    page.get_by_text("Control suggestions", exact=True).click()
+    wait_idle(page)
+    _choose(page, "Suggestions", re.compile(r"'Backups' -> iso27001-2022:A\.8\.13"))
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Accept selected").click()
+    wait_idle(page)
+    expect(page.get_by_text("Accepted 1 suggestion(s)")).to_be_visible()
+    with duckdb.connect(str(demo_copy), read_only=True) as con:
+        accepted = con.execute("SELECT phrase, ref FROM control_suggestions WHERE status = 'accepted' "
+                               "AND decided_by = ?", [ACTOR]).fetchall()
+    assert accepted == [("Backups", "A.8.13")]

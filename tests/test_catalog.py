@@ -13,8 +13,11 @@ import pytest
 from engine import config, store
 from engine.crosswalk import catalog
 from engine.lifecycle import init_database
+from tests import stores
 
 from .conftest import ROOT, TEST_DATA
+
+pytestmark = pytest.mark.both_stores
 
 CATALOG_DATA = TEST_DATA / "catalogs"
 
@@ -87,7 +90,7 @@ def test_good_catalog_validates(run_cli) -> None:
 
 
 def _digest(path: Path) -> str:
-    con = duckdb.connect(str(path), read_only=True)
+    con = stores.open_db(path)
     try:
         h = hashlib.sha256()
         for table in ("frameworks", "controls", "mappings", "crosswalk_links", "schema_migrations", "settings"):
@@ -99,7 +102,7 @@ def _digest(path: Path) -> str:
 
 
 def test_init_twice_changes_nothing(tmp_path: Path, run_cli) -> None:
-    db = tmp_path / "x.duckdb"
+    db = stores.new_db(tmp_path, "x.duckdb")
     code, out, _ = run_cli("init", "--db", db)
     assert code == 0 and "migrations applied: 0001_catalog" in out
     before = _digest(db)
@@ -109,13 +112,16 @@ def test_init_twice_changes_nothing(tmp_path: Path, run_cli) -> None:
 
 
 def test_init_upgrades_a_database_at_an_older_schema(tmp_path: Path) -> None:
-    db = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
-                "applied_at TIMESTAMP NOT NULL)")
-    con.execute((store.MIGRATIONS_DIR / "0001_catalog.sql").read_text())
-    con.execute("INSERT INTO schema_migrations VALUES (1, 'catalog', now()::TIMESTAMP)")
-    con.close()
+    db = stores.new_db(tmp_path, "old.duckdb")
+    first = ("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+             "applied_at TIMESTAMP NOT NULL);\n" + (store.MIGRATIONS_DIR / "0001_catalog.sql").read_text())
+    with stores.writing(db) as con:
+        if stores.ON_POSTGRES:
+            store.postgres.native(con, store.postgres.pg_dialect(first))
+            con.execute("CALL pg_clear_cache()")
+        else:
+            con.execute(first)
+        con.execute("INSERT INTO schema_migrations VALUES (1, 'catalog', now()::TIMESTAMP)")
     report = init_database(db)
     assert report.migrations and report.migrations[0].startswith("0002_")
     assert store.schema_version(db) == max(v for v, _, _ in store.migrations())
@@ -130,10 +136,11 @@ def test_db_path_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 
 def test_init_uses_riskmap_db_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_cli) -> None:
-    monkeypatch.setenv("RISKMAP_DB", str(tmp_path / "env.duckdb"))
+    db = stores.new_db(tmp_path, "env.duckdb")
+    monkeypatch.setenv("RISKMAP_DB", str(db))
     code, _, _ = run_cli("init")
     assert code == 0
-    assert (tmp_path / "env.duckdb").exists()
+    assert stores.exists(db)
 
 
 def test_a_broken_catalog_file_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,10 +151,11 @@ def test_a_broken_catalog_file_writes_nothing(tmp_path: Path, monkeypatch: pytes
     (cats / "iso42001-2023.yaml").write_text((CATALOG_DATA / "duplicate_id.yaml").read_text())
     monkeypatch.setattr(catalog, "CATALOG_DIR", cats)
     monkeypatch.setattr(catalog.load_catalogs, "__defaults__", (cats,))
-    db = tmp_path / "x.duckdb"
+    db = stores.new_db(tmp_path, "x.duckdb")
     with pytest.raises(Exception, match="duplicate id"):
         init_database(db)
-    assert not db.exists() or store.schema_version(db) == 0
+    if stores.ON_POSTGRES or db.exists():
+        assert store.schema_version(db) == 0
 
 
 def test_cli_installed_commands_exist() -> None:
@@ -158,14 +166,15 @@ def test_cli_installed_commands_exist() -> None:
 
 def test_duckdb_cli_reads_the_database(fresh_db: Path) -> None:
     out = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "duckdb"), "-readonly", "-csv", str(fresh_db),
-         "SELECT framework, kind, count(*) AS n FROM v_controls GROUP BY ALL ORDER BY ALL"],
+        stores.analyst_command(fresh_db, "SELECT framework, kind, count(*) AS n FROM v_controls GROUP BY ALL "
+                                         "ORDER BY ALL", csv=True),
         capture_output=True, text=True, check=True).stdout
     assert "iso27001-2022,annex_a_control,93" in out
     assert "iso42001-2023,annex_a_control,38" in out
     assert "iso27001-2013,annex_a_control,114" in out
 
 
+@stores.file_only("the compression of a DuckDB file's checkpoint; a server has its own storage")
 def test_a_bulk_transaction_skips_dictionary_compression_only_while_it_lasts(fresh_db: Path) -> None:
     def setting(con: duckdb.DuckDBPyConnection) -> str:
         return con.execute("SELECT current_setting('disabled_compression_methods')").fetchone()[0]

@@ -14,6 +14,8 @@ from engine import charts, store
 from engine.crosswalk import coverage
 from engine.register import DEFAULT_MATRIX, MatrixSpec
 
+pytestmark = pytest.mark.both_stores
+
 MATRIX = MatrixSpec(5, ("1", "2", "3", "4", "5"), ("a", "b", "c", "d", "e"), ("Low", "Medium", "High", "Critical"),
                     (1, 4, 8, 15), ("#0f0", "#ff0", "#f80", "#f00"), 6)
 RISKS = pl.DataFrame({

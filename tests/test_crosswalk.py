@@ -17,6 +17,8 @@ from engine.crosswalk import COLUMNS, RELATIONSHIPS, compose, coverage, inverse
 
 from .conftest import TEST_DATA
 
+pytestmark = pytest.mark.both_stores
+
 REL = st.sampled_from([r for r in RELATIONSHIPS if r != "no_relationship"])
 
 

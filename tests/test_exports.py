@@ -17,6 +17,8 @@ from engine import exports, plan, soa
 from engine.errors import RuleViolation
 from tests.test_soa_support import seed_register
 
+pytestmark = pytest.mark.both_stores
+
 WHO = {"actor": "tester", "channel": "api"}
 EVIL = "=HYPERLINK(\"http://evil.example\",\"x\")"
 HEADINGS = [h for _, h in exports.SOA_COLUMNS]

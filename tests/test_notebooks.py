@@ -9,11 +9,15 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from . import stores
 from .demo_support import demo_copy, demo_template
+
+pytestmark = pytest.mark.both_stores
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-EXPECTED = ["01_overlap_analysis.ipynb", "02_consolidated_register_sql.ipynb", "03_remaining_for_42001.ipynb"]
+EXPECTED = ["01_overlap_analysis.ipynb", "02_consolidated_register_sql.ipynb", "03_remaining_for_42001.ipynb",
+            "04_ai_risk_identification.ipynb"]
 
 
 def test_the_notebooks_are_there() -> None:
@@ -47,7 +51,7 @@ def test_uses_the_engine_not_copies_of_it(path: Path) -> None:
 def test_executes_against_the_demo(path: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     db = demo_copy(demo_template(tmp_path_factory), tmp_path)
-    before = db.read_bytes()
+    before = stores.content(db)
     monkeypatch.setenv("RISKMAP_DB", str(db))
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=False,
@@ -60,4 +64,4 @@ def test_executes_against_the_demo(path: Path, tmp_path: Path, tmp_path_factory:
     assert errors == []
     shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert any("application/vnd.plotly.v1+json" in getattr(o, "data", {}) for o in shown), "no chart was drawn"
-    assert db.read_bytes() == before, "a notebook changed the database"
+    assert stores.content(db) == before, "a notebook changed the database"

@@ -14,7 +14,6 @@ import re
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 import streamlit as st
@@ -23,8 +22,11 @@ from streamlit.testing.v1 import AppTest
 from engine import audit, plan, soa
 from engine.config import ISO27001, ISO42001
 from engine.crosswalk import coverage
+from tests import stores
 
 from .demo_support import demo_copy, demo_template
+
+pytestmark = pytest.mark.both_stores
 
 ROOT = Path(__file__).resolve().parent.parent
 UI = ROOT / "ui"
@@ -76,7 +78,7 @@ def test_gaps_from_the_soa(demo_db: Path, run_cli) -> None:
 def test_nothing_implemented_in_the_soa_means_nothing_is_implemented(own_demo: Path, run_cli) -> None:
     """The disagreement this file exists for: with no SoA row of 42001 marked implemented, the CLI used
     to count every Annex A control as implemented while the app counted none."""
-    with duckdb.connect(str(own_demo)) as con:
+    with stores.open_db(own_demo, read_only=False) as con:
         con.execute("UPDATE soa_rows SET status = 'partial' "
                     "WHERE framework = 'iso42001-2023' AND status = 'implemented'")
         # an excluded control is not implemented, whatever its status says
@@ -135,7 +137,7 @@ def test_audits(demo_db: Path, run_cli, today: date | None) -> None:
     page = audit.run_audits(demo_db, today=today or date.today())   # the Data quality page
     assert cli == as_json(page)
     assert cli, "the demo organisation has findings to compare"
-    with duckdb.connect(str(demo_db), read_only=True) as con:   # the analysts' view says the same
+    with stores.open_db(demo_db) as con:   # the analysts' view says the same
         if today:
             con.execute("SET VARIABLE riskmap_today = ?::DATE", [today])
         view = con.execute("SELECT rule, severity, entity, entity_id, detail FROM v_audit_findings").pl()

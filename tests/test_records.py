@@ -17,6 +17,8 @@ from engine import plan, records, register, soa, store
 from engine.errors import InputError, RuleViolation, StaleEditError
 from tests.test_soa_support import seed_register
 
+pytestmark = pytest.mark.both_stores
+
 ROOT = Path(__file__).resolve().parents[1]
 WHO = {"actor": "ana", "channel": "test"}
 

@@ -13,6 +13,8 @@ from engine.crosswalk.refs import framework_id, parse_control, parse_pieces, ref
 from engine.errors import NotFoundError
 from tests.test_soa_support import seed_register
 
+pytestmark = pytest.mark.both_stores
+
 FORMS = [
     # text, default framework, annex_a, expected (framework, ref)
     ("iso27001-2022:A.5.1", None, False, ("iso27001-2022", "A.5.1")),

@@ -3,31 +3,29 @@ and user text is only ever a value."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from engine import charts, register
 from engine.errors import RiskmapError
+from tests import stores
 from tests.test_app_pages import demo_once
+
+pytestmark = pytest.mark.both_stores
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("browse") / "demo.duckdb"
-    shutil.copyfile(demo_once(tmp_path_factory), path)
-    return path
+    return stores.copy_db(demo_once(tmp_path_factory), tmp_path_factory.mktemp("browse"), "demo.duckdb")
 
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo register with copies of its risks (and their links), for several pages."""
-    path = tmp_path_factory.mktemp("browse-big") / "big.duckdb"
-    shutil.copyfile(demo_once(tmp_path_factory), path)
-    with duckdb.connect(str(path)) as con:
+    path = stores.copy_db(demo_once(tmp_path_factory), tmp_path_factory.mktemp("browse-big"), "big.duckdb")
+    with stores.open_db(path, read_only=False) as con:
         con.execute("CREATE TEMP TABLE copies AS SELECT i FROM range(1, 9) t(i)")
         con.execute("INSERT INTO risks SELECT r.* REPLACE (r.id || '-c' || c.i AS id) FROM risks r, copies c")
         con.execute("INSERT INTO risk_ai_systems SELECT x.* REPLACE (x.risk_id || '-c' || c.i AS risk_id) "
@@ -38,7 +36,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def view(db: Path) -> pl.DataFrame:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with stores.open_db(db) as con:
         return con.execute("SELECT * FROM v_risk_register").pl()
 
 
@@ -129,20 +127,20 @@ def test_search_text_is_only_a_value(demo: Path, text: str) -> None:
     got = register.register_page(demo, text=text, limit=1000)
     assert got.filtered == reference(full, text=text).height == 0
     assert got.rows.is_empty() and got.cells.is_empty()
-    with duckdb.connect(str(demo), read_only=True) as con:
+    with stores.open_db(demo) as con:
         assert con.execute("SELECT count(*) FROM risks").fetchone()[0] == full.height
 
 
 def test_search_finds_a_title_with_sql_and_pattern_characters(demo: Path) -> None:
     rid = view(demo)["id"][0]
-    with duckdb.connect(str(demo)) as con:
+    with stores.open_db(demo, read_only=False) as con:
         con.execute("UPDATE risks SET title = ? WHERE id = ?", ["Leak via 100% 'quoted' a_b; --", rid])
     try:
         got = register.register_page(demo, text="100% 'QUOTED' A_B; --")
         assert got.rows["id"].to_list() == [rid]
         assert register.register_page(demo, text="1000%").filtered == 0
     finally:
-        with duckdb.connect(str(demo)) as con:
+        with stores.open_db(demo, read_only=False) as con:
             con.execute("UPDATE risks SET title = 'restored' WHERE id = ?", [rid])
 
 
@@ -164,7 +162,7 @@ def test_bad_sort_or_page_is_refused(demo: Path, kwargs: dict) -> None:
 def test_macro_reads_only_the_asked_risks_and_view_is_unchanged(demo: Path) -> None:
     full = view(demo)
     ids = full["id"].to_list()[:3]
-    with duckdb.connect(str(demo), read_only=True) as con:
+    with stores.open_db(demo) as con:
         some = con.execute("SELECT * FROM risk_register_rows(?::VARCHAR[]) ORDER BY id", [ids]).pl()
         none = con.execute("SELECT * FROM risk_register_rows([]::VARCHAR[])").pl()
     assert some.to_dicts() == full.filter(pl.col("id").is_in(ids)).sort("id").to_dicts()

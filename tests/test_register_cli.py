@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from .test_register_support import data, query, risk_by_key, snapshot
+
+pytestmark = pytest.mark.both_stores
 
 
 def _load(run_cli, db: Path) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,8 @@ from engine.register import DEFAULT_MATRIX, default_matrix
 
 from .test_register_support import ACTOR, load_inventories, query, snapshot
 
+pytestmark = pytest.mark.both_stores
+
 
 @pytest.fixture
 def risk(fresh_db: Path) -> tuple[Path, str]:

@@ -23,6 +23,8 @@ from .test_register_support import (
     snapshot,
 )
 
+pytestmark = pytest.mark.both_stores
+
 
 @pytest.fixture
 def loaded_db(fresh_db: Path) -> Path:

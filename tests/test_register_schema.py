@@ -11,6 +11,8 @@ from engine.register import DEFAULT_MATRIX, get_matrix
 
 from .test_register_support import query
 
+pytestmark = pytest.mark.both_stores
+
 
 def test_matrix_version_1_is_seeded_and_is_the_default(fresh_db: Path) -> None:
     spec = get_matrix(fresh_db)

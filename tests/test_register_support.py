@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from engine import register
+from tests import stores
 
 IMPORTS = Path(__file__).resolve().parent / "data" / "imports"
 ACTOR = "tester"
@@ -22,18 +21,18 @@ def data(name: str) -> Path:
 
 def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted: two snapshots are equal when nothing was written."""
-    con = duckdb.connect(str(db), read_only=True)
+    con = stores.open_db(db)
     try:
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-            "AND table_schema = 'main' ORDER BY 1").fetchall()]
+            "AND table_schema IN ('main', 'public') ORDER BY 1").fetchall()]
         return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
     finally:
         con.close()
 
 
 def query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = stores.open_db(db)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -12,7 +11,10 @@ from engine import soa, store
 from engine.crosswalk.refs import parse_control
 from engine.errors import NotFoundError, RuleViolation, StaleEditError
 from engine.lifecycle import init_database
+from tests import stores
 from tests.test_soa_support import seed_register
+
+pytestmark = pytest.mark.both_stores
 
 WHO = {"actor": "tester", "channel": "api"}
 
@@ -31,7 +33,7 @@ def history_rows(db: Path, entity_id: str) -> list[tuple]:
 
 def insert_link(db: Path, src: str, tgt: str, relationship: str, strength: int) -> None:
     (sf, sr), (tf, tr) = parse_control(src), parse_control(tgt)
-    con = duckdb.connect(str(db))
+    con = stores.open_db(db, read_only=False)
     con.execute("INSERT INTO crosswalk_links (source_framework, source_ref, target_framework, target_ref, "
                 "relationship, strength, rationale_type, justification, origin, path, depth, n_paths) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'semantic', 'test link', 'authored', 'test', 1, 1)",
@@ -235,7 +237,7 @@ def test_rejected_proposal_needs_justification_and_returns_when_its_basis_change
     assert pid not in set(soa.proposals(db)["proposal_id"])
     with pytest.raises(NotFoundError, match="no open proposal"):
         soa.accept_proposal(db, pid, **WHO)
-    con = duckdb.connect(str(db))
+    con = stores.open_db(db, read_only=False)
     con.execute("INSERT INTO risk_controls (risk_id, framework, ref) VALUES ('R-3', 'iso27001-2022', 'A.8.13')")
     con.close()
     again = soa.proposals(db).filter(pl.col("proposal_id") == pid)

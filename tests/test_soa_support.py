@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
+from tests import stores
 
 TS = datetime(2026, 1, 1, 9, 0, 0)
 
@@ -26,7 +26,7 @@ RISKS = [
 
 def seed_register(db: Path) -> None:
     """Insert the matrix, risks, their controls, AI systems and impact assessments."""
-    con = duckdb.connect(str(db))
+    con = stores.open_db(db, read_only=False)
     try:
         con.execute("""
             INSERT INTO risk_matrix_versions VALUES (2, 5,

@@ -7,14 +7,16 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from engine import plan, store
 from engine.config import SQL_DIR
 from engine.register import browse
+from tests import stores
 
 from .demo_support import demo_copy, demo_template
+
+pytestmark = pytest.mark.both_stores
 
 ROOT = Path(__file__).resolve().parent.parent
 MACROS = SQL_DIR / "macros.sql"
@@ -117,7 +119,7 @@ def test_today_defaults_to_the_current_date_and_follows_the_setting(demo_db: Pat
 def test_every_dated_flag_follows_today(demo_db: Path) -> None:
     """Views once compared with current_date directly, ignoring an audit's date: now every dated flag
     of every view moves with the one setting."""
-    with duckdb.connect(str(demo_db), read_only=True) as con:
+    with stores.open_db(demo_db) as con:
         last = con.execute("SELECT greatest(max(next_review_due), (SELECT max(next_review) FROM v_risk_register), "
                            "(SELECT max(due_date) FROM v_treatment_plan)) FROM v_impact_assessments").fetchone()[0]
     long_after = last + timedelta(days=1)

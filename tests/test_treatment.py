@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from engine import plan, store
 from engine.errors import InputError, NotFoundError, RuleViolation, StaleEditError
+from tests import stores
 from tests.test_soa_support import seed_register
+
+pytestmark = pytest.mark.both_stores
 
 WHO = {"actor": "tester", "channel": "api"}
 FUTURE = date.today() + timedelta(days=365)
@@ -68,7 +70,7 @@ def test_ranking_by_reduction_and_controls_per_effort(planned: Path) -> None:
 
 def test_a_control_reached_through_the_crosswalk_counts_for_both_standards(planned: Path) -> None:
     before = by_id(plan.ranking(planned))["A-001"]
-    con = duckdb.connect(str(planned))
+    con = stores.open_db(planned, read_only=False)
     con.execute("INSERT INTO crosswalk_links (source_framework, source_ref, target_framework, target_ref, "
                 "relationship, strength, rationale_type, justification, origin, path, depth, n_paths) "
                 "VALUES ('iso27001-2022', 'A.8.13', 'iso42001-2023', 'A.7.2', 'superset_of', "

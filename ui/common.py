@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from engine import config, register
+from engine import config, register, store
 from engine.errors import InputError, RiskmapError, StaleEditError
 from engine.register import MatrixSpec
 
@@ -33,17 +33,15 @@ _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=])")
 
 
 def db_path() -> Path:
-    """The database the app works on: ``RISKMAP_DB`` when set, else riskmap's default."""
-    env = os.environ.get("RISKMAP_DB")
-    return Path(env) if env else config.db_path()
+    """The store the app works on: ``RISKMAP_DB`` when set (a DuckDB file or a ``postgresql://`` URL),
+    else riskmap's default."""
+    return config.db_path()
 
 
 def stamp() -> tuple[str, int, int]:
-    """Identifies the database's current content for caches: path and modification times (file, WAL)."""
-    path = db_path()
-    wal = path.with_name(path.name + ".wal")
-    return (str(path), path.stat().st_mtime_ns if path.exists() else 0,
-            wal.stat().st_mtime_ns if wal.exists() else 0)
+    """Identifies the store's current content for caches (``engine.store.change_stamp``: the file's
+    modification times, or the PostgreSQL server's snapshot); its first item is the store."""
+    return store.change_stamp(db_path())
 
 
 def default_actor() -> str:
@@ -62,7 +60,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.text_input("Your name", key=ACTOR_KEY, help="Recorded in the change history with every edit.")
         path = db_path()
-        st.caption(md(f"Database: {path.name}"), help=md(str(path)))
+        st.caption(md(f"Database: {path.name}"), help=md(store.location_text(path)))
 
 
 def actor() -> str:
@@ -84,12 +82,18 @@ def md(text: object) -> str:
 
 
 def database_ready() -> bool:
-    """Tell the user how to create the database when there is none; True when it exists."""
+    """Tell the user how to create the database when there is none, or why the server cannot be
+    reached; True when the store holds a riskmap schema."""
     path = db_path()
-    if path.exists():
-        return True
-    st.error(md(f"No database at {path}."))
-    st.code(f"riskmap demo --db {path}    # the demo organisation\nriskmap init --db {path}    # an empty one",
+    shown = store.location_text(path)
+    try:
+        if store.is_ready(path):
+            return True
+    except RiskmapError as exc:
+        show_error(exc)
+        return False
+    st.error(md(f"No database at {shown}."))
+    st.code(f"riskmap demo --db {shown}    # the demo organisation\nriskmap init --db {shown}    # an empty one",
             language="bash")
     return False
 

@@ -1,5 +1,9 @@
-"""Import: upload a register (CSV or Excel), map its columns, check it (a dry run listing every problem),
-then commit. The engine reads, validates and writes; nothing is written until the check passes."""
+"""Import: one wizard for every kind of file (risk registers, inventories, impact assessments, a Statement
+of Applicability, an action plan). Upload, check the column each heading was recognised as (and change
+it), check the file (a dry run: grouped problems, merges, differences, suggestions), then import; the
+choices can be downloaded as a mapping file for ``riskmap import ... --mapping``. A second section
+decides the control suggestions imports made. The engine reads, validates and writes; nothing is written until
+the check passes."""
 
 from __future__ import annotations
 
@@ -11,21 +15,18 @@ from typing import Any
 
 import polars as pl
 import streamlit as st
-import yaml
 
-from engine import register
-from engine.errors import InputError
-from engine.register.imports import headers, reading
+from engine import importing
+from engine.errors import InputError, problem_lines
+from engine.register import suggestions
+from engine.register.imports import headers, reading, write_problems_csv
 from ui import common
 
-KINDS = {"risks": "Risk register", "assets": "Asset inventory", "ai_systems": "AI system inventory",
-         "assessments": "AI impact assessments"}
-NOUNS = {"risks": "risk", "assets": "asset", "ai_systems": "AI system", "assessments": "assessment"}
-AUTO = "(recognised automatically)"
 FRAMEWORKS = {None: "(as written in the file)", "iso27001-2022": "ISO/IEC 27001:2022",
               "iso42001-2023": "ISO/IEC 42001:2023", "iso27001-2013": "ISO/IEC 27001:2013 (translated to 2022)"}
 SYSTEMS = {None: "(as written in the file)", "ISMS": "ISMS", "AIMS": "AIMS", "both": "both"}
 _CHECKED_KEY = "import_checked"
+_SHOWN_ROWS = 500
 
 
 def _save_upload(upload: Any, folder: Path) -> Path:
@@ -40,149 +41,202 @@ def _named(report: Any) -> Any:
     """The report naming the user's file, not the temporary copy the engine read."""
     for f in report.files:
         f.file = Path(f.file).name
+        f.warnings = [dataclasses.replace(w, file=Path(w.file).name) for w in f.warnings]
     return report
 
 
 def _named_error(exc: InputError, folder: Path) -> InputError:
     prefix = f"{folder}/"
     problems = [dataclasses.replace(p, file=str(p.file).replace(prefix, "")) for p in exc.problems]
-    return InputError(problems, str(exc).splitlines()[0].replace(prefix, ""))
+    return InputError(problems, exc.summary.replace(prefix, ""))
 
 
-def run_import(kind: str, path: Path, *, source: str, framework: str | None, system: str | None,
-               mapping: Path | None, dry_run: bool, actor: str) -> Any:
-    """The engine's importer for ``kind``; only risk registers take a source name and framework defaults."""
-    if kind == "risks":
-        return register.import_risks(common.db_path(), path, source, actor=actor, channel=common.CHANNEL,
-                                     mapping=mapping, framework=framework, management_system=system, dry_run=dry_run)
-    importer = {"assets": register.import_assets, "ai_systems": register.import_ai_systems,
-                "assessments": register.import_assessments}[kind]
-    return importer(common.db_path(), path, actor=actor, channel=common.CHANNEL, mapping=mapping, dry_run=dry_run)
+def _settings(kind: str, upload_name: str, digest: str) -> dict[str, Any]:
+    """The importer's settings besides the mapping, as the kind takes them."""
+    wanted = importing.KINDS[kind].settings
+    out: dict[str, Any] = {}
+    c1, c2, c3 = st.columns(3)
+    if "source" in wanted:
+        out["source"] = c1.text_input("Register name (source)", value=Path(upload_name).stem,
+                                      key=f"import_source_{digest}",
+                                      help="Names where the rows came from; a re-import of the same register "
+                                           "updates it.") or Path(upload_name).stem
+    if "framework" in wanted:
+        label = ("Bare control references (A.x.y) belong to" if kind == "risks"
+                 else "Rows that name no standard belong to")
+        out["framework"] = c2.selectbox(label, list(FRAMEWORKS), format_func=FRAMEWORKS.get,
+                                        key=f"import_framework_{kind}")
+    if "management_system" in wanted:
+        out["management_system"] = c3.selectbox("Management system of every row", list(SYSTEMS),
+                                                format_func=SYSTEMS.get, key="import_system")
+    return out
 
 
-def _mapping_file(folder: Path, columns: dict[str, str], sheet: str | None) -> Path | None:
-    """The user's column choices as a mapping file (headings the user left to recognition are omitted)."""
-    doc: dict[str, Any] = {}
-    if columns:
-        doc["columns"] = columns
-    if sheet:
-        doc["sheet"] = sheet
-    if not doc:
-        return None
-    path = folder / "mapping.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def _column_choices(table: reading.Table, kind: str, key: str) -> dict[str, str]:
-    """One selectbox per heading: recognised automatically, a field, or ignore. Returns the overrides."""
-    guessed = headers.resolve_columns(table, kind)
-    by_index = {i: f for f, i in guessed.fields.items()}
-    options = [AUTO, *headers.fields_of(kind)]
-    chosen: dict[str, str] = {}
-    cols = st.columns(3)
+def _column_choices(table: reading.Table, cols: headers.Columns, kind: str, key: str) -> dict[str, str]:
+    """The mapping form: one selectbox per heading, set to the field it was recognised as (``ignore``
+    when it was not). Returns the headings the person mapped differently."""
+    by_index = {i: f for f, ids in ((f, cols.columns_of(f)) for f in cols.fields) for i in ids}
+    options = headers.fields_of(kind)
+    changed: dict[str, str] = {}
+    grid = st.columns(3)
     for i, heading in enumerate(table.headers):
         if not heading:
             continue
         guess = by_index.get(i)
-        label = f"{heading} → {guess}" if guess else f"{heading} (not recognised)"
-        pick = cols[i % 3].selectbox(label, options, key=f"{key}_col_{i}",
-                                     help="Which field this column holds; 'ignore' leaves it out.")
-        if pick and pick != AUTO:
-            chosen[heading] = pick
-    return chosen
+        pick = grid[i % 3].selectbox(f"{heading} ({'recognised' if guess else 'not recognised'})", options,
+                                     index=options.index(guess or headers.IGNORE), key=f"{key}_col_{i}",
+                                     help="The field this column holds; 'ignore' leaves it out (it stays in "
+                                          "the lineage of risk registers).")
+        if pick != (guess or headers.IGNORE):
+            changed[heading] = pick
+    return changed
 
 
-def render() -> None:
-    common.header("Import", "Upload a register as CSV or Excel, map its columns, check it (nothing is written "
-                  "and every problem is listed with its row and column), then import it.")
-    kind = st.radio("What to import", list(KINDS), format_func=KINDS.get, horizontal=True, key="import_kind")
-    kind = kind or "risks"
-    upload = st.file_uploader("Register file", type=["csv", "xlsx", "xlsm", "tsv", "txt"], key="import_file")
+def _show_problems(exc: InputError, folder: Path) -> None:
+    """The problems of a file: grouped (a few lines however many there are), the first ones as a
+    table, and all of them as a CSV download."""
+    st.error(common.md(exc.summary))
+    st.code("\n".join(problem_lines(exc.problems, limit=60)), language=None)
+    if exc.problems:
+        st.dataframe(common.problems_frame(exc.problems[:_SHOWN_ROWS]), hide_index=True)
+        out = folder / "problems.csv"
+        write_problems_csv(exc.problems, out)
+        st.download_button(f"Download all {len(exc.problems):,} problem(s) as CSV", out.read_bytes(),
+                           file_name="problems.csv", mime="text/csv", key="import_problems_download")
+
+
+def _run(kind: str, path: Path, folder: Path, args: dict[str, Any], dry_run: bool) -> Any:
+    try:
+        return _named(importing.run_import(common.db_path(), kind, path, channel=common.CHANNEL, dry_run=dry_run,
+                                           **args))
+    except InputError as exc:
+        _show_problems(_named_error(exc, folder), folder)
+        return None
+
+
+def _wizard() -> None:
+    kinds = importing.KINDS
+    kind = st.radio("What to import", list(kinds), format_func=lambda k: kinds[k].label, horizontal=True,
+                    key="import_kind") or "risks"
+    upload = st.file_uploader("File", type=["csv", "xlsx", "xlsm", "tsv", "txt"], key="import_file")
     if upload is None:
-        st.info("Choose a file to begin. Headings are recognised in many wordings (Risk ID, Likelihood, "
-                "Annex A controls...); map any the page does not recognise.")
+        st.info("Choose a file to begin. Headings are recognised in many wordings (Risk ID, Likelihood, Annex A "
+                "controls, Applicable, Due date...); change any the page did not read as you meant.")
         return
-    data = upload.getvalue()
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    source, framework, system = "", None, None
-    if kind == "risks":
-        c1, c2, c3 = st.columns(3)
-        source = c1.text_input("Register name (source)", value=Path(upload.name).stem,
-                               key=f"import_source_{digest}",
-                               help="Names where the rows came from; a re-import of the same register updates it.")
-        framework = c2.selectbox("Bare control references (A.x.y) belong to", list(FRAMEWORKS),
-                                 format_func=FRAMEWORKS.get, key="import_framework")
-        system = c3.selectbox("Management system of every row", list(SYSTEMS), format_func=SYSTEMS.get,
-                              key="import_system")
-
+    digest = hashlib.sha256(upload.getvalue()).hexdigest()[:16]
+    settings = _settings(kind, upload.name, digest)
     with tempfile.TemporaryDirectory(prefix="riskmap-upload-") as tmp:
         folder = Path(tmp)
         path = _save_upload(upload, folder)
         try:
-            table = reading.read_table(path)
+            table, cols = importing.read_columns(path, kind)
         except InputError as exc:
-            common.show_error(_named_error(exc, folder))
+            _show_problems(_named_error(exc, folder), folder)
             return
         with common.guard():
-            st.subheader("Columns")
-            columns = _column_choices(table, kind, f"import_{kind}_{digest}")
-            st.subheader(f"Preview ({table.rows} row(s))")
-            names = {f"c{i}": (h or f"column {headers.column_letter(i)}") for i, h in enumerate(table.headers)}
-            preview = table.frame.head(20).rename({reading.ROW: "row", **names}, strict=False)
-            st.dataframe(preview, hide_index=True)
-            mapping = _mapping_file(folder, columns, None)
-            settings = (kind, digest, source, framework, system, tuple(sorted(columns.items())))
-            args = {"source": source or "", "framework": framework, "system": system, "mapping": mapping,
-                    "actor": common.actor() or "app user"}
+            _check_and_import(kind, table, cols, path, folder, digest, settings)
 
-            check, commit = st.columns([1, 1])
-            if check.button("Check (dry run)", key="import_check"):
+
+def _check_and_import(kind: str, table: reading.Table, cols: headers.Columns, path: Path, folder: Path,
+                      digest: str, settings: dict[str, Any]) -> None:
+    st.subheader("Columns")
+    changed = _column_choices(table, cols, kind, f"import_{kind}_{digest}")
+    text = importing.mapping_text(kind, changed, framework=settings.get("framework"),
+                                  management_system=settings.get("management_system"))
+    st.download_button("Download the mapping file", text.encode("utf-8"), file_name=f"{Path(path).stem}.mapping.yaml",
+                       mime="text/yaml", key="import_mapping_download",
+                       help="The column choices and settings, for `riskmap import ... --mapping FILE`.")
+    st.subheader(f"Preview ({table.rows:,} row(s))")
+    names = {f"c{i}": (h or f"column {headers.column_letter(i)}") for i, h in enumerate(table.headers)}
+    st.dataframe(table.frame.head(20).rename({reading.ROW: "row", **names}, strict=False), hide_index=True)
+    mapping = folder / "mapping.yaml"
+    mapping.write_text(text, encoding="utf-8")
+    args = {"mapping": mapping, **{k: v for k, v in settings.items() if k != "management_system" or v},
+            "actor": common.actor() or "app user"}
+    state = (kind, digest, tuple(sorted(settings.items(), key=str)), tuple(sorted(changed.items())))
+    check, commit = st.columns([1, 1])
+    if check.button("Check (dry run)", key="import_check"):
+        st.session_state.pop(_CHECKED_KEY, None)
+        report = _run(kind, path, folder, args, dry_run=True)
+        if report is not None:
+            st.session_state[_CHECKED_KEY] = (state, report)
+    checked = st.session_state.get(_CHECKED_KEY)
+    ready = bool(checked and checked[0] == state)
+    if ready:
+        _show_report(checked[1], importing.KINDS[kind].noun)
+    if commit.button("Import", type="primary", disabled=not ready, key="import_commit",
+                     help="Check the file first; the import is enabled once the check passes."):
+        actor = common.require_actor()
+        if actor:
+            report = _run(kind, path, folder, {**args, "actor": actor}, dry_run=False)
+            if report is not None:
                 st.session_state.pop(_CHECKED_KEY, None)
-                with st.status("Checking every row...", expanded=False) as status:
-                    try:
-                        report = _named(run_import(kind, path, dry_run=True, **args))
-                    except InputError as exc:
-                        status.update(label=f"{len(exc.problems)} problem(s): nothing can be imported yet",
-                                      state="error")
-                        common.show_error(_named_error(exc, folder))
-                        report = None
-                    if report is not None:
-                        status.update(label="No problem found", state="complete")
-                        st.session_state[_CHECKED_KEY] = (settings, report)
-            checked = st.session_state.get(_CHECKED_KEY)
-            ready = bool(checked and checked[0] == settings)
-            if ready:
-                _show_report(checked[1], NOUNS[kind])
-            if commit.button("Import", type="primary", disabled=not ready, key="import_commit",
-                             help="Check the file first; the import is enabled once the check passes."):
-                actor = common.require_actor()
-                if actor:
-                    args["actor"] = actor
-                    with st.status(f"Importing {table.rows} row(s)...", expanded=False) as status:
-                        try:
-                            report = _named(run_import(kind, path, dry_run=False, **args))
-                        except InputError as exc:  # the database changed since the check
-                            status.update(label="Not imported", state="error")
-                            common.show_error(_named_error(exc, folder))
-                            return
-                        status.update(label="Imported", state="complete")
-                    st.session_state.pop(_CHECKED_KEY, None)
-                    common.flash("; ".join(f.summary() for f in report.files))
-                    st.rerun()
+                common.flash("Imported: " + "; ".join(f.summary() for f in report.files))
+                st.rerun()
+
+
+_SECTIONS = (("created", "New"), ("merged", "Merged into an existing record"), ("updated", "Updated"),
+             ("differences", "Values that differ from what riskmap holds (they would be replaced; the history "
+                             "keeps the old ones)"),
+             ("carried", "27001:2013 rows carried onto one 2022 control"),
+             ("suggested", "Controls proposed for controls written in words (decide them under Control suggestions)"),
+             ("proposals", "Crosswalk proposals for the 42001 rows (confirm them on the SoA page)"))
 
 
 def _show_report(report: Any, noun: str) -> None:
-    """What the import would do: per file the new, merged and updated rows."""
+    """What the import would do: per file, its notes and warnings, then each list of rows."""
     for f in report.files:
         st.success(common.md("Check passed: " + f.summary()))
         for note in f.notes:
             st.caption(common.md(note))
-        for label, rows in ((f"New: {noun}", f.created), (f"Merged into an existing {noun}", f.merged),
-                            (f"Updated: {noun}", f.updated)):
+        if f.warnings:
+            st.warning(common.md(f"{len(f.warnings)} warning(s); the file imports as it is"))
+            st.code("\n".join(problem_lines(f.warnings, limit=30)), language=None)
+        for attr, label in _SECTIONS:
+            rows = getattr(f, attr)
             if rows:
-                st.markdown(f"**{label}: {len(rows)}**")
-                st.dataframe(common.list_text(pl.DataFrame(rows, strict=False)), hide_index=True)
+                st.markdown(f"**{label}: {len(rows):,}**" + (f" ({noun})" if attr == "created" else ""))
+                st.dataframe(common.list_text(pl.DataFrame(rows[:_SHOWN_ROWS], strict=False)), hide_index=True)
+
+
+def _suggestions() -> None:
+    """The control suggestions waiting for a decision: accept (the control is linked) or reject."""
+    found = suggestions.list_suggestions(common.db_path(), status="proposed")
+    if found.is_empty():
+        st.info("No control suggestion is waiting. Importing a register whose controls are written in words "
+                "(\"MFA, backups, logging\") proposes Annex A controls for them here.")
+        return
+    st.caption(f"{found.height:,} suggestion(s) waiting. Accepting links the control to the risk, with history.")
+    shown = found.select("id", "risk_id", "risk_title", "phrase", "framework", "ref", "control_title", "score",
+                         "reason", "link_status")
+    st.dataframe(shown.head(_SHOWN_ROWS), hide_index=True)
+    labels = {r["id"]: f"{r['id']}: {r['risk_id']} '{r['phrase']}' -> {r['framework']}:{r['ref']} ({r['score']:.2f})"
+              for r in shown.iter_rows(named=True)}
+    picked = st.multiselect("Suggestions", list(labels), format_func=labels.get, key="suggest_pick")
+    note = st.text_input("Note (kept with the decision)", key="suggest_note")
+    accept, reject = st.columns(2)
+    for button, decide, verb in ((accept, suggestions.accept_suggestions, "Accepted"),
+                                 (reject, suggestions.reject_suggestions, "Rejected")):
+        if button.button(f"{verb[:-2]} selected", disabled=not picked, key=f"suggest_{verb.lower()}"):
+            actor = common.require_actor()
+            if actor:
+                with common.guard():
+                    done = decide(common.db_path(), picked, note=note or None, actor=actor, channel=common.CHANNEL)
+                    common.flash(f"{verb} {len(done)} suggestion(s)")
+                    st.rerun()
+
+
+def render() -> None:
+    common.header("Import", "Upload a risk register, an inventory, a Statement of Applicability or an action plan "
+                  "as CSV or Excel, check its columns, check the file (nothing is written; problems are grouped "
+                  "by column and kind), then import it.")
+    # a radio rather than tabs: the choice is kept across the reruns an import and a decision make
+    section = st.radio("Section", ["Import a file", "Control suggestions"], horizontal=True, key="import_section",
+                       label_visibility="collapsed")
+    if section == "Control suggestions":
+        _suggestions()
+    else:
+        _wizard()
 
 
 render()

@@ -22,6 +22,7 @@ import typer
 from engine.config import DEFAULT_DB_NOTE, db_path
 from engine.errors import ConfigError
 from engine.store.postgres import is_url
+from engine.store.status import is_ready, location_text
 
 __all__ = [
     "ActorOption", "DbOption", "FormatOption", "NewDbOption", "OutOption", "TableFormat", "UncheckedDbOption",
@@ -54,10 +55,13 @@ def check_db(given: Path | str | None, *, must_exist: bool = True) -> Path:
 
     A command that reads or changes records needs the file to exist: opening a missing one for writing
     would leave an empty database behind and then fail on its first table. A PostgreSQL store
-    (``postgresql://...``) is passed on as it is: the server says whether it exists when it is reached.
+    (``postgresql://...``) must be reachable and hold riskmap's schema.
     """
     path = db_path(given)
     if is_url(path):
+        if must_exist and not is_ready(path):  # the server is reached (or says why not) and asked
+            raise ConfigError(f"{location_text(path)}: holds no riskmap database; run `riskmap init --db URL` "
+                              f"first (or `riskmap demo --db URL` for the demo organisation)")
         return path
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory; --db names a DuckDB file")

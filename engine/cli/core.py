@@ -9,10 +9,12 @@ import typer
 import yaml
 
 from engine import crosswalk
+from engine.ai import library
 from engine.config import db_path
 from engine.crosswalk import catalog
 from engine.errors import InputError, Problem
 from engine.lifecycle import init_database
+from engine.store import location_text
 from engine.store import query as query_mod
 
 from .base import DbOption, FormatOption, NewDbOption, UncheckedDbOption, app, echo, emit_frame
@@ -22,12 +24,13 @@ from .base import DbOption, FormatOption, NewDbOption, UncheckedDbOption, app, e
 def init(db: NewDbOption = None) -> None:
     """Create or upgrade the database through numbered migrations and load the catalogs and crosswalks."""
     report = init_database(db)
+    shown = location_text(report.path)
     if report.changed:
         done = ", ".join(report.migrations) or "none"
-        echo(f"{report.path}: migrations applied: {done}; catalog rows written: {report.catalog_rows}; "
+        echo(f"{shown}: migrations applied: {done}; catalog rows written: {report.catalog_rows}; "
              f"mapping rows written: {report.mapping_rows}")
     else:
-        echo(f"{report.path}: up to date, nothing changed")
+        echo(f"{shown}: up to date, nothing changed")
     if report.tailorings_to_review:
         echo(f"{report.tailorings_to_review} tailored mapping(s) rest on a record that changed since they were "
              "decided: review them (riskmap tailor list; riskmap audit --rule crosswalk_tailoring_base_changed)")
@@ -36,18 +39,20 @@ def init(db: NewDbOption = None) -> None:
 @app.command()
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(
-        help="Catalog (.yaml) or crosswalk (.csv) files; default: every bundled file.", dir_okay=False)] = None,
+        help="Catalog or AI risk scenario (.yaml) or crosswalk (.csv) files; default: every bundled file.",
+        dir_okay=False)] = None,
 ) -> None:
-    """Check catalog and crosswalk files; print every problem as file:record:field: message."""
+    """Check catalog, crosswalk and AI risk scenario files; print every problem as file:record:field: message."""
     problems = []
     files = list(paths or [])
     if not files:
-        files = catalog.catalog_files() + crosswalk.crosswalk_files()
-    cats = [p for p in files if p.suffix in (".yaml", ".yml")]
+        files = catalog.catalog_files() + crosswalk.crosswalk_files() + library.scenario_files()
+    scenario_files = [p for p in files if p.suffix in (".yaml", ".yml") and library.is_scenario_file(p)]
+    cats = [p for p in files if p.suffix in (".yaml", ".yml") and p not in scenario_files]
     walks = [p for p in files if p.suffix == ".csv"]
     for p in files:
-        if p not in cats and p not in walks:
-            problems.append(f"{p}: not a catalog (.yaml) or crosswalk (.csv) file")
+        if p not in cats and p not in walks and p not in scenario_files:
+            problems.append(f"{p}: not a catalog or scenario (.yaml) or crosswalk (.csv) file")
     index = catalog.reference_index()
     for p in cats:
         try:
@@ -59,6 +64,8 @@ def validate(
                                         expected="a UTF-8 YAML catalog")))
     if walks:
         problems.extend(str(x) for x in crosswalk.validate_files(walks))
+    if scenario_files:
+        problems.extend(str(x) for x in library.validate_files(scenario_files, index))
     for line in problems:
         echo(line)
     if problems:
@@ -105,4 +112,4 @@ def restore_cmd(
 
     target = db_path(db)
     kept = restore(src, target)
-    echo(f"{target}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))
+    echo(f"{location_text(target)}: restored from {src}" + (f"; previous database kept as {kept}" if kept else ""))

@@ -28,6 +28,15 @@ from .base import (
     import_app,
     one_of,
 )
+from .imports import (
+    DryRunOption,
+    LimitOption,
+    MappingOption,
+    ProblemsOption,
+    limits_of,
+    print_report,
+    problems_to,
+)
 
 matrix_app = typer.Typer(help="The risk matrix (risk criteria): show it or record a new version.",
                          no_args_is_help=True)
@@ -37,20 +46,10 @@ app.add_typer(matrix_app, name="matrix")
 app.add_typer(merges_app, name="merges")
 app.add_typer(risk_app, name="risk")
 
-MappingOption = Annotated[Path | None, typer.Option(
-    "--mapping", help="YAML or CSV file mapping column headings to fields (and, in YAML, per-file settings).",
-    dir_okay=False)]
-DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
-
 _management_system = one_of(dict.fromkeys(vocab.MANAGEMENT_SYSTEMS.values()), spellings=vocab.MANAGEMENT_SYSTEMS,
                             normalise=vocab.clean)
 _risk_status = one_of(dict.fromkeys(vocab.RISK_STATUSES.values()), spellings=vocab.RISK_STATUSES,
                       normalise=vocab.clean)
-
-
-def _print_report(report: ImportReport, verbose: bool) -> None:
-    for line in report.lines(detail=verbose):
-        echo(line)
 
 
 # -- imports --------------------------------------------------------------------------------------------
@@ -71,6 +70,8 @@ def import_risks_cmd(
                                     "else AIMS when the file has AI columns, else ISMS).")] = None,
     dry_run: DryRunOption = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every new, merged and updated row.")] = False,
+    limit: LimitOption = None,
+    problems: ProblemsOption = None,
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
@@ -79,44 +80,47 @@ def import_risks_cmd(
         raise InputError([Problem("--source", None, None, "--source names one register but several files "
                                   "were given", source, "one file with --source, or several files without it")])
     specs = [RiskFile(f, source or f.stem, mapping, None, management_system) for f in files]
-    report = register.import_risk_files(db, specs, actor=actor_name(actor), channel="cli", framework=framework,
-                                        dry_run=dry_run)
-    _print_report(report, verbose)
+    with problems_to(problems):
+        report = register.import_risk_files(db, specs, actor=actor_name(actor), channel="cli", framework=framework,
+                                            dry_run=dry_run, limits=limits_of(limit))
+    print_report(report, verbose, problems)
 
 
 def _entity_import(kind: str, path: Path, mapping: Path | None, dry_run: bool, db: str | Path | None,
-                   actor: str | None) -> None:
+                   actor: str | None, limit: list[str] | None, problems: Path | None) -> None:
     fn = {"assets": register.import_assets, "ai_systems": register.import_ai_systems,
           "assessments": register.import_assessments}[kind]
-    report = fn(db, path, actor=actor_name(actor), channel="cli", mapping=mapping, dry_run=dry_run)
-    _print_report(report, dry_run)
+    with problems_to(problems):
+        report: ImportReport = fn(db, path, actor=actor_name(actor), channel="cli", mapping=mapping,
+                                  dry_run=dry_run, limits=limits_of(limit))
+    print_report(report, dry_run, problems)
 
 
 @import_app.command("assets")
 def import_assets_cmd(path: Annotated[Path, typer.Argument(help="Asset inventory (.csv or .xlsx).",
                                                                             dir_okay=False)],
-                      mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None,
-                      actor: ActorOption = None) -> None:
+                      mapping: MappingOption = None, dry_run: DryRunOption = False, limit: LimitOption = None,
+                      problems: ProblemsOption = None, db: DbOption = None, actor: ActorOption = None) -> None:
     """Import the asset inventory; existing assets (by ID, else by name) are updated."""
-    _entity_import("assets", path, mapping, dry_run, db, actor)
+    _entity_import("assets", path, mapping, dry_run, db, actor, limit, problems)
 
 
 @import_app.command("ai-systems")
 def import_ai_systems_cmd(path: Annotated[Path, typer.Argument(
                               help="AI system inventory (.csv or .xlsx).", dir_okay=False)],
-                          mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None,
-                          actor: ActorOption = None) -> None:
+                          mapping: MappingOption = None, dry_run: DryRunOption = False, limit: LimitOption = None,
+                          problems: ProblemsOption = None, db: DbOption = None, actor: ActorOption = None) -> None:
     """Import the AI system inventory (ISO 42001 A.4, A.6); existing systems are updated."""
-    _entity_import("ai_systems", path, mapping, dry_run, db, actor)
+    _entity_import("ai_systems", path, mapping, dry_run, db, actor, limit, problems)
 
 
 @import_app.command("assessments")
 def import_assessments_cmd(path: Annotated[Path, typer.Argument(
                                help="Impact assessments (.csv or .xlsx).", dir_okay=False)],
-                           mapping: MappingOption = None, dry_run: DryRunOption = False, db: DbOption = None,
-                           actor: ActorOption = None) -> None:
+                           mapping: MappingOption = None, dry_run: DryRunOption = False, limit: LimitOption = None,
+                           problems: ProblemsOption = None, db: DbOption = None, actor: ActorOption = None) -> None:
     """Import AI system impact assessments (ISO 42001 6.1.4, 8.4); each must name a known AI system."""
-    _entity_import("assessments", path, mapping, dry_run, db, actor)
+    _entity_import("assessments", path, mapping, dry_run, db, actor, limit, problems)
 
 
 # -- the matrix -----------------------------------------------------------------------------------------

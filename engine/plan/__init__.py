@@ -20,5 +20,6 @@ from .actions import (
     update_action,
 )
 from .approvals import accept_residual, acceptances, approvals, approve_plan, ranking, residual_after_plan
+from .importing import import_actions
 
-__all__ = ["ACTION_STATUSES", "accept_residual", "acceptances", "add_action", "approvals", "approve_plan", "link_control", "link_risk", "ranking", "residual_after_plan", "unlink_control", "unlink_risk", "update_action"]
+__all__ = ["ACTION_STATUSES", "accept_residual", "acceptances", "add_action", "approvals", "approve_plan", "import_actions", "link_control", "link_risk", "ranking", "residual_after_plan", "unlink_control", "unlink_risk", "update_action"]

@@ -57,6 +57,7 @@ def _check_controls(con: duckdb.DuckDBPyConnection, controls: Iterable[str | tup
     return out
 
 
+@store.retrying
 def add_action(db: str | Path | None, *, title: str, owner: str | None = None, due_date: date | str | None = None,
                effort: float | None = None, status: str = "planned", description: str | None = None,
                risk_ids: Iterable[str] = (), controls: Iterable[str | tuple[str, str]] = (),
@@ -126,9 +127,11 @@ def unlink_risk(db: str | Path | None, action_id: str, risk_id: str, *, actor: s
     """Remove a risk from an action; False if it was not linked."""
     with store.transaction(db) as con:
         _require_action(con, action_id)
-        n = con.execute("DELETE FROM action_risks WHERE action_id = ? AND risk_id = ? RETURNING risk_id",
-                        [action_id, risk_id]).fetchall()
+        # Counted, then deleted: PostgreSQL's attached tables take no DELETE ... RETURNING.
+        where = "WHERE action_id = ? AND risk_id = ?"
+        n = store.scalar(con, f"SELECT count(*) FROM action_risks {where}", [action_id, risk_id])
         if n:
+            con.execute(f"DELETE FROM action_risks {where}", [action_id, risk_id])
             history.record(con, entity="action", entity_id=action_id, action="unlink", actor=actor,
                            channel=channel, field="risk", old=risk_id)
         return bool(n)
@@ -149,9 +152,10 @@ def unlink_control(db: str | Path | None, action_id: str, control: str | tuple[s
     fw, ref = parse_control(control) if isinstance(control, str) else control
     with store.transaction(db) as con:
         _require_action(con, action_id)
-        n = con.execute("DELETE FROM action_controls WHERE action_id = ? AND framework = ? AND ref = ? "
-                        "RETURNING ref", [action_id, fw, ref]).fetchall()
+        where = "WHERE action_id = ? AND framework = ? AND ref = ?"
+        n = store.scalar(con, f"SELECT count(*) FROM action_controls {where}", [action_id, fw, ref])
         if n:
+            con.execute(f"DELETE FROM action_controls {where}", [action_id, fw, ref])
             history.record(con, entity="action", entity_id=action_id, action="unlink", actor=actor,
                            channel=channel, field="control", old=f"{fw}:{ref}")
         return bool(n)

@@ -7,6 +7,8 @@ import re
 
 import duckdb
 
+from engine.store import postgres
+
 from .vocab import clean
 
 __all__ = ["next_ids", "slug"]
@@ -18,7 +20,10 @@ def next_ids(con: duckdb.DuckDBPyConnection, table: str, prefix: str, count: int
 
     Only ids of exactly that form count (``R-12``, not ``R-12a`` or an imported ``K-1``); numbers are
     zero-padded to ``width`` digits and grow past it (``A-999`` is followed by ``A-1000``). Call it in
-    the transaction that inserts the records, so two writers cannot be given the same id.
+    the transaction that inserts the records, so two writers cannot be given the same id: on the
+    DuckDB file there is one writer at a time; on PostgreSQL the ids committed by others since the
+    transaction began, and those another transaction is still choosing, count too
+    (:func:`~engine.store.postgres.committed_highest`).
     """
     if count <= 0:
         return []
@@ -26,7 +31,10 @@ def next_ids(con: duckdb.DuckDBPyConnection, table: str, prefix: str, count: int
     row = con.execute(
         f"SELECT max(CAST(regexp_extract({column}, ?, 1) AS BIGINT)) FROM {table} "
         f"WHERE regexp_matches({column}, ?)", [pattern, pattern]).fetchone()
-    start = (row[0] or 0) + 1 if row else 1
+    highest = int(row[0] or 0) if row else 0
+    if postgres.is_postgres(con):
+        highest = max(highest, postgres.committed_highest(con, table, column, prefix))
+    start = highest + 1
     return [f"{prefix}-{n:0{width}d}" for n in range(start, start + count)]
 
 

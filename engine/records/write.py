@@ -145,9 +145,16 @@ def edit(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str, c
 def write(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str, before: Mapping[str, Any],
           values: Mapping[str, Any], *, actor: str, channel: str, batch_id: str | None = None,
           action: str = "update") -> bool:
-    """Write validated values of one record whose stored state is ``before``; True when it changed."""
+    """Write validated values of one record whose stored state is ``before``; True when it changed.
+
+    The record's own row is written first (its fields, else only its version when just its links
+    change): that row is where two edits of one record meet. On PostgreSQL the one that commits
+    second then fails right there, refused as changed meanwhile, before it touched a link table,
+    where it would have tripped over the other's new link rows instead."""
     kind = entity_of(entity)
     cols = {k: v for k, v in values.items() if k not in kind.links}
+    links = {name: (list(before.get(name) or []), list(values[name] or [])) for name in kind.links if name in values}
+    links = {name: (old, new) for name, (old, new) in links.items() if old != new}
     changed = False
     if cols:
         schema: dict[str, DType] = {"id": pl.String, **{k: FRAME_TYPES[kind.fields[k].kind] for k in cols}}
@@ -155,21 +162,16 @@ def write(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str, 
         cur = pl.DataFrame([{"id": record_id, **{k: before.get(k) for k in cols}}], schema=schema)
         changed = not apply_changes(con, kind, frame, actor=actor, channel=channel, batch_id=batch_id,
                                     action=action, current=cur).is_empty()
-    linked = False
-    for name in kind.links:
-        if name in values:
-            linked |= _write_link(con, kind, record_id, name, list(before.get(name) or []),
-                                  list(values[name] or []), actor=actor, channel=channel, batch_id=batch_id,
-                                  action=action)
-    if linked and not changed:
+    if links and not changed:
         bump(con, kind, record_id, actor=actor)
-    return changed or linked
+    for name, (old, new) in links.items():
+        _write_link(con, kind, record_id, name, old, new, actor=actor, channel=channel, batch_id=batch_id,
+                    action=action)
+    return changed or bool(links)
 
 
 def _write_link(con: duckdb.DuckDBPyConnection, kind: Entity, record_id: str, name: str, old: list[Any],
-                new: list[Any], *, actor: str, channel: str, batch_id: str | None, action: str) -> bool:
-    if old == new:
-        return False
+                new: list[Any], *, actor: str, channel: str, batch_id: str | None, action: str) -> None:
     link = kind.links[name]
     keys = kind.key_values(record_id)
     con.execute(f"DELETE FROM {link.table} WHERE {kind.where()}", keys)
@@ -181,7 +183,6 @@ def _write_link(con: duckdb.DuckDBPyConnection, kind: Entity, record_id: str, na
                           "old_value": text_of(old, dtype), "new_value": text_of(new, dtype)}],
                         schema={"entity": pl.String, **_CHANGES, "action": pl.String})
     record_history(con, rows, actor=actor, channel=channel, batch_id=batch_id)
-    return True
 
 
 def bump(con: duckdb.DuckDBPyConnection, entity: str | Entity, record_id: str, *, actor: str | None = None) -> None:

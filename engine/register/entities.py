@@ -37,6 +37,7 @@ def _list(db: str | Path | None, entity: str) -> pl.DataFrame:
         return con.execute(f"SELECT * FROM {_VIEWS[entity]} ORDER BY id").pl()
 
 
+@store.retrying
 def _create(db: str | Path | None, entity: str, fields: Mapping[str, Any], record_id: str | None, *, actor: str,
             channel: str) -> str:
     kind = _KINDS[entity]

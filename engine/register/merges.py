@@ -50,6 +50,7 @@ def _from_text(name: str, text: str | None) -> Any:
     return text
 
 
+@store.retrying
 def undo_merge(db: str | Path | None, merge_id: str, *, actor: str, channel: str = "api") -> str:
     """Reverse a merge: the merged source row becomes its own risk again. Returns the new risk's id.
 

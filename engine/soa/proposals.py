@@ -37,7 +37,9 @@ def proposals(db: str | Path | None = None) -> pl.DataFrame:
 
     A proposal rejected on the same basis is not shown again. Columns: proposal_id, kind, framework, ref,
     title, current_applicable, current_reasons, current_status, proposed_applicable, proposed_reason,
-    proposed_status, basis, risk_ids, row_version.
+    proposed_status, basis, risk_ids, row_version, summary (the proposal in one sentence),
+    proposed_evidence (for ``counterpart_status``: the evidence of the implemented 27001 controls, each
+    item named by its control, which accepting adds to the row's evidence).
     """
     with store.connect(db) as con:
         return _proposals(con)
@@ -65,6 +67,12 @@ def _accept(con: duckdb.DuckDBPyConnection, p: dict[str, Any], *, justification:
         changes: dict[str, Any] = {"applicable": True, "reasons": [*reasons, "risk_treatment"]}
     else:
         changes = {"status": p["proposed_status"]}
+        reuse = [e for e in p.get("proposed_evidence") or [] if e not in (p.get("current_evidence") or [])]
+        if reuse:
+            current = con.execute("SELECT evidence FROM soa_rows WHERE framework = ? AND ref = ?",
+                                  [p["framework"], p["ref"]]).fetchone()
+            have = list(current[0] or []) if current else []
+            changes["evidence"] = have + [e for e in reuse if e not in have]
     if justification:
         changes["justification"] = justification
     row = edit_row(con, p["framework"], p["ref"], changes, expected_version=expected_version, actor=actor,

@@ -7,9 +7,9 @@ transaction; the schema is created and upgraded by numbered SQL migrations; view
 
 from __future__ import annotations
 
-from engine.store import backup, history, postgres, query
+from engine.store import backup, history, postgres, query, status
 
-from .connection import BULK_DISABLED_COMPRESSION, connect, now, scalar, transaction
+from .connection import BULK_DISABLED_COMPRESSION, connect, now, retrying, scalar, transaction
 from .schema import (
     MIGRATIONS_DIR,
     VIEWS_DIR,
@@ -25,5 +25,9 @@ from .schema import (
     view_purpose,
     view_sql,
 )
+from .status import change_stamp, is_ready, location_text
 
-__all__ = ["BULK_DISABLED_COMPRESSION", "MIGRATIONS_DIR", "VIEWS_DIR", "applied_versions", "backup", "postgres", "connect", "create_macros", "create_views", "history", "migrate", "migrations", "now", "query", "scalar", "schema_version", "set_today", "transaction", "view_files", "view_names", "view_purpose", "view_sql"]
+__all__ = ["BULK_DISABLED_COMPRESSION", "MIGRATIONS_DIR", "VIEWS_DIR", "applied_versions", "backup", "change_stamp",
+           "connect", "create_macros", "create_views", "history", "is_ready", "location_text", "migrate",
+           "migrations", "now", "postgres", "query", "retrying", "scalar", "schema_version", "set_today", "status",
+           "transaction", "view_files", "view_names", "view_purpose", "view_sql"]

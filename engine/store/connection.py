@@ -6,12 +6,14 @@ inside one transaction: all of it lands or none of it does."""
 
 from __future__ import annotations
 
+import functools
+import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import duckdb
 
@@ -118,6 +120,39 @@ def transaction(db: str | Path | None = None, bulk: bool = False) -> Iterator[du
                 con.execute("RESET disabled_compression_methods")
         finally:
             con.close()
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+RACE_ATTEMPTS = 5
+"""How often :func:`retrying` runs a write that keeps losing races before it passes the refusal on."""
+
+
+def retrying(write: Callable[P, T]) -> Callable[P, T]:
+    """Run ``write`` (a function that opens its own transaction) again when it lost a race on the
+    server, up to :data:`RACE_ATTEMPTS` times.
+
+    For writes that are not based on a version the user saw: a new record (its sequential id is the
+    highest id in the transaction's snapshot plus one, so two transactions adding risks at once choose
+    the same ``R-0086``; the one that commits second is refused), an import (the same for its ids, and
+    a re-import updating a risk an app session changed a moment before). Run again, such a write
+    decides everything afresh from what is committed now, so nothing is lost and nothing overwritten.
+    An edit based on ``expected_version`` is not run again: its refusal is the answer. Only the
+    PostgreSQL store raises :class:`~engine.store.postgres.LostRace`; on the DuckDB file (one writer
+    at a time) the first run is the only one."""
+
+    @functools.wraps(write)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                return write(*args, **kwargs)
+            except postgres.LostRace:
+                if attempt == RACE_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0.02, 0.1) * attempt)  # the winner commits; don't collide in step
+        raise AssertionError("unreachable")
+
+    return run
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

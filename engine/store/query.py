@@ -13,10 +13,15 @@ process and the analyst's machine stay responsive), and results are capped at ``
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -24,8 +29,9 @@ import polars as pl
 from engine.config import SQL_DIR, db_path
 from engine.errors import ConfigError, QueryRefused
 
+from . import postgres
 from .connection import connect
-from .schema import view_names, view_purpose
+from .schema import ensure_postgres_views, view_names, view_purpose
 
 QUERIES_DIR = SQL_DIR / "queries"
 
@@ -98,7 +104,12 @@ def check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 def read_only_connection(db: str | Path | None = None,
                          memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+    """A sealed read-only connection for analysts' SQL: the file opened read-only, or on PostgreSQL a
+    cursor of an instance of its own that attaches the server READ_ONLY (as ``RISKMAP_READER_URL`` when
+    set), so PostgreSQL itself refuses writes; both with the same locked settings."""
     path = db_path(db)
+    if postgres.is_url(path):
+        return _server_reader(str(path), memory_limit)
     if not path.exists():
         raise ConfigError(f"{path}: no such database; run `riskmap init --db {path}` first")
     try:
@@ -108,13 +119,88 @@ def read_only_connection(db: str | Path | None = None,
                            "such as 2GB or 500MB") from exc
 
 
+def _server_reader(url: str, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    # The instance locks its configuration itself, once these are set.
+    settings = (("memory_limit", memory_limit),
+                *((k, v) for k, v in _SAFE_CONFIG.items() if k != "lock_configuration"))
+    source = os.environ.get(postgres.READER_URL_ENV) or url
+    try:
+        inst = postgres.instance(source, read_only=True, settings=settings)
+    except duckdb.ParserException as exc:
+        raise QueryRefused(f"memory limit {memory_limit!r} is not a size: expected a number with a unit, "
+                           "such as 2GB or 500MB") from exc
+    ensure_postgres_views(inst)
+    return inst.cursor()
+
+
+_EXPLAIN = re.compile(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\b", re.IGNORECASE)
+_DYNAMIC_SQL = ("query", "json_execute_serialized_sql")
+"""Table functions that run SQL given as a value: checked like the statement itself, or refused."""
+
+
+_OUT_OF_REACH = ("duckdb_secrets", "which_secret")
+"""Refused by the file store's locked settings; the server's instance has its secret manager running
+(attaching the server started it), so they are refused by name."""
+_REACH_MESSAGE = "refused: files, the network and settings are out of reach of read-only queries"
+
+
+def check_server_functions(con: duckdb.DuckDBPyConnection, sql: str, *, nested: bool = False) -> None:
+    """On PostgreSQL, refuse the extension's functions that hand SQL to the server as it is
+    (``postgres_query``, ``postgres_scan``...): analysts' queries read the store through its tables and
+    views, and a server function would run with the privileges of the store's login. ``query('...')``
+    is checked like the statement; ``EXPLAIN ANALYZE`` (which runs what it explains) only of a SELECT."""
+    explain = _EXPLAIN.match(sql)
+    inner = sql[explain.end():] if explain else sql
+    got = con.execute("SELECT json_serialize_sql(?)", [inner]).fetchone()
+    tree = json.loads(str(got[0])) if got else {"error": True}
+    if tree.get("error"):
+        if nested or (explain and not explain.group(1)):
+            return  # query() itself takes only a SELECT; a plain EXPLAIN runs nothing
+        raise QueryRefused("refused: EXPLAIN ANALYZE runs the statement it explains, and only a SELECT may "
+                           "run as a read-only query")
+    for name, args in _function_calls(tree):
+        if name in _OUT_OF_REACH:
+            raise QueryRefused(_REACH_MESSAGE)
+        if name.startswith("postgres_") or name == "json_execute_serialized_sql":
+            raise QueryRefused(f"refused: {name}() passes SQL to the server; read the store's tables and "
+                               "views instead")
+        if name in _DYNAMIC_SQL:
+            text = _string_constant(args)
+            if text is None:
+                raise QueryRefused(f"refused: {name}() takes its SELECT written out as one string here")
+            check_server_functions(con, text, nested=True)
+
+
+def _function_calls(node: Any) -> Iterator[tuple[str, list[Any]]]:
+    """Every function call of a serialized statement (``json_serialize_sql``): name and arguments."""
+    if isinstance(node, dict):
+        if "function_name" in node:
+            yield str(node["function_name"]).lower(), list(node.get("children") or [])
+        for value in node.values():
+            yield from _function_calls(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _function_calls(value)
+
+
+def _string_constant(args: list[Any]) -> str | None:
+    if len(args) == 1 and args[0].get("type") == "VALUE_CONSTANT":
+        value = args[0].get("value") or {}
+        if not value.get("is_null") and (value.get("type") or {}).get("id") == "VARCHAR":
+            return str(value.get("value"))
+    return None
+
+
 def run_query(sql: str, db: str | Path | None = None, *, timeout: float = DEFAULT_TIMEOUT,
               max_rows: int = DEFAULT_MAX_ROWS, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> QueryResult:
     """Run one read-only query and return at most ``max_rows`` rows as a polars frame."""
-    con = read_only_connection(db, memory_limit)
+    location = db_path(db)
+    con = read_only_connection(location, memory_limit)
     timer = threading.Timer(timeout, con.interrupt)
     try:
         check_statement(con, sql)
+        if postgres.is_url(location):
+            check_server_functions(con, sql)
         timer.start()
         try:
             rel = con.execute(sql)
@@ -126,8 +212,7 @@ def run_query(sql: str, db: str | Path | None = None, *, timeout: float = DEFAUL
             raise QueryRefused(f"query cut off: it needs more memory than the {memory_limit} a read-only query "
                                "may use (memory limit); aggregate or filter more, or add a LIMIT") from exc
         except duckdb.PermissionException as exc:
-            raise QueryRefused("refused: files, the network and settings are out of reach of "
-                               "read-only queries") from exc
+            raise QueryRefused(_REACH_MESSAGE) from exc
         except duckdb.Error as exc:
             if "interrupted" in str(exc).lower():
                 raise QueryRefused(f"query cut off after {timeout:g} s (time limit)") from exc

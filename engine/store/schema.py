@@ -130,7 +130,8 @@ def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def ensure_postgres_views(store: postgres.PostgresStore) -> None:
-    """Define the macros in a PostgreSQL store's DuckDB instance, and the views once its schema exists."""
+    """Define the macros in a PostgreSQL store's DuckDB instance, and the views once its schema is
+    current: a store at an older schema (before ``riskmap init`` upgrades it) lacks tables the views read."""
     if store.views_ready:
         return
     with store.lock:
@@ -140,7 +141,8 @@ def ensure_postgres_views(store: postgres.PostgresStore) -> None:
         try:
             cur.execute(f"SET search_path = '{postgres.DEFINITIONS_PATH}'")
             create_macros(cur)
-            if applied_versions(cur):
+            done = applied_versions(cur)
+            if done and max(done) >= max(v for v, _, _ in migrations()):
                 store.clear_cache()
                 _define_views(cur)
                 store.views_ready = True

@@ -29,7 +29,7 @@ from . import postgres
 from .connection import connect
 from .schema import definition_statements
 
-READER_ENV = "RISKMAP_READER_URL"
+READER_ENV = postgres.READER_URL_ENV
 
 
 @dataclass

@@ -6,15 +6,18 @@ from pathlib import Path
 
 import duckdb
 
+from tests import stores
+
 
 def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+        "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+        "AND table_schema IN ('main', 'public') ORDER BY 1").fetchall()]
 
 
 def db_state(path: Path) -> dict[str, tuple[int, str]]:
     """Per base table: its row count and a digest of its rows (order-independent), in one query."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = stores.open_db(path)
     try:
         tables = base_tables(con)
         sql = " UNION ALL ".join(
@@ -30,17 +33,8 @@ def changed_tables(before: dict[str, tuple[int, str]], after: dict[str, tuple[in
 
 
 def scalar(path: Path, sql: str, params: list | None = None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        row = con.execute(sql, params or []).fetchone()
-        return None if row is None else row[0]
-    finally:
-        con.close()
+    return stores.one(path, sql, params)
 
 
 def rows(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+    return stores.rows(path, sql, params)

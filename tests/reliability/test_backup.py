@@ -12,10 +12,15 @@ import duckdb
 import pytest
 
 from engine import plan, register, soa, store
+from tests import stores
 
 from .dbstate import changed_tables, db_state
 
 HOSTILE = Path(__file__).resolve().parent.parent / "data" / "hostile"
+
+pytestmark = [pytest.mark.both_stores, stores.file_only(
+    "backup and restore of the file byte for byte, its write-ahead log and lock; on PostgreSQL they are "
+    "pg_dump and pg_restore, tested in tests/test_postgres_store.py")]
 
 
 def _sha(path: Path) -> str:

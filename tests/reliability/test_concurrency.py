@@ -21,8 +21,11 @@ from streamlit.testing.v1 import AppTest
 
 from engine import plan, register, soa, store
 from engine.errors import RiskmapError, StaleEditError
+from tests import stores
 
 from .dbstate import changed_tables, db_state, rows, scalar
+
+pytestmark = pytest.mark.both_stores
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -215,17 +218,30 @@ def test_two_app_sessions_editing_one_soa_row(app_db: tuple[Path, str]) -> None:
     assert soa.get_row(db, FW, REF)["owner"] == "Alice"
 
 
+_HOLD_FILE = (
+    "import duckdb, sys\n"
+    "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+    "print(con.execute('SELECT count(*) FROM v_risk_register').fetchone()[0], flush=True)\n")
+_HOLD_SERVER = (  # the server attached read-only, one transaction held open across both reads
+    "import duckdb, sys\n"
+    "from engine.store import postgres\n"
+    "con = duckdb.connect(config={'allow_unsigned_extensions': 'true'})\n"
+    "con.execute(f\"LOAD '{postgres.extension_path()}'\")\n"
+    "con.execute(f\"ATTACH '{sys.argv[1]}' AS store (TYPE postgres, READ_ONLY)\")\n"
+    "con.execute('USE store.public')\n"
+    "con.execute('BEGIN TRANSACTION')\n"
+    "print(con.execute('SELECT count(*) FROM risks').fetchone()[0], flush=True)\n")
+
+
 def _hold_read_only(db: Path) -> subprocess.Popen[str]:
     """An analyst's session in another process: a read-only connection held open until told to close."""
     proc = subprocess.Popen(
         [sys.executable, "-c",
-         "import duckdb, sys\n"
-         "con = duckdb.connect(sys.argv[1], read_only=True)\n"
-         "print(con.execute('SELECT count(*) FROM v_risk_register').fetchone()[0], flush=True)\n"
-         "sys.stdin.readline()\n"
+         (_HOLD_SERVER if stores.ON_POSTGRES else _HOLD_FILE)
+         + "sys.stdin.readline()\n"
          "print(con.execute('SELECT owner FROM risks ORDER BY id LIMIT 1').fetchone()[0], flush=True)\n"
          "con.close()\n", str(db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     assert line.isdigit(), proc.stderr.read() if proc.stderr else line
@@ -236,7 +252,11 @@ def test_analyst_reads_while_the_app_serves(app_db: tuple[Path, str]) -> None:
     db, rid = app_db
     at = _page("register")            # a session is open and the page has been served
     duckdb_cli = Path(sys.executable).parent / "duckdb"
-    if duckdb_cli.exists():           # the analyst's `duckdb -readonly` shell
+    if stores.ON_POSTGRES:            # the analyst's `riskmap shell` on the server
+        got = subprocess.run([_riskmap(), "shell", "--db", str(db), "--csv", "-c",
+                              "SELECT count(*) AS n FROM v_risk_register"], capture_output=True, text=True, timeout=60)
+        assert got.returncode == 0 and got.stdout.split() == ["n", "1"], got.stderr
+    elif duckdb_cli.exists():         # the analyst's `duckdb -readonly` shell
         got = subprocess.run([str(duckdb_cli), "-readonly", "-csv", "-noheader", str(db),
                               "SELECT count(*) FROM v_risk_register"], capture_output=True, text=True, timeout=60)
         assert got.returncode == 0 and got.stdout.strip() == "1", got.stderr
@@ -253,6 +273,7 @@ def test_analyst_reads_while_the_app_serves(app_db: tuple[Path, str]) -> None:
     assert analyst.returncode == 0
 
 
+@stores.file_only("DuckDB's file lock; on PostgreSQL a held read-only session blocks nothing (next test)")
 def test_app_edit_while_an_analyst_holds_the_file(app_db: tuple[Path, str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """DuckDB lets no process write while another holds the file open: the app says so clearly, writes
@@ -282,6 +303,31 @@ def test_app_edit_while_an_analyst_holds_the_file(app_db: tuple[Path, str],
     assert scalar(db, "SELECT owner FROM risks WHERE id = ?", [rid]) == "Saved later"
 
 
+@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: on a DuckDB file an analyst holding the "
+                                                    "file makes a write fail clearly (tested above)")
+def test_app_edit_while_an_analyst_holds_a_server_session_lands_at_once(app_db: tuple[Path, str]) -> None:
+    """On PostgreSQL an analyst's open read-only transaction makes no write wait: the app's edit is saved
+    at once, and the analyst keeps reading the snapshot their transaction began with."""
+    db, rid = app_db
+    at = _page("register")
+    at = _edit(at, "register_editor", _row_of(at, "register_editor", "id", rid), {"owner": "Saved now"})
+    analyst = _hold_read_only(db)
+    try:
+        started = time.monotonic()
+        at.button(key="register_save").click().run()
+        assert time.monotonic() - started < 5
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert scalar(db, "SELECT owner FROM risks WHERE id = ?", [rid]) == "Saved now"
+    finally:
+        assert analyst.stdin is not None
+        analyst.stdin.write("\n")
+        analyst.stdin.flush()
+        out, err = analyst.communicate(timeout=30)
+    assert analyst.returncode == 0, err
+    assert out.splitlines()[-1] == "Original"
+
+
+@stores.file_only("DuckDB's file lock: a server has no lock an analyst could hold")
 def test_engine_write_while_an_analyst_holds_the_file_is_a_clear_error(
         risk_db: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
     db, rid = risk_db

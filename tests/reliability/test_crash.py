@@ -26,6 +26,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests import stores
+
 N_ROWS = 20_000
 ITERATIONS = 15
 MIN_ITERATIONS = 10
@@ -33,7 +35,9 @@ BUDGET_SECONDS = 40.0
 SOURCE = "crash-register"
 ASSETS = ["Payroll DB", "CRM", "Model registry", "HR portal", "Data lake"]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.both_stores, stores.file_only(
+    "a process killed while writing the DuckDB file; on PostgreSQL a killed client's transaction is rolled "
+    "back by the server")]
 
 
 def _riskmap() -> str:

@@ -14,10 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine import register, soa
 from engine.register.records import TABLES
 
 from .dbstate import rows, scalar
+
+pytestmark = pytest.mark.both_stores
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,8 +18,12 @@ import pytest
 
 from engine import register
 from engine.errors import InputError
+from engine.store import postgres
+from tests import stores
 
 from .dbstate import changed_tables, db_state, rows, scalar
+
+pytestmark = pytest.mark.both_stores
 
 HOSTILE = Path(__file__).resolve().parent.parent / "data" / "hostile"
 
@@ -103,7 +107,9 @@ def _huge_cell(db: Path) -> None:
 
 
 def _nul_byte(db: Path) -> None:
-    assert _titles(db) == {"N-1": "Title with a NUL\x00 byte"}
+    # PostgreSQL's text holds no NUL: the store keeps U+FFFD in its place (engine.store.postgres.NUL_REPLACEMENT)
+    nul = postgres.NUL_REPLACEMENT if stores.ON_POSTGRES else "\x00"
+    assert _titles(db) == {"N-1": f"Title with a NUL{nul} byte"}
 
 
 def _good(db: Path) -> None:
@@ -120,7 +126,6 @@ IMPORTS: dict[str, Callable[[Path], None]] = {
     "quoted_newlines.csv": _quoted_newlines,
     "semicolon_separated.csv": _semicolons,
     "short_rows.csv": _short_rows,
-    "huge_cell.csv": _huge_cell,
     "nul_byte_in_cell.csv": _nul_byte,
 }
 """Files that import, each with the check of what was stored."""
@@ -134,6 +139,8 @@ REFUSED: dict[str, list[str]] = {
     "duplicated_header.csv": [":1:", "Title"],
     "duplicated_header.xlsx": [":1:", "Owner"],
     "missing_title_column.csv": ["no title column"],
+    # longer than a spreadsheet cell holds (32,767 characters): refused before it is parsed
+    "huge_cell.csv": ["a cell is too long", "262,144 characters (row 2, column F)", "cell_chars"],
     "blank_header_with_values.csv": [":1:column C:", "no heading"],
     "ragged_long_row.csv": ["more cells than the header"],
     "unterminated_quote.csv": ["cannot read the file"],
@@ -204,6 +211,14 @@ def test_hostile_file_imports_as_written(fresh_db: Path, run_cli, name: str) -> 
     code, _, err = run_cli("import", "risks", path, "--source", SOURCE, "--db", fresh_db, "--actor", "tester")
     assert code == 0, err
     assert changed_tables(before, db_state(fresh_db)) == []
+
+
+def test_a_huge_cell_imports_as_written_under_a_higher_limit(fresh_db: Path, run_cli) -> None:
+    path = HOSTILE / "huge_cell.csv"
+    code, _, err = run_cli("import", "risks", path, "--source", SOURCE, "--db", fresh_db, "--actor", "tester",
+                           "--limit", f"cell_chars={mk.HUGE_CELL_CHARS}")
+    assert code == 0, err
+    _huge_cell(fresh_db)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
@@ -278,10 +293,16 @@ def test_hostile_file_through_the_inventory_importers(fresh_db: Path, run_cli, t
             assert changed_tables(before, db_state(fresh_db)) == [], kind
 
 
-def test_a_twenty_megabyte_cell_is_kept_whole(fresh_db: Path, tmp_path: Path) -> None:
+def test_a_twenty_megabyte_cell_is_refused_by_default_and_kept_whole_when_allowed(fresh_db: Path,
+                                                                                tmp_path: Path) -> None:
+    from engine.errors import InputError
+    from engine.register.imports.limits import Limits
+
     path = tmp_path / "twenty_megabyte_cell.csv"
     path.write_text("Risk ID,Title,Description\nB-1,Huge," + "y" * 20_000_000 + "\nB-2,Small,x\n", encoding="utf-8")
-    report = register.import_risks(fresh_db, path, SOURCE, **WHO)
+    with pytest.raises(InputError, match="a cell is too long: 20,000,000 characters"):
+        register.import_risks(fresh_db, path, SOURCE, **WHO)
+    report = register.import_risks(fresh_db, path, SOURCE, **WHO, limits=Limits(max_cell_chars=30_000_000))
     assert len(report.created) == 2
     assert scalar(fresh_db, "SELECT length(r.description) FROM risks r JOIN risk_sources s ON s.risk_id = r.id "
                             "WHERE s.source_key = 'B-1'") == 20_000_000
@@ -290,19 +311,19 @@ def test_a_twenty_megabyte_cell_is_kept_whole(fresh_db: Path, tmp_path: Path) ->
 PEAK_MEMORY = """
 import random, resource, shutil, sys
 from engine import register
+from engine.register.imports.limits import Limits
 db, words, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rng = random.Random(1)
 title = " ".join(f"host{rng.randint(0, 10**6)}" for _ in range(words))
 with open(out, "w", encoding="utf-8") as fh:
     fh.write("Risk ID,Title\\nL-1," + title + "\\nL-2,A short title\\n")
-register.import_risks(db, out, "long-title", actor="tester")
+register.import_risks(db, out, "long-title", actor="tester", limits=Limits(max_cell_chars=1_000_000))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
 
 def _peak_mb(template: Path, tmp_path: Path, words: int) -> int:
-    db = tmp_path / f"peak{words}.duckdb"
-    shutil.copyfile(template, db)
+    db = stores.copy_db(template, tmp_path, f"peak{words}.duckdb")
     got = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(db), str(words), str(tmp_path / f"t{words}.csv")],
                          capture_output=True, text=True, timeout=300)
     assert got.returncode == 0, got.stderr[-2000:]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,11 @@ from hypothesis import strategies as st
 
 from engine import register
 from engine.errors import InputError
+from tests import stores
 
 from .dbstate import changed_tables, db_state, scalar
+
+pytestmark = pytest.mark.both_stores
 
 WHO = {"actor": "fuzzer"}
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -133,8 +135,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _fresh(template_db: Path, workdir: Path, suffix: str, data: bytes) -> tuple[Path, Path]:
     n = next(_counter)
-    db = workdir / f"db{n}.duckdb"
-    shutil.copyfile(template_db, db)
+    db = stores.copy_db(template_db, workdir, f"db{n}.duckdb")
     path = workdir / f"register{n}{suffix}"
     path.write_bytes(data)
     return db, path

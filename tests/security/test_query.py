@@ -6,7 +6,6 @@ the database file is byte-for-byte unchanged and that no file the query named wa
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,9 @@ import pytest
 
 from engine.errors import QueryRefused
 from engine.store import query
+from tests import stores
+
+pytestmark = pytest.mark.both_stores
 
 FILES = "files, the network"
 """The refusal of a query that reaches for a file or the network."""
@@ -23,7 +25,7 @@ READ_ONLY = "not allowed; this is a read-only query"
 
 # (query, words the refusal must contain). ``{tmp}`` is a private folder: a query writing there must
 # leave it empty.
-HOSTILE: list[tuple[str, str]] = [
+HOSTILE: list[tuple[str, str | tuple[str, ...]]] = [
     # writes and DDL
     ("DELETE FROM controls", "DELETE statements are " + READ_ONLY),
     ("UPDATE controls SET title = 'x'", "UPDATE statements are " + READ_ONLY),
@@ -42,7 +44,7 @@ HOSTILE: list[tuple[str, str]] = [
     ("WITH d AS (DELETE FROM controls RETURNING *) SELECT * FROM d", "does not parse"),
     ("SELECT * FROM (DELETE FROM controls RETURNING *)", "does not parse"),
     ("SELECT * FROM query('DELETE FROM controls')", "query failed"),
-    ("EXPLAIN ANALYZE DELETE FROM controls", "query failed"),
+    ("EXPLAIN ANALYZE DELETE FROM controls", ("query failed", "only a SELECT may run")),
     ("PREPARE p AS DELETE FROM controls", "PREPARE statements"),
     ("EXECUTE p", "EXECUTE statements"),
     ("VACUUM", "statements are " + READ_ONLY),
@@ -62,7 +64,7 @@ HOSTILE: list[tuple[str, str]] = [
     ("COPY controls TO '{tmp}/out.csv'", "COPY statements"),
     ("COPY (SELECT * FROM history) TO '{tmp}/h.parquet' (FORMAT parquet)", "COPY statements"),
     ("EXPLAIN COPY controls TO '{tmp}/explained.csv'", FILES),
-    ("EXPLAIN ANALYZE COPY controls TO '{tmp}/analyzed.csv'", FILES),
+    ("EXPLAIN ANALYZE COPY controls TO '{tmp}/analyzed.csv'", (FILES, "only a SELECT may run")),
     ("EXPORT DATABASE '{tmp}/exported'", "EXPORT statements"),
     ("IMPORT DATABASE '{tmp}'", "disabled by configuration"),  # expanded while parsing
     ("INSTALL httpfs", "LOAD statements"),
@@ -111,7 +113,7 @@ HOSTILE: list[tuple[str, str]] = [
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return stores.digest(path)
 
 
 @pytest.mark.parametrize(("sql", "needle"), HOSTILE, ids=[q[:60] for q, _ in HOSTILE])
@@ -123,10 +125,62 @@ def test_hostile_queries_are_refused_and_change_nothing(fresh_db: Path, tmp_path
     with pytest.raises(QueryRefused) as info:
         query.run_query(sql.replace("{tmp}", str(target)), fresh_db, timeout=5)
     message = str(info.value)
-    assert needle.lower() in message.lower()
+    # a few refusals are worded by the store that refuses them (the file, or the check before the server)
+    assert any(n.lower() in message.lower() for n in ((needle,) if isinstance(needle, str) else needle))
     assert "root:" not in message  # nothing of a file it reached for leaks through the message
     assert _digest(fresh_db) == before
     assert list(target.iterdir()) == []
+
+
+SERVER_HOSTILE = [
+    # the extension's functions that hand SQL to the server as it is, with the store login's privileges
+    "SELECT * FROM postgres_query('store', 'SELECT pg_read_file(''PG_VERSION'')')",
+    "SELECT * FROM POSTGRES_QUERY('store', 'DELETE FROM history RETURNING 1')",
+    "WITH x AS (SELECT * FROM postgres_query('store', 'SELECT 1')) SELECT * FROM x",
+    "SELECT (SELECT count(*) FROM postgres_scan('{url}', 'public', 'history')) AS n",
+    "EXPLAIN ANALYZE SELECT * FROM postgres_query('store', 'SELECT 1')",
+    "SELECT * FROM query('SELECT * FROM postgres_query(''store'', ''SELECT 1'')')",
+    "SELECT * FROM json_execute_serialized_sql('{}')",
+]
+
+
+@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: the postgres extension's functions")
+@pytest.mark.parametrize("sql", SERVER_HOSTILE, ids=[q[:60] for q in SERVER_HOSTILE])
+def test_server_functions_are_refused(fresh_db: Path, sql: str) -> None:
+    before = _digest(fresh_db)
+    with pytest.raises(QueryRefused, match="passes SQL to the server"):
+        query.run_query(sql.replace("{url}", str(fresh_db)), fresh_db, timeout=5)
+    assert _digest(fresh_db) == before
+
+
+@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: the view definitions of the query instance")
+def test_explain_analyze_defines_nothing_in_the_query_instance(fresh_db: Path) -> None:
+    """The query instance holds the views every analyst of the process reads: EXPLAIN ANALYZE, which runs
+    what it explains, must not replace one."""
+    with pytest.raises(QueryRefused, match="only a SELECT may run"):
+        query.run_query("EXPLAIN ANALYZE CREATE OR REPLACE VIEW v_controls AS SELECT 1 AS x", fresh_db)
+    with pytest.raises(QueryRefused, match="takes its SELECT written out"):
+        query.run_query("SELECT * FROM query('SELECT ' || '1')", fresh_db)
+    assert query.run_query("SELECT count(*) AS n FROM v_controls", fresh_db).frame["n"][0] > 400
+
+
+@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: the server's read-only transaction")
+def test_the_server_itself_refuses_a_write_through_the_query_connection(fresh_db: Path) -> None:
+    """Below the statement check, the query connection attaches the server READ_ONLY: PostgreSQL runs its
+    transactions read-only, so even SQL passed to the server as it is cannot write."""
+    before = _digest(fresh_db)
+    con = query.read_only_connection(fresh_db)
+    try:
+        for sql in ("DELETE FROM controls", "CALL postgres_execute('store', 'DELETE FROM controls')",
+                    "DETACH store", "ATTACH 'postgresql://postgres@127.0.0.1:1/x' AS other (TYPE postgres)"):
+            with pytest.raises(duckdb.Error):
+                con.execute(sql)
+                if sql.startswith("DETACH"):  # a detach would leave the next query without a store
+                    pytest.fail("DETACH was accepted")
+    finally:
+        con.close()
+    assert _digest(fresh_db) == before
+    assert query.run_query("SELECT count(*) AS n FROM controls", fresh_db).frame["n"][0] > 400
 
 
 ALLOWED = [
@@ -279,6 +333,7 @@ def test_cli_query_formats(fresh_db: Path, run_cli, fmt: str) -> None:
     assert "AI system recording of event logs" in out
 
 
+@stores.file_only("a read-only DuckDB session holding the file in another process; a server has no file lock")
 def test_analyst_query_runs_while_another_process_reads(fresh_db: Path) -> None:
     """A read-only query works while an analyst holds the file open read-only in another process."""
     holder = subprocess.Popen(

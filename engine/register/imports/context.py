@@ -16,6 +16,7 @@ from engine.register.matrix import matrix_on
 from engine.register.scoring import MatrixSpec
 
 from .controls import reference_frames
+from .limits import Limits
 from .reading import ROW
 
 __all__ = ["KnownEntities", "RunContext"]
@@ -62,7 +63,9 @@ class KnownEntities:
 class RunContext:
     """Reference data read once per run."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, default_framework: str | None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, default_framework: str | None,
+                 limits: Limits | None = None):
+        self.limits = limits or Limits.from_env()
         self.matrix: MatrixSpec = matrix_on(con)
         self.catalog, self.successors = reference_frames(con)
         self.assets = KnownEntities("asset", con.execute("SELECT id, name FROM assets").pl())

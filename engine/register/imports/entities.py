@@ -21,7 +21,8 @@ from engine.errors import InputError, Problem
 from engine.register import records
 from engine.register.imports import headers as hd
 
-from .normalise import Cells, normalise_date, normalise_enum, normalise_multi
+from .limits import Limits
+from .normalise import Cells, normalise_date, normalise_enum, normalise_multi, normalise_tristate
 from .reading import ROW, read_table
 from .report import FileReport, ImportReport
 
@@ -51,9 +52,10 @@ class _DryRun(Exception):
         self.report = report
 
 
+@store.retrying
 def import_entities(db: str | Path | None, kind: str, path: str | Path, *, actor: str, channel: str = "import",
                     mapping: str | Path | None = None, source: str | None = None,
-                    dry_run: bool = False) -> ImportReport:
+                    dry_run: bool = False, limits: Limits | None = None) -> ImportReport:
     """Import assets, AI systems or impact assessments (``kind``) from a CSV or .xlsx file.
 
     Raises InputError listing every problem; nothing is written then. Returns what was (or, for a
@@ -61,7 +63,7 @@ def import_entities(db: str | Path | None, kind: str, path: str | Path, *, actor
     """
     k = KINDS[kind]
     maps = hd.load_mapping(mapping, kind) if mapping else None
-    table = read_table(path, maps.sheet if maps else None)
+    table = read_table(path, maps.sheet if maps else None, limits)
     cols = hd.resolve_columns(table, kind, maps)
     source = source or Path(path).stem
     try:
@@ -101,6 +103,8 @@ def _normalise(cells: Cells, k: _Kind, date_format: str | None) -> None:
             normalise_multi(cells, fld, spec)
         elif spec.kind == "date":
             normalise_date(cells, fld, date_format)
+        elif spec.kind == "tristate":
+            normalise_tristate(cells, fld)
         elif spec.required:
             if fld in k.defaults:
                 cells.frame = cells.frame.with_columns(pl.col(fld).fill_null(k.defaults[fld]))

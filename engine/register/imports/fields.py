@@ -17,8 +17,9 @@ RECORD_FIELDS = ("title", "description", "cause", "event", "consequence", "manag
                  "ai_objectives", "consequence_org", "consequence_individuals", "owner", "category",
                  "business_unit", "status", *records.SCORE_FIELDS, "treatment", "treatment_notes",
                  "acceptance_approver", "acceptance_date", "acceptance_expiry", "acceptance_justification",
-                 "next_review")
-"""Risk columns an import can set, in table order."""
+                 "next_review", "controls_text")
+"""Risk columns an import can set, in table order. ``controls_text`` is set from the control columns
+(:mod:`~engine.register.imports.phrases`), never from a column of its own."""
 
 LINK_FIELDS = ("controls", "assets", "ai_systems")
 """Fields that become links of a risk (risk_controls, risk_assets, risk_ai_systems), not columns."""

@@ -41,6 +41,7 @@ from .wordings import (
     AI_SYSTEM_HEADINGS,
     ASSESSMENT_HEADINGS,
     ASSET_HEADINGS,
+    COMPOSED_FROM,
     HEADINGS,
     IGNORE,
     REQUIRED,
@@ -297,7 +298,8 @@ class Columns:
 
 
 MULTI_COLUMN = ("controls", "planned_controls")
-"""Fields several columns may hold, e.g. 'ISO 42001 Controls' and 'ISO 27001:2022 Controls'."""
+"""Fields several columns of a risk register or an action plan may hold, e.g. 'ISO 42001 Controls' and
+'ISO 27001:2022 Controls'."""
 
 _FRAMEWORK_WORDS = {"iso", "iec", "27001", "42001", "2013", "2022", "2023"}
 
@@ -373,11 +375,14 @@ def _heading_field(heading: str, norm: str, kind: str, mapping: MappingFile | No
 def _claim(out: Columns, table: Table, kind: str, fld: str, i: int, heading: str) -> None:
     """Column ``i`` holds ``fld``, unless another column already does: a further control column of a
     risk register is kept beside the first, any other second claim is a problem."""
-    if fld in out.fields and fld in MULTI_COLUMN and kind == "risks":
+    if fld in out.fields and fld in MULTI_COLUMN and kind in ("risks", "actions"):
         out.more.setdefault(fld, []).append(i)
         fw = heading_framework(heading)
         if fw:
             out.frameworks[i] = fw
+        return
+    if fld in out.fields and fld.endswith("_stated"):
+        out.unrecognised.append(heading)  # a second column of the register's own arithmetic: lineage only
         return
     if fld in out.fields:
         first = out.fields[fld]
@@ -409,9 +414,12 @@ def _missing_required(file: str, kind: str, out: Columns) -> list[Problem]:
     """A problem for each required field of the import kind that no column holds."""
     problems = []
     for req in REQUIRED[kind]:
-        if req not in out.fields:
-            wordings = [k for k, v in HEADINGS[kind].items() if v == req][:6]
-            problems.append(Problem(file, 1, None, f"no {req} column",
-                                    expected="a column headed " + " / ".join(w.capitalize() for w in wordings)
-                                    + " (or a mapping file naming it)"))
+        composed = COMPOSED_FROM.get((kind, req), ())
+        if req in out.fields or any(f in out.fields for f in composed):
+            continue
+        wordings = [k for k, v in HEADINGS[kind].items() if v == req][:6]
+        also = f", or {' / '.join(composed)} columns to compose it from" if composed else ""
+        problems.append(Problem(file, 1, None, f"no {req} column",
+                                expected="a column headed " + " / ".join(w.capitalize() for w in wordings)
+                                + " (or a mapping file naming it)" + also))
     return problems

@@ -11,7 +11,7 @@ the whole run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +21,7 @@ from engine.errors import Problem
 from engine.register import records, vocab
 from engine.register.imports import headers as hd
 
+from .checks import check_stated
 from .context import RunContext
 from .fields import AI_COLUMNS, LINK_FIELDS, RECORD_FIELDS
 from .normalise import (
@@ -34,6 +35,7 @@ from .normalise import (
     normalise_scores,
 )
 from .reading import ROW, Table, read_table
+from .titles import compose_titles
 
 __all__ = ["ParsedFile", "RiskFile", "parse_risk_file", "split_names"]
 
@@ -69,6 +71,7 @@ class ParsedFile:
     scale_note: str | None
     notes: list[str]
     problems: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)  # found, never refusing (e.g. a stated score)
 
 
 def split_names(frame: pl.DataFrame, fld: str, index: int) -> pl.DataFrame:
@@ -84,7 +87,7 @@ def parse_risk_file(spec: RiskFile, ctx: RunContext, index: int = 0) -> ParsedFi
     """Read and normalise one register; every problem is collected, none raised. Control cells
     are gathered for :func:`resolve_control_cells`, run once for every file of the run."""
     mapping = hd.load_mapping(spec.mapping, "risks") if spec.mapping else None
-    table = read_table(spec.path, mapping.sheet if mapping else None)
+    table = read_table(spec.path, mapping.sheet if mapping else None, ctx.limits, checked=True)
     cols = hd.resolve_columns(table, "risks", mapping)
     file = table.file
     problems = list(cols.problems)
@@ -93,8 +96,13 @@ def parse_risk_file(spec: RiskFile, ctx: RunContext, index: int = 0) -> ParsedFi
     raw = _lineage_frame(table, cols)
     cells = Cells(file, frame, labels)
     notes = _reading_notes(table, cols)
-    _check_keys(cells, cols, notes)
+    composed = compose_titles(cells) if not cells.has("title") else None
+    if composed:
+        notes.append(composed)
+    _check_keys(cells, cols, notes, composed=composed is not None)
     scale_notes = _normalise_fields(cells, cols, mapping, ctx)
+    warnings, check_notes = check_stated(cells, ctx.matrix)
+    notes.extend(check_notes)
     problems.extend(_set_management_system(cells, cols, spec, mapping))
     problems.extend(_set_default_framework(cells, spec, mapping, ctx))
     controls = _control_cells(table, cols, cells.frame, index)
@@ -107,7 +115,7 @@ def parse_risk_file(spec: RiskFile, ctx: RunContext, index: int = 0) -> ParsedFi
     note_parts = [f"{f}: {n}" for f, n in scale_notes.items()]
     notes.extend(f"{labels[f]}: {n}" for f, n in scale_notes.items())
     return ParsedFile(spec, index, file, table.sha256, table.rows, cells.frame, provided, links_provided,
-                      controls, names, raw, "; ".join(note_parts) or None, notes, problems)
+                      controls, names, raw, "; ".join(note_parts) or None, notes, problems, warnings)
 
 
 def _lineage_frame(table: Table, cols: hd.Columns) -> pl.DataFrame:
@@ -140,11 +148,12 @@ def _reading_notes(table: Table, cols: hd.Columns) -> list[str]:
     return notes
 
 
-def _check_keys(cells: Cells, cols: hd.Columns, notes: list[str]) -> None:
+def _check_keys(cells: Cells, cols: hd.Columns, notes: list[str], composed: bool = False) -> None:
     """Every row has a title and a key unique in the file; without an ID column the title is the key
-    (a re-import finds its rows by that key)."""
+    (a re-import finds its rows by that key). A composed title's own problems are reported by
+    :func:`compose_titles`."""
     labels = cells.labels
-    if "title" in cells.frame.columns:
+    if "title" in cells.frame.columns and not composed:
         cells.problem_rows(pl.col("title").is_null(), "title", "empty title", "the risk's title")
     if "source_key" not in cells.frame.columns and "title" in cells.frame.columns:
         cells.frame = cells.frame.with_columns(pl.col("title").alias("source_key"))

@@ -3,6 +3,8 @@
 Every cell is read as text (CSV with ``infer_schema=False``, Excel through calamine with no type
 inference), so a value is kept exactly as written for the lineage and normalised afterwards. Row
 numbers count the header row as 1, as the user sees them in a spreadsheet whose header is on top.
+Before a reader sees a file, :func:`~engine.register.imports.limits.check_file` refuses one that is
+larger than the import limits allow.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from engine.errors import InputError, Problem
+
+from .limits import Limits, check_cells, check_file
 
 ROW = "_row"
 """Column holding each data row's number (header = 1)."""
@@ -69,14 +73,21 @@ def _sniff_separator(data: bytes) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_table(path: str | Path, sheet: str | None = None) -> Table:
+def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None = None, *,
+               checked: bool = False) -> Table:
     """Read a CSV or .xlsx register. Raises InputError (with the file named) when it cannot be read,
-    is empty, or has rows longer than its header."""
+    is empty, is larger than ``limits`` allow (default: :meth:`Limits.from_env`; ``checked`` when the
+    caller has already run :func:`check_file` on it), or has rows longer than its header."""
     path = Path(path)
     name = str(path)
     if not path.exists():
         raise InputError([Problem(name, None, None, "no such file")])
+    if path.is_dir():
+        raise InputError([Problem(name, None, None, "is a directory", expected="a .csv or .xlsx file")])
     suffix = path.suffix.lower()
+    limits = limits or Limits.from_env()
+    if not checked:
+        check_file(path, limits, sheet)
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     try:
@@ -109,12 +120,30 @@ def read_table(path: str | Path, sheet: str | None = None) -> Table:
                                   expected="a header row and at least one data row")])
     raw = raw.select([pl.col(c).cast(pl.String).str.strip_chars().replace("", None).alias(f"c{i}")
                       for i, c in enumerate(raw.columns)])
+    _check_read(name, raw, limits)
     headers_row = raw.row(0)
     headers = [None if h is None else " ".join(str(h).split()) for h in headers_row]
     body = raw.slice(1).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int32))
     cells = [c for c in body.columns if c != ROW]
     body = body.filter(pl.any_horizontal(pl.col(cells).is_not_null()))
     return Table(name, headers, body, sha, encoding)
+
+
+def _check_read(name: str, raw: pl.DataFrame, limits: Limits) -> None:
+    """The limits a reader's result shows exactly: columns, rows, and the longest cell."""
+    if raw.width > limits.max_columns or raw.height > limits.max_rows + 1:
+        raise InputError([Problem(name, None, None, f"the file has {raw.height - 1:,} rows and "
+                                               f"{raw.width:,} columns; the limits are {limits.max_rows:,} rows "
+                                               f"and {limits.max_columns:,} columns",
+                                               expected="a smaller file, or higher limits (--limit rows=... "
+                                                        "columns=...)")],
+                         f"{name}: the file is too large to import; nothing was imported")
+    longest = raw.select(pl.max_horizontal(pl.all().str.len_chars().max())).item() if raw.width else 0
+    if longest and longest > limits.max_cell_chars:
+        where = raw.select(pl.all().str.len_chars().arg_max()).row(0)
+        lengths = raw.select(pl.all().str.len_chars().max()).row(0)
+        col = max(range(raw.width), key=lambda i: lengths[i] or 0)
+        check_cells(name, int(longest), int(where[col]) + 1, col, limits)
 
 
 def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:

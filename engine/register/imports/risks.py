@@ -10,8 +10,11 @@ One run imports one or several files in one transaction, in four steps:
    ``decide``), else a new risk (``plan``);
 3. write in bulk from polars frames (``INSERT ... SELECT``), with lineage (``risk_sources``: the row
    as written, its normalised values, the scale mapping) and history rows (``write`` for new rows
-   and lineage, ``apply`` for merges and updates of risks that exist);
+   and lineage, ``apply`` for merges and updates of risks that exist), and the controls proposed for
+   the phrases of the control cells, as suggestions a person decides (``phrases``);
 4. commit; or, for a dry run, roll everything back and return the same report.
+
+Every file is checked against the import limits (``limits``) before it is read.
 
 A re-import applies only what changed in the source since it was last imported: a field edited in
 the app is not overwritten by re-importing an unchanged file, and a file identical to the last
@@ -35,8 +38,10 @@ from .apply import merge_rows, update_rows
 from .context import RunContext
 from .controls import resolve_control_cells
 from .fields import RECORD_FIELDS as RECORD_FIELDS  # re-exported: engine.register.merges reads it here
+from .limits import Limits, check_file
 from .parse import ParsedFile, RiskFile, parse_risk_file
-from .plan import plan_run
+from .phrases import attach_controls_text, row_proposals, write_suggestions
+from .plan import Plan, plan_run
 from .reading import ROW
 from .report import FileReport, ImportReport
 
@@ -55,34 +60,39 @@ class _DryRun(Exception):
 
 def import_risks(db: str | Path | None, path: str | Path, source: str, *, actor: str, channel: str = "import",
                  mapping: str | Path | None = None, framework: str | None = None,
-                 management_system: str | None = None, dry_run: bool = False) -> ImportReport:
+                 management_system: str | None = None, dry_run: bool = False,
+                 limits: Limits | None = None) -> ImportReport:
     """Import one risk register (CSV or .xlsx) under the register name ``source``.
 
     See :func:`import_risk_files`; ``riskmap import risks FILE --source NAME`` calls this.
     """
     return import_risk_files(db, [RiskFile(path, source, mapping, None, management_system)], actor=actor,
-                             channel=channel, framework=framework, dry_run=dry_run)
+                             channel=channel, framework=framework, dry_run=dry_run, limits=limits)
 
 
+@store.retrying
 def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: str, channel: str = "import",
-                      framework: str | None = None, dry_run: bool = False) -> ImportReport:
+                      framework: str | None = None, dry_run: bool = False,
+                      limits: Limits | None = None) -> ImportReport:
     """Import several risk registers in one transaction (all of them or nothing).
 
     ``framework`` is the default framework of bare control references for files that do not set
-    one. Raises InputError listing every problem of every file; nothing is written then. Files are
-    taken in order: a row of a later file can merge into a risk an earlier file brought in.
+    one; ``limits`` bound the files (default: :meth:`Limits.from_env`). Raises InputError listing
+    every problem of every file; nothing is written then. Files are taken in order: a row of a later
+    file can merge into a risk an earlier file brought in.
     """
     framework = _check_run(files, framework)
+    _check_sizes(files, limits)
     try:
         with store.transaction(db, bulk=True) as con:
-            ctx = RunContext(con, framework)
-            parsed, controls, problems = _parse_run(files, ctx)
+            ctx = RunContext(con, framework, limits)
+            parsed, controls, proposals, problems = _parse_run(files, ctx)
             if problems:
                 order = {str(f.path): i for i, f in enumerate(files)}
                 problems.sort(key=lambda x: (order.get(x.file, -1), x.record if isinstance(x.record, int) else 0,
                                              str(x.field)))
                 raise InputError(problems, f"{len(problems)} problem(s) found; nothing was imported")
-            report = ImportReport("risks", dry_run, _run(con, parsed, controls, ctx, actor, channel))
+            report = ImportReport("risks", dry_run, _run(con, parsed, controls, proposals, ctx, actor, channel))
             if dry_run:
                 raise _DryRun(report)
     except _DryRun as done:
@@ -111,9 +121,31 @@ def _check_run(files: list[RiskFile], framework: str | None) -> str | None:
     return framework
 
 
-def _parse_run(files: list[RiskFile], ctx: RunContext) -> tuple[list[ParsedFile], pl.DataFrame, list[Problem]]:
-    """Every readable file parsed, the control cells of all of them resolved at once, and every
-    problem found (an unreadable file or mapping does not stop the others being checked)."""
+def _check_sizes(files: list[RiskFile], limits: Limits | None) -> None:
+    """Refuse files larger than the limits before anything else is loaded (so a refusal costs next to
+    no memory); the files that are too large are all named at once."""
+    problems: list[Problem] = []
+    for f in files:
+        path = Path(f.path)
+        if not path.is_file():
+            continue  # the reader says what is wrong with it
+        try:
+            sheet = hd.load_mapping(f.mapping, "risks").sheet if f.mapping else None
+        except InputError:
+            sheet = None  # the mapping's own problems are reported with the file's
+        try:
+            check_file(path, limits or Limits.from_env(), sheet)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems, f"{len(problems)} file(s) too large to import; nothing was imported")
+
+
+def _parse_run(files: list[RiskFile], ctx: RunContext
+               ) -> tuple[list[ParsedFile], pl.DataFrame, pl.DataFrame, list[Problem]]:
+    """Every readable file parsed, the control cells of all of them resolved at once (links, and the
+    controls proposed for their phrases), and every problem found (an unreadable file or mapping does
+    not stop the others being checked)."""
     problems: list[Problem] = []
     parsed: list[ParsedFile] = []
     for outcome in _parse_all(files, ctx):
@@ -122,12 +154,13 @@ def _parse_run(files: list[RiskFile], ctx: RunContext) -> tuple[list[ParsedFile]
         else:
             parsed.append(outcome)
     cells = [p.control_cells for p in parsed if not p.control_cells.is_empty()]
-    controls, cproblems = resolve_control_cells(pl.concat(cells) if cells else pl.DataFrame(), ctx.catalog,
-                                                ctx.successors)
+    controls, phrases, cproblems = resolve_control_cells(pl.concat(cells) if cells else pl.DataFrame(),
+                                                         ctx.catalog, ctx.successors)
+    attach_controls_text(parsed, phrases)
     for p in parsed:
         problems.extend(p.problems)
     problems.extend(cproblems)
-    return parsed, controls, problems
+    return parsed, controls, row_proposals(phrases, controls, ctx.catalog), problems
 
 
 def _parse_one(spec: RiskFile, ctx: RunContext, index: int) -> ParsedFile | InputError:
@@ -146,10 +179,11 @@ def _parse_all(files: list[RiskFile], ctx: RunContext) -> list[ParsedFile | Inpu
         return list(pool.map(_parse_one, files, [ctx] * len(files), range(len(files))))
 
 
-def _run(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile], controls: pl.DataFrame, ctx: RunContext,
-         actor: str, channel: str) -> list[FileReport]:
+def _run(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile], controls: pl.DataFrame,
+         proposals: pl.DataFrame, ctx: RunContext, actor: str, channel: str) -> list[FileReport]:
     """Plan the run and carry it out; one report per file, in file order."""
-    reps = [FileReport(p.file, p.spec.source, "risks", rows=p.rows, notes=list(p.notes)) for p in parsed]
+    reps = [FileReport(p.file, p.spec.source, "risks", rows=p.rows, notes=list(p.notes), warnings=list(p.warnings))
+            for p in parsed]
     plan = plan_run(con, parsed, controls, ctx)
     for p, rep, gone in zip(parsed, reps, plan.missing, strict=True):
         rep.missing = gone
@@ -166,8 +200,11 @@ def _run(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile], controls: pl.
     merging = merge_rows(con, merging, parsed, ctx, controls, plan.links, batches, when, actor, channel)
     updated = update_rows(con, plan.changed, parsed, ctx, controls, batches, actor, channel)
     write.write_lineage(con, parsed, plan.known, creating, merging, batches)
+    suggested = write_suggestions(con, proposals, _risk_of_row(plan, creating, merging), batches.frame, when,
+                                  actor, channel)
 
     _report_writes(reps, plan.created, creating, merging, updated)
+    _report_suggestions(reps, suggested)
     for i, b in batches.ids.items():
         reps[i].batch_id = b
     _report_translations(reps, parsed, controls)
@@ -193,6 +230,24 @@ def _report_writes(reps: list[FileReport], created: dict[str, pl.DataFrame], cre
     for i, rows in updated.items():
         reps[i].unchanged += sum(1 for u in rows if not u["fields"])  # only the lineage differs
         reps[i].updated = [u for u in rows if u["fields"]]
+
+
+def _risk_of_row(plan: Plan, creating: pl.DataFrame, merging: pl.DataFrame) -> pl.DataFrame:
+    """(_file, _row, risk_id) of every row of the run: the risk it created, joined or was before."""
+    parts = [creating.select("_file", ROW, "risk_id"), plan.known.select("_file", ROW, "risk_id")]
+    if not merging.is_empty():
+        parts.append(merging.select("_file", ROW, pl.col("kept").alias("risk_id")))
+    return pl.concat(parts)
+
+
+def _report_suggestions(reps: list[FileReport], suggested: pl.DataFrame) -> None:
+    """Per file: the controls proposed for its phrases, for the person to accept or reject."""
+    if suggested.is_empty():
+        return
+    for (i,), part in suggested.partition_by("_file", as_dict=True, maintain_order=True).items():
+        reps[i].suggested = [{"row": r, "id": sid, "risk_id": rid, "phrase": ph, "control": f"{fw}:{ref}",
+                              "score": sc} for r, sid, rid, ph, fw, ref, sc in
+                             part.select(ROW, "id", "risk_id", "phrase", "framework", "ref", "score").iter_rows()]
 
 
 def _report_translations(reps: list[FileReport], parsed: list[ParsedFile], controls: pl.DataFrame) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["AI_SYSTEM_HEADINGS", "ASSESSMENT_HEADINGS", "ASSET_HEADINGS", "HEADINGS", "IGNORE", "REQUIRED",
-           "RISK_HEADINGS", "normalise_heading"]
+__all__ = ["ACTION_HEADINGS", "AI_SYSTEM_HEADINGS", "ASSESSMENT_HEADINGS", "ASSET_HEADINGS", "COMPOSED_FROM",
+           "HEADINGS", "IGNORE", "REQUIRED", "RISK_HEADINGS", "SOA_HEADINGS", "normalise_heading"]
 
 IGNORE = "ignore"
 
@@ -103,12 +103,19 @@ RISK_HEADINGS = _syn({
                                 "reason for acceptance",
     "next_review": "review date|next review|next review date|review due|review by|next review due|"
                    "date of next review",
-    IGNORE: "risk score|risk level|risk rating|score|rating|level|inherent risk|inherent risk score|"
-            "inherent risk level|inherent risk rating|residual risk|residual risk score|residual risk level|"
-            "residual risk rating|current risk|current risk score|current risk level|current risk rating|"
-            "inherent score|residual score|current score|priority|rag|date raised|date identified|"
-            "identified on|raised on|last updated|updated|created|date added|l x i|lxi|l i|overall rating|"
-            "overall risk|overall score|overall risk rating|overall risk score",
+    # what the register computed itself: checked against the matrix, never stored (see ``checks``)
+    "score_stated": "risk score|score|inherent risk score|inherent score|l x i|lxi|l i|overall score|"
+                    "overall risk score|gross risk score|initial risk score",
+    "rating_stated": "risk level|risk rating|rating|level|inherent risk|inherent risk level|inherent risk rating|"
+                     "overall rating|overall risk|overall risk rating|gross risk|gross risk rating",
+    "current_score_stated": "current risk score|current score|net risk score|net score",
+    "current_rating_stated": "current risk|current risk level|current risk rating|net risk|net risk rating|"
+                             "net risk level",
+    "residual_score_stated": "residual risk score|residual score|target risk score|target score",
+    "residual_rating_stated": "residual risk|residual risk level|residual risk rating|target risk|"
+                              "target risk rating|target risk level",
+    IGNORE: "priority|rag|date raised|date identified|identified on|raised on|last updated|updated|created|"
+            "date added",
 })
 """Risk register headings. ``I`` is impact, or integrity when the file also has ``C`` or ``A``."""
 
@@ -138,6 +145,35 @@ AI_SYSTEM_HEADINGS = _syn({
     "third_party_components": "third party components|third parties|suppliers|components|vendors|third party",
     "owner": "owner|system owner|ai system owner|responsible",
     "status": "status|state",
+    # characteristics (yes / no / unknown) that decide which AI risk scenarios apply, and matching keys
+    "processes_personal_data": "processes personal data|personal data|pii|personal information|uses personal data|"
+                               "processes pii|personal data processed|contains personal data",
+    "processes_sensitive_data": "processes special category data|special category data|special categories of data|"
+                                "sensitive personal data|sensitive data|health data|processes health data|"
+                                "processes sensitive data",
+    "decides_about_people": "makes decisions about people|decisions about people|decides about people|"
+                            "automated decision making|decisions about individuals|makes decisions about individuals|"
+                            "informs decisions about people",
+    "uses_third_party_model": "uses third party model|uses a third party model|third party model|external model|"
+                              "uses external model|third party ai|third party ai service|uses foundation model|"
+                              "foundation model|vendor model",
+    "trained_in_house": "trained in house|in house model|model trained in house|trains own model|own model|"
+                        "fine tuned in house|trained by us",
+    "learns_in_operation": "learns in operation|continuous learning|continual learning|online learning|"
+                           "learns from live data|self learning|retrained in operation",
+    "generative": "generative|generative ai|genai|gen ai|uses generative ai|llm|large language model",
+    "external_input": "external input|takes external input|untrusted input|input from outside|external content|"
+                      "processes external content|user supplied content",
+    "interacts_with_people": "interacts with people|user facing|customer facing|public facing|patient facing|"
+                             "interacts with the public|people interact with it|conversational",
+    "safety_critical": "safety critical|safety relevant|safety impact|can harm health or safety|clinical safety",
+    "fully_automated": "fully automated|fully autonomous|no human review|acts without human review|"
+                       "autonomous decisions",
+    "affects_vulnerable_groups": "vulnerable groups|affects vulnerable groups|vulnerable people|"
+                                 "vulnerable individuals|affects children|vulnerable users",
+    "vendor": "vendor|supplier|model provider|vendor name|supplier name|ai vendor|service provider",
+    "domains": "domain|domains|url|urls|web address|website|hostname|hostnames|host|endpoint|endpoints|"
+               "service url|api endpoint",
 })
 
 ASSESSMENT_HEADINGS = _syn({
@@ -155,7 +191,69 @@ ASSESSMENT_HEADINGS = _syn({
     "status": "status|state",
 })
 
+SOA_HEADINGS = _syn({
+    "framework": "standard|framework|iso standard|control set|control framework|management system",
+    "ref": "control|control id|control ref|control reference|control no|control number|ref|reference|id|"
+           "annex a|annex a control|annex a ref|annex a reference|annex a id|iso ref|iso reference|control #|#|no|"
+           "clause|section|iso control|iso 27001 control|iso 42001 control",
+    "title": "control title|control name|title|name|control description|annex a control title|control objective",
+    "applicable": "applicable|applicability|included|include|in scope|selected|applies|relevant|included in soa|"
+                  "applicable y n|applicable yes no|is applicable|soa applicability|status of applicability",
+    "reasons": "reason for inclusion|reasons for inclusion|inclusion reason|inclusion reasons|reason|reasons|"
+               "basis for inclusion|selection reason|source of requirement|reason for selection|driver|drivers",
+    "exclusion_reason": "reason for exclusion|exclusion reason|exclusion category|exclusion type|reason excluded",
+    "justification": "justification|justification for inclusion|justification for exclusion|"
+                     "justification for inclusion or exclusion|justification for inclusion exclusion|rationale|"
+                     "comments|comment|notes|remarks|explanation|reason for applicability",
+    "status": "implementation status|status|implemented|implementation|implementation state|control status|"
+              "state|progress|implementation progress|implementation stage",
+    "implementation_notes": "how implemented|implementation notes|implementation details|implementation description|"
+                            "how it is implemented|control implementation|description of implementation|"
+                            "method of implementation|implementation method|how",
+    "owner": "owner|control owner|responsible|responsible person|accountable|owner name|responsibility",
+    "evidence": "evidence|evidence reference|evidence references|evidence ref|documents|documentation|"
+                "supporting documents|reference documents|policy reference|policy references|records|artefacts|"
+                "artifacts",
+    "last_verified": "last verified|last reviewed|date verified|verified on|last review|last review date|"
+                     "review date|date of last review|last audited|last tested|verified|date reviewed",
+    "reason_legal": "lr|legal|legal requirement|legal requirements|legal and regulatory|regulatory|legal regulatory|"
+                    "legal or regulatory",
+    "reason_contractual": "co|contractual|contractual obligation|contractual obligations|contract",
+    "reason_business": "br|business requirement|business requirements|business",
+    "reason_business_practice": "br bp|business requirements best practice|business requirements and best practice",
+    "reason_best_practice": "bp|best practice|best practices|adopted best practice|adopted best practices",
+    "reason_risk": "rra|ra|risk assessment|results of risk assessment|result of risk assessment|risk treatment|"
+                   "risk treatment plan|rtp|risk",
+})
+"""Statement of Applicability headings. ``LR``, ``CO``, ``BR/BP`` and ``RRA`` are the columns of a
+common SoA layout (legal requirements, contractual obligations, business requirements / best
+practice, results of the risk assessment), each marked with an X where it is a reason for inclusion."""
+
+ACTION_HEADINGS = _syn({
+    "source_key": "action id|id|ref|reference|action ref|action no|action number|#|no|key|task id|action #",
+    "title": "action|title|action title|task|task name|name|action name|treatment action|activity|"
+             "mitigation action|planned action",
+    "description": "description|action description|details|detail|notes|comments|scope|what",
+    "owner": "owner|action owner|responsible|assigned to|assignee|accountable|lead|who",
+    "due_date": "due date|due|deadline|target date|completion date|due by|target completion|"
+                "target completion date|planned completion|end date|date due|when|target",
+    "status": "status|state|progress|action status",
+    "effort": "effort|effort days|person days|man days|days|estimated effort|estimate|effort estimate|work days|"
+              "effort pd|effort person days|cost days|effort in days",
+    "risks": "risks|risk|risk id|risk ids|risk ref|risk refs|risk reference|risk references|related risks|"
+             "linked risks|risks treated|treats risks|risk register ref|risk register refs|risks addressed",
+    "controls": "controls|control|annex a controls|annex a control|iso controls|control refs|control references|"
+                "controls implemented|related controls|annex a|iso 27001 controls|iso 42001 controls|"
+                "27001 controls|42001 controls|control ids",
+    IGNORE: "priority|start date|started|created|date raised|budget|cost",
+})
+"""Treatment plan headings."""
+
 HEADINGS = {"risks": RISK_HEADINGS, "assets": ASSET_HEADINGS, "ai_systems": AI_SYSTEM_HEADINGS,
-            "assessments": ASSESSMENT_HEADINGS}
+            "assessments": ASSESSMENT_HEADINGS, "soa": SOA_HEADINGS, "actions": ACTION_HEADINGS}
 REQUIRED = {"risks": ("title",), "assets": ("name",), "ai_systems": ("name",),
-            "assessments": ("ai_system_id", "title")}
+            "assessments": ("ai_system_id", "title"), "soa": ("ref",), "actions": ("title",)}
+
+COMPOSED_FROM = {("risks", "title"): ("event", "threat", "cause", "vulnerability", "description")}
+"""Required fields a file may go without when it has one of these columns to compose them from (a
+risk register in the asset / threat / vulnerability layout; see ``titles``)."""

@@ -11,6 +11,8 @@
 --   controls_27001 / controls_42001  linked Annex A refs (existing and planned);
 --   controls_planned  framework:ref of the planned ones
 --   sources           lineage, one 'source:row' per register row the risk came from
+--   controls_text     the control cells as the register wrote them, when they described controls in
+--                     words (their phrases are proposed as controls in v_control_suggestions)
 --
 -- The logic lives in table macros, so a reader that needs only some risks pays only for those:
 --   risk_register_levels()    one row per risk with its scores, levels and appetite, without the
@@ -116,7 +118,8 @@ SELECT
     coalesce(ais.ai_system_ids, []::VARCHAR[]) AS ai_system_ids,
     coalesce(src.sources, []::VARCHAR[]) AS sources,
     coalesce(src.n_sources, 0) AS n_sources,
-    l.version, l.created_at, l.updated_at
+    l.version, l.created_at, l.updated_at,
+    l.controls_text
 FROM picked l
 LEFT JOIN ctl ON ctl.risk_id = l.id
 LEFT JOIN ast ON ast.risk_id = l.id
