@@ -45,6 +45,14 @@ MINIMAL_ARGS: dict[str, list[str]] = {
     "soa diff": ["1"], "soa propose": [], "soa reject-proposal": ["P", "--justification", "j"],
     "soa set": ["iso27001-2022:A.5.1"], "soa show": [], "soa snapshot": ["--approved-by", "A"],
     "soa versions": [], "validate": [],
+    "export oscal": ["{tmp}/oscal"], "import library": ["{tmp}/l.yaml"], "import mapping": ["{tmp}/m.json"],
+    "tailor accept": ["iso42001-2023:A.6.2.8", "iso27001-2022:A.8.15"],
+    "tailor add": ["iso42001-2023:A.7.4", "iso27001-2022:A.5.12", "--reason", "r", "--relationship", "equal",
+                   "--strength", "3"],
+    "tailor dispute": ["iso42001-2023:A.6.2.8", "iso27001-2022:A.8.15", "--reason", "r"],
+    "tailor strengthen": ["iso42001-2023:A.6.2.8", "iso27001-2022:A.8.15", "--reason", "r"],
+    "tailor weaken": ["iso42001-2023:A.6.2.8", "iso27001-2022:A.8.15", "--reason", "r"],
+    "tailor list": [], "tailor withdraw": ["T-0001", "--reason", "r"],
     "scenarios list": [], "scenarios show": ["SEC-01"], "scenarios propose": [], "scenarios status": [],
     "scenarios accept": ["AIS-01", "SEC-01"], "scenarios reject": ["AIS-01", "SEC-01", "--reason", "r"],
     "scenarios reopen": ["AIS-01", "SEC-01"], "scenarios characteristics": ["AIS-01"],
@@ -94,7 +102,7 @@ def _assert_clean(code: int, out: str, err: str) -> None:
 
 def test_the_minimal_arguments_cover_every_command() -> None:
     groups = {" ".join(c) for c in COMMANDS if " ".join(c) not in MINIMAL_ARGS}
-    assert groups == {"ai-usage", "export", "import", "matrix", "plan", "risk", "scenarios", "soa"}, (
+    assert groups == {"ai-usage", "export", "import", "matrix", "plan", "risk", "scenarios", "soa", "tailor"}, (
         "give each new command its minimal arguments in MINIMAL_ARGS")
 
 
