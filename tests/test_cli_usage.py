@@ -33,6 +33,8 @@ MINIMAL_ARGS: dict[str, list[str]] = {
     "export plan": ["--out", "{tmp}/p.xlsx"], "export register": ["--out", "{tmp}/r.xlsx"],
     "export soa": ["--out", "{tmp}/s.xlsx"], "gaps": [], "import ai-systems": ["{tmp}/a.csv"],
     "import assessments": ["{tmp}/a.csv"], "import assets": ["{tmp}/a.csv"], "import risks": ["{tmp}/a.csv"],
+    "import soa": ["{tmp}/a.csv"], "import actions": ["{tmp}/a.csv"],
+    "suggestions list": [], "suggestions accept": ["S-00001"], "suggestions reject": ["S-00001"],
     "init": [], "matrix set": ["{tmp}/m.yaml"], "matrix show": [], "merges": [], "merges undo": ["M-0001"],
     "plan accept-residual": ["R-0001", "--accepted-by", "A", "--expires", "2030-01-01", "--justification", "j"],
     "plan add": ["--title", "T"], "plan approve": ["--approved-by", "A"],
@@ -102,7 +104,8 @@ def _assert_clean(code: int, out: str, err: str) -> None:
 
 def test_the_minimal_arguments_cover_every_command() -> None:
     groups = {" ".join(c) for c in COMMANDS if " ".join(c) not in MINIMAL_ARGS}
-    assert groups == {"ai-usage", "export", "import", "matrix", "plan", "risk", "scenarios", "soa", "tailor"}, (
+    assert groups == {"ai-usage", "export", "import", "matrix", "plan", "risk", "scenarios", "soa", "suggestions",
+                      "tailor"}, (
         "give each new command its minimal arguments in MINIMAL_ARGS")
 
 
@@ -155,7 +158,7 @@ def test_a_file_that_is_not_a_database_is_refused(run_cli, command: tuple[str, .
 CASES: list[tuple[list[str], int, str]] = [
     # commands and groups that do not exist
     (["nosuchcmd"], 2, "No such command 'nosuchcmd'"),
-    (["import", "soa", "x"], 2, "No such command 'soa'"),
+    (["import", "soa", "{tmp}/nosuch.csv", "--db", "{db}"], 2, "nosuch.csv"),
     (["risk", "nosuch"], 2, "No such command 'nosuch'"),
     ([], 2, "Usage: riskmap [OPTIONS] COMMAND"),
     (["export"], 2, "Usage: riskmap export"),
@@ -263,7 +266,7 @@ def test_a_wrong_invocation_gives_one_clear_message(run_cli, places: dict[str, P
 @pytest.mark.parametrize(("args", "message"), [
     (["nosuchcmd"], "No such command 'nosuchcmd'"),
     (["risk", "set", "R-0001", "owner", "X"], "Missing option '--expected-version'"),
-    (["import", "soa", "x"], "No such command 'soa'"),
+    (["import", "nosuchkind", "x"], "No such command 'nosuchkind'"),
     (["plan", "approve", "--approved-by", "A", "--expires", "never"], "'never' is not a date"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_the_installed_command_exits_2_with_a_usage_message(tmp_path: Path, args: list[str],
