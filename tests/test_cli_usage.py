@@ -44,7 +44,7 @@ MINIMAL_ARGS: dict[str, list[str]] = {
     "risk show": ["R-0001"], "soa accept-proposals": [], "soa add-control": ["ORG.1", "--title", "T"],
     "soa diff": ["1"], "soa propose": [], "soa reject-proposal": ["P", "--justification", "j"],
     "soa set": ["iso27001-2022:A.5.1"], "soa show": [], "soa snapshot": ["--approved-by", "A"],
-    "soa versions": [], "shell": ["-c", "SELECT 1"], "validate": [],
+    "soa versions": [], "validate": [],
 }
 CREATES_DB = {"init", "demo", "restore"}
 """Commands whose --db may name a file that does not exist yet."""

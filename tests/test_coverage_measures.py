@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 import streamlit as st
@@ -16,8 +15,11 @@ from streamlit.testing.v1 import AppTest
 from engine import store
 from engine.config import ISO27001, ISO42001
 from engine.crosswalk import coverage, tailoring
+from tests import stores
 
 from .demo_support import demo_copy, demo_template
+
+pytestmark = pytest.mark.both_stores
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +38,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatc
 
 def view_counts(db: Path, coverage_col: str, share_col: str) -> tuple[int, int, int, float]:
     """The headline numbers straight from v_coverage (Annex A controls of 42001 by 27001:2022)."""
-    with duckdb.connect(str(db), read_only=True) as con:
+    with stores.open_db(db) as con:
         row = con.execute(f"""
             SELECT count(*) FILTER (WHERE {coverage_col} = 'full'), count(*) FILTER (WHERE {coverage_col} = 'partial'),
                    count(*) FILTER (WHERE {coverage_col} = 'none'), round(100 * avg({share_col}), 1)
