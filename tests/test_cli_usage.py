@@ -45,6 +45,11 @@ MINIMAL_ARGS: dict[str, list[str]] = {
     "soa diff": ["1"], "soa propose": [], "soa reject-proposal": ["P", "--justification", "j"],
     "soa set": ["iso27001-2022:A.5.1"], "soa show": [], "soa snapshot": ["--approved-by", "A"],
     "soa versions": [], "validate": [],
+    "scenarios list": [], "scenarios show": ["SEC-01"], "scenarios propose": [], "scenarios status": [],
+    "scenarios accept": ["AIS-01", "SEC-01"], "scenarios reject": ["AIS-01", "SEC-01", "--reason", "r"],
+    "scenarios reopen": ["AIS-01", "SEC-01"], "scenarios characteristics": ["AIS-01"],
+    "import ai-usage": ["{tmp}/u.csv"], "ai-usage list": [], "ai-usage register": ["U-0001"],
+    "ai-usage dismiss": ["U-0001", "--reason", "r"],
 }
 CREATES_DB = {"init", "demo", "restore"}
 """Commands whose --db may name a file that does not exist yet."""
@@ -89,7 +94,7 @@ def _assert_clean(code: int, out: str, err: str) -> None:
 
 def test_the_minimal_arguments_cover_every_command() -> None:
     groups = {" ".join(c) for c in COMMANDS if " ".join(c) not in MINIMAL_ARGS}
-    assert groups == {"export", "import", "matrix", "plan", "risk", "soa"}, (
+    assert groups == {"ai-usage", "export", "import", "matrix", "plan", "risk", "scenarios", "soa"}, (
         "give each new command its minimal arguments in MINIMAL_ARGS")
 
 
@@ -182,6 +187,8 @@ CASES: list[tuple[list[str], int, str]] = [
     (["audit", "--rule", "nosuch", "--db", "{db}"], 1, "no audit rule 'nosuch'"),
     (["soa", "accept-proposals", "--kind", "nosuch", "--db", "{db}"], 1, "unknown proposal kind 'nosuch'"),
     (["import", "risks", "{text}", "--framework", "nosuch", "--db", "{db}"], 2, "unknown"),
+    (["scenarios", "list", "--format", "xml", "--db", "{db}"], 2, "'xml' is not one of 'table', 'csv', 'json'"),
+    (["scenarios", "list", "--theme", "nosuch", "--db", "{db}"], 1, "no theme 'nosuch'"),
     # ids that do not exist or are malformed
     (["risk", "show", "R-9999", "--db", "{db}"], 1, "no risk 'R-9999'"),
     (["merges", "undo", "M-9999", "--db", "{db}"], 1, "no merge 'M-9999'"),
@@ -190,6 +197,10 @@ CASES: list[tuple[list[str], int, str]] = [
     (["counterparts", "nosuch:A.5.1", "--db", "{db}"], 1, "nosuch:A.5.1: no such control"),
     (["soa", "set", "A.5.1", "--db", "{db}"], 2, "name a control with its framework"),
     (["soa", "diff", "one", "--db", "{db}"], 1, "expected a number or 'current'"),
+    (["scenarios", "show", "XX-99", "--db", "{db}"], 1, "no AI risk scenario 'XX-99'"),
+    (["scenarios", "propose", "--ai-system", "nosuch", "--db", "{db}"], 1, "no AI system 'nosuch'"),
+    (["scenarios", "characteristics", "nosuch", "--db", "{db}"], 1, "no AI system 'nosuch'"),
+    (["ai-usage", "dismiss", "U-9999", "--reason", "r", "--db", "{db}"], 1, "no observed AI use 'U-9999'"),
     # queries the read-only gate refuses
     (["query", "DELETE FROM risks", "--db", "{db}"], 1, "DELETE statements are not allowed"),
     (["query", "SELECT * FROM nosuch", "--db", "{db}"], 1, "Table with name nosuch does not exist"),
@@ -197,6 +208,9 @@ CASES: list[tuple[list[str], int, str]] = [
     # files that do not exist, are directories, or are not what the command reads
     (["import", "risks", "{tmp}/missing.csv", "--db", "{db}"], 2, "missing.csv: no such file"),
     (["import", "assets", "{tmp}", "--db", "{db}"], 2, "is a directory"),
+    (["import", "ai-usage", "{tmp}/missing.csv", "--db", "{db}"], 2, "missing.csv: no such file"),
+    (["import", "ai-usage", "{tmp}", "--db", "{db}"], 2, "is a directory"),
+    (["import", "ai-usage", "{text}", "--db", "{db}"], 2, "unsupported file type"),
     (["import", "ai-systems", "{text}", "--db", "{db}"], 2, "unsupported file type"),
     (["import", "assessments", "{tmp}/a.csv", "--mapping", "{tmp}/missing.yaml", "--db", "{db}"], 2,
      "no such mapping file"),

@@ -87,7 +87,7 @@ def parse_limits(items: list[str], base: Limits | None = None) -> Limits:
         changes[key] = number if key.endswith("_mb") else int(number)
     if problems:
         raise InputError(problems)
-    return replace(limits, **changes)
+    return replace(limits, **changes)  # type: ignore[arg-type]  # sizes in MB are floats, counts ints
 
 
 def _refuse(file: str, what: str, found: str, limit: str, name: str) -> InputError:
@@ -127,8 +127,12 @@ def _check_text(path: Path, name: str, limits: Limits) -> None:
                               f"{limits.max_rows:,} rows", "rows")
     longest = max(longest, current)
     utf16 = first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    header = first.decode("utf-16" if utf16 else "utf-8", errors="replace").split("\n", 1)[0]
-    width = max((len(r) for r in csv.reader(io.StringIO(header), delimiter=_separator(header))), default=0)
+    # The first line, whatever the line ending (old Mac files end lines with CR alone).
+    header = (first.decode("utf-16" if utf16 else "utf-8", errors="replace").splitlines() or [""])[0]
+    try:
+        width = max((len(r) for r in csv.reader(io.StringIO(header), delimiter=_separator(header))), default=0)
+    except csv.Error:  # a heading the reader cannot split is the reader's problem to report, not a limit
+        width = 0
     if width > limits.max_columns:
         raise _refuse(name, "the file has too many columns", f"{width:,}", f"{limits.max_columns:,} columns",
                       "columns")
