@@ -4,22 +4,23 @@ and the Overview's figures. Every change made through the page is in the databas
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import streamlit as st
 
 from engine import ai
+from tests import stores
 
 from .test_app_pages import ACTOR, assert_healthy, db_value, demo_once, open_page
+
+pytestmark = pytest.mark.both_stores
 
 
 @pytest.fixture
 def demo_db(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the demo database (built once per session), which the app opens."""
-    path = tmp_path / "riskmap.duckdb"
-    shutil.copyfile(demo_once(tmp_path_factory), path)
+    path = stores.copy_db(demo_once(tmp_path_factory), tmp_path)
     monkeypatch.setenv("RISKMAP_DB", str(path))
     monkeypatch.setenv("RISKMAP_ACTOR", ACTOR)
     return path

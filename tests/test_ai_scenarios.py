@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,8 +14,11 @@ from engine import ai, audit, register, soa, store
 from engine.ai import library
 from engine.errors import InputError, NotFoundError, RuleViolation
 from engine.register import vocab
+from tests import stores
 
 from .conftest import TEST_DATA
+
+pytestmark = pytest.mark.both_stores
 
 WHO = {"actor": "tester", "channel": "api"}
 SCENARIO_DATA = TEST_DATA / "scenarios"
@@ -26,7 +28,7 @@ ROLES = vocab.choices(vocab.AI_ROLES)
 
 
 def one(db: Path, sql: str, params: list | None = None):
-    con = duckdb.connect(str(db), read_only=True)
+    con = stores.open_db(db)
     try:
         row = con.execute(sql, params or []).fetchone()
         return row[0] if row else None
@@ -153,8 +155,7 @@ def bundled() -> list[library.Scenario]:
 
 
 def _db_with_system(template_db: Path, directory: Path) -> Path:
-    path = directory / "p.duckdb"
-    path.write_bytes(template_db.read_bytes())
+    path = stores.copy_db(template_db, directory, "p.duckdb")
     new_system(path)
     return path
 
@@ -311,7 +312,7 @@ def test_decisions_are_refused_twice_and_for_scenarios_that_do_not_apply(triage:
     assert ai.reopen(db, sid, "SEC-01", **WHO)
     assert not ai.reopen(db, sid, "SEC-01", **WHO)
     assert ai.identification(db, sid).filter(scenario_id="SEC-01")["state"].to_list() == ["open"]
-    actions = [r[0] for r in duckdb.connect(str(db), read_only=True).execute(
+    actions = [r[0] for r in stores.open_db(db).execute(
         "SELECT action FROM v_history WHERE entity = 'ai_scenario_decision' ORDER BY id").fetchall()]
     assert actions == ["create", "delete"]
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from engine import ai, audit, register
 from engine.errors import InputError, NotFoundError, RuleViolation
+from tests import stores
+
+pytestmark = pytest.mark.both_stores
 
 WHO = {"actor": "tester", "channel": "api"}
 
@@ -20,7 +22,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def one(db: Path, sql: str, params: list | None = None):
-    con = duckdb.connect(str(db), read_only=True)
+    con = stores.open_db(db)
     try:
         row = con.execute(sql, params or []).fetchone()
         return row[0] if row else None
@@ -39,7 +41,7 @@ Scorer,Developer,Live,No,,unknown,TRUE,,
 def test_ai_system_import_reads_characteristics_in_common_wordings(fresh_db: Path, tmp_path: Path) -> None:
     report = register.import_ai_systems(fresh_db, write(tmp_path / "inventory.csv", INVENTORY), **WHO)
     assert len(report.created) == 2
-    rows = {r["name"]: r for r in duckdb.connect(str(fresh_db), read_only=True).execute(
+    rows = {r["name"]: r for r in stores.open_db(fresh_db).execute(
         "SELECT * FROM ai_systems").pl().iter_rows(named=True)}
     chat, scorer = rows["Chat helper"], rows["Scorer"]
     assert (chat["processes_personal_data"], chat["uses_third_party_model"], chat["generative"],
@@ -113,7 +115,7 @@ def test_matching_by_vendor(fresh_db: Path, tmp_path: Path) -> None:
 
 
 def test_the_host_macro_normalises_urls(usage_db: Path) -> None:
-    con = duckdb.connect(str(usage_db), read_only=True)
+    con = stores.open_db(usage_db)
     try:
         for text, host in (("https://WWW.Example.AI/path?q=1", "example.ai"), ("*.tools.example", "tools.example"),
                            ("api.example.com:443", "api.example.com"), ("", None), (None, None)):
@@ -188,7 +190,7 @@ def test_a_per_user_export_is_counted_not_stored(fresh_db: Path, tmp_path: Path)
     assert len(report.created) == 1 and any("names not stored" in n for n in report.notes)
     row = ai.list_usage(fresh_db).row(0, named=True)
     assert row["user_count"] == 2 and str(row["last_seen"]) == "2026-11-03"
-    text = " ".join(str(v) for v in duckdb.connect(str(fresh_db), read_only=True).execute(
+    text = " ".join(str(v) for v in stores.open_db(fresh_db).execute(
         "SELECT * FROM ai_usage").fetchone())
     history = one(fresh_db, "SELECT string_agg(new_value, ' ') FROM history WHERE entity = 'ai_usage'")
     assert "ann@" not in text and "ann@" not in history

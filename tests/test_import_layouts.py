@@ -15,6 +15,8 @@ from engine.register import suggestions
 
 from .test_register_support import ACTOR, data, query, risk_by_key, snapshot
 
+pytestmark = pytest.mark.both_stores
+
 WHO = {"actor": ACTOR, "channel": "test"}
 
 

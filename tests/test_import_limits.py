@@ -23,6 +23,8 @@ from engine.register.imports import DEFAULT_LIMITS, Limits, parse_limits
 from .conftest import ROOT
 from .test_register_support import ACTOR, data
 
+pytestmark = pytest.mark.both_stores
+
 MAX_PEAK_MB = 300
 
 _PEAK = r"""
