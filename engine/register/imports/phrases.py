@@ -32,17 +32,19 @@ def attach_controls_text(parsed: list[ParsedFile], phrases: pl.DataFrame) -> Non
     """Give every file with a control column the ``controls_text`` field: its rows' control cells as
     written when they hold a phrase (each cell named by its column when the file has several), else
     empty. The field takes part in re-import comparisons like any other."""
-    rows = phrases.select(_KEYS).unique()
+    with_words = {f: part.select(ROW).unique() for (f,), part in phrases.partition_by("_file", as_dict=True).items()}
     for p in parsed:
         cells = p.control_cells
         if cells.is_empty():
             continue
-        cells = cells.filter(pl.col("text").is_not_null()).join(rows, on=_KEYS, how="semi")
-        several = cells["column"].n_unique() > 1
-        text = (pl.col("column") + ": " + pl.col("text")) if several else pl.col("text")
-        per_row = cells.group_by(ROW, maintain_order=True).agg(text.str.join("; ").alias("controls_text"))
-        p.frame = p.frame.join(per_row, on=ROW, how="left", maintain_order="left") if not per_row.is_empty() \
-            else p.frame.with_columns(pl.lit(None, pl.String).alias("controls_text"))
+        rows = with_words.get(p.index)
+        if rows is None:  # no phrase in the file: nothing to keep, nothing to join
+            p.frame = p.frame.with_columns(pl.lit(None, pl.String).alias("controls_text"))
+        else:
+            cells = cells.filter(pl.col("text").is_not_null()).join(rows, on=ROW, how="semi")
+            text = (pl.col("column") + ": " + pl.col("text")) if cells["column"].n_unique() > 1 else pl.col("text")
+            per_row = cells.group_by(ROW, maintain_order=True).agg(text.str.join("; ").alias("controls_text"))
+            p.frame = p.frame.join(per_row, on=ROW, how="left", maintain_order="left")
         p.provided = [f for f in RECORD_FIELDS if f in p.frame.columns]
 
 

@@ -121,8 +121,9 @@ def _check_run(files: list[RiskFile], framework: str | None) -> str | None:
 
 
 def _check_sizes(files: list[RiskFile], limits: Limits | None) -> None:
-    """Refuse files larger than the limits before anything else is loaded (so a refusal costs next to
-    no memory); the files that are too large are all named at once."""
+    """Refuse files larger than the limits before anything else is loaded, so such a refusal costs next
+    to no memory (the quick checks; the thorough ones run as each file is read, in the parsing
+    threads); the files that are too large are all named at once."""
     problems: list[Problem] = []
     for f in files:
         path = Path(f.path)
@@ -133,7 +134,7 @@ def _check_sizes(files: list[RiskFile], limits: Limits | None) -> None:
         except InputError:
             sheet = None  # the mapping's own problems are reported with the file's
         try:
-            check_file(path, limits or Limits.from_env(), sheet)
+            check_file(path, limits or Limits.from_env(), sheet, thorough=False)
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
