@@ -32,7 +32,7 @@ from xml.etree import ElementTree
 
 from engine.errors import InputError, Problem
 
-__all__ = ["DEFAULT_LIMITS", "LIMIT_NAMES", "Limits", "check_cells", "check_file", "parse_limits"]
+__all__ = ["DEFAULT_LIMITS", "LIMIT_NAMES", "STAGES", "Limits", "check_cells", "check_file", "parse_limits"]
 
 _MB = 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -97,23 +97,29 @@ def _refuse(file: str, what: str, found: str, limit: str, name: str) -> InputErr
                       f"{file}: the file is too large to import; nothing was imported")
 
 
-def check_file(path: Path, limits: Limits | None = None, sheet: str | None = None, *, thorough: bool = True) -> None:
+STAGES = ("quick", "deep", "all")
+
+
+def check_file(path: Path, limits: Limits | None = None, sheet: str | None = None, *, stage: str = "all") -> bool:
     """Refuse a file that is larger than ``limits`` allow, before any reader parses it (InputError).
 
-    ``thorough=False`` makes only the checks that cost next to nothing (the size on disk, the sizes and
-    the sheet dimension a workbook declares, a CSV file's lines and header): a risk import runs them
-    for every file before it opens the database, and the thorough ones (a workbook's parts
-    decompressed as a stream, since the sizes it declares may lie) as each file is read."""
+    ``quick`` makes the checks that cost next to nothing (the size on disk, a CSV file's lines, header
+    and long lines, the sizes and the dimension a workbook declares): a risk import runs them for every
+    file before it opens the database. ``deep`` streams a workbook's parts (the sizes it declares may
+    lie), as each file is read; ``all`` is both. Returns True when no cell can be longer than a cell
+    may be (the file, or the workbook decompressed, is smaller than that), so the reader need not
+    measure its cells."""
     limits = limits or Limits.from_env()
     name = str(path)
     size = path.stat().st_size
-    if size > limits.max_file_mb * _MB:
+    if stage != "deep" and size > limits.max_file_mb * _MB:
         raise _refuse(name, "the file is too large", f"{size / _MB:,.1f} MB", f"{limits.max_file_mb:g} MB",
                       "file_mb")
     if zipfile.is_zipfile(path):
-        _check_workbook(path, name, limits, sheet, thorough)
-    elif path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return _check_workbook(path, name, limits, sheet, stage) <= limits.max_cell_chars
+    if stage != "deep" and path.suffix.lower() not in (".xlsx", ".xlsm"):
         _check_text(path, name, limits)
+    return size <= limits.max_cell_chars
 
 
 def _check_text(path: Path, name: str, limits: Limits) -> None:
@@ -200,24 +206,27 @@ def check_cells(name: str, longest: int, row: int | None, col: int | None, limit
         raise _long_cell(name, row, col, longest, limits)
 
 
-def _check_workbook(path: Path, name: str, limits: Limits, sheet: str | None, thorough: bool) -> None:
+def _check_workbook(path: Path, name: str, limits: Limits, sheet: str | None, stage: str) -> int:
     """The decompressed size of every part of a workbook, and the rows and columns of the sheet to be
-    read: as declared, then (``thorough``) streamed part by part; a part is never held in memory whole."""
+    read: as declared (``quick``), then streamed part by part (``deep``); a part is never held in memory
+    whole. Returns the decompressed size as measured (as declared for a quick check only)."""
     cap = limits.max_uncompressed_mb * _MB
     try:
         with zipfile.ZipFile(path) as zf:
             target = _sheet_part(zf, sheet)
             declared = sum(i.file_size for i in zf.infolist())
-            _within(name, path, limits, declared, 0, _declared_width(zf, target))
-            if not thorough:
-                return
+            if stage != "deep":
+                _within(name, path, limits, declared, 0, _declared_width(zf, target))
+            if stage == "quick":
+                return declared
             total = 0
             for info in zf.infolist():
                 counted, rows, width = _stream_part(zf, info, cap - total, info.filename == target)
                 total += counted
                 _within(name, path, limits, total, rows, width)
+            return total
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return  # not a readable workbook: the reader says so in its own words
+        return 0  # not a readable workbook: the reader says so in its own words
 
 
 def _within(name: str, path: Path, limits: Limits, size: int, rows: int, width: int) -> None:

@@ -28,17 +28,19 @@ __all__ = ["attach_controls_text", "row_proposals", "write_suggestions"]
 _KEYS = ["_file", ROW]
 
 
-def attach_controls_text(parsed: list[ParsedFile], phrases: pl.DataFrame) -> None:
-    """Give every file with a control column the ``controls_text`` field: its rows' control cells as
-    written when they hold a phrase (each cell named by its column when the file has several), else
-    empty. The field takes part in re-import comparisons like any other."""
+def attach_controls_text(parsed: list[ParsedFile], phrases: pl.DataFrame, had_text: set[str]) -> None:
+    """Give the files whose control cells hold phrases the ``controls_text`` field: their rows' control
+    cells as written when they hold a phrase (each cell named by its column when the file has several),
+    else empty. A register that had such text before (``had_text``: source names) gets the field even
+    when it has no phrase any more, so a re-import clears it; any other file is left as it was, so a
+    register written only in references reads exactly as before."""
     with_words = {f: part.select(ROW).unique() for (f,), part in phrases.partition_by("_file", as_dict=True).items()}
     for p in parsed:
         cells = p.control_cells
-        if cells.is_empty():
-            continue
         rows = with_words.get(p.index)
-        if rows is None:  # no phrase in the file: nothing to keep, nothing to join
+        if cells.is_empty() or (rows is None and p.spec.source not in had_text):
+            continue
+        if rows is None:
             p.frame = p.frame.with_columns(pl.lit(None, pl.String).alias("controls_text"))
         else:
             cells = cells.filter(pl.col("text").is_not_null()).join(rows, on=ROW, how="semi")

@@ -134,7 +134,7 @@ def _check_sizes(files: list[RiskFile], limits: Limits | None) -> None:
         except InputError:
             sheet = None  # the mapping's own problems are reported with the file's
         try:
-            check_file(path, limits or Limits.from_env(), sheet, thorough=False)
+            check_file(path, limits or Limits.from_env(), sheet, stage="quick")
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -156,7 +156,7 @@ def _parse_run(files: list[RiskFile], ctx: RunContext
     cells = [p.control_cells for p in parsed if not p.control_cells.is_empty()]
     controls, phrases, cproblems = resolve_control_cells(pl.concat(cells) if cells else pl.DataFrame(),
                                                          ctx.catalog, ctx.successors)
-    attach_controls_text(parsed, phrases)
+    attach_controls_text(parsed, phrases, ctx.sources_with_text)
     for p in parsed:
         problems.extend(p.problems)
     problems.extend(cproblems)
