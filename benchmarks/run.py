@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import inference, postgres_bench, register_bench
+from . import imports_bench, inference, postgres_bench, register_bench
 from .generate import bench_risks
 from .harness import Measurement, machine, measure, run_once
 
@@ -36,6 +36,8 @@ TARGETS = {
     "c": "within 1.5x of the raw-SQL limit",
     "d": "under 1.5 s per page",
     "e": "under 2 GiB",
+    "f": "under 2 s",
+    "g": "under 2 s",
 }
 PAGE_SECONDS = 1.5
 
@@ -142,6 +144,18 @@ def main(argv: list[str] | None = None) -> int:
         "(c) SoA to Excel", "baseline", "benchmarks.soa_bench:baseline_run", args.baseline_runs,
         db=str(enterprise), work=work)
 
+    soa_file, plan_file = imports_bench.write_files(enterprise, WORK)
+    f = step("(f) SoA import, 131 rows", "engine", "benchmarks.imports_bench:soa_engine_run", args.runs,
+             db=str(enterprise), work=work, file=str(soa_file))
+    f_lim = step("(f) SoA import, 131 rows", "limit", "benchmarks.imports_bench:soa_limit_run", args.runs,
+                 db=str(enterprise), work=work, file=str(soa_file))
+    g = step(f"(g) action plan import, {imports_bench.N_ACTIONS:,} actions", "engine",
+             "benchmarks.imports_bench:actions_engine_run", args.runs, db=str(enterprise), work=work,
+             file=str(plan_file))
+    g_lim = step(f"(g) action plan import, {imports_bench.N_ACTIONS:,} actions", "limit",
+                 "benchmarks.imports_bench:actions_limit_run", args.runs, db=str(enterprise), work=work,
+                 file=str(plan_file))
+
     print(f"  (d) app pages [engine] x{args.runs} reruns per page ...", flush=True)
     pages_json = WORK / "pages.json"
     app_db = WORK / "app.duckdb"
@@ -150,10 +164,11 @@ def main(argv: list[str] | None = None) -> int:
                                                                 out=str(pages_json), repeats=args.runs))
     pages = json.loads(pages_json.read_text())
     on_server = None if args.skip_postgres else postgres_part(args, ent, step)
-    peak = max([m.peak_rss_mb for m in (a, b, c)] + [d_peak] + ([on_server["peak_rss_mb"]] if on_server else []))
+    peak = max([m.peak_rss_mb for m in (a, b, c, f, g)] + [d_peak] + ([on_server["peak_rss_mb"]] if on_server else []))
 
     rows = []
-    for key, eng, lim, base in (("a", a, a_lim, a_base), ("b", b, b_lim, b_base), ("c", c, c_lim, c_base)):
+    for key, eng, lim, base in (("a", a, a_lim, a_base), ("b", b, b_lim, b_base), ("c", c, c_lim, c_base),
+                                ("f", f, f_lim, None), ("g", g, g_lim, None)):
         rows.append({
             "measure": eng.name, "engine": eng.as_dict(), "limit": lim.as_dict(),
             "baseline": base.as_dict() if base else None,
@@ -167,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         "c_within_1.5x_limit": c.median <= 1.5 * c_lim.median,
         "d_pages_under_1.5s": d_max < 1.5,
         "e_peak_under_2GiB": peak < 2048,
+        "f_under_2s": f.median < 2.0,
+        "g_under_2s": g.median < 2.0,
     }
     report = {
         "machine": machine(), "risks": n, "runs": args.runs, "baseline_runs": args.baseline_runs,
