@@ -160,21 +160,27 @@ def generate_registers(root: Path, n_risks: int | None = None, seed: int = 42) -
     return ent
 
 
+SYNTHETIC_SOURCE = "urn:riskmap-bench:risk:library:synthetic"
+
+
 def add_synthetic_frameworks(con: duckdb.DuckDBPyConnection, seed: int = 7) -> int:
-    """Insert 20 synthetic frameworks of 300 controls and 60,000 mappings between them (set-based).
+    """Insert 20 synthetic frameworks of 300 controls and 60,000 mappings between them (set-based), stored as
+    an imported library would store them (``crosswalk_imports``, ``imported_frameworks``,
+    ``imported_mappings``), so inference reads them as imported frameworks.
 
     Built the way real crosswalks look: every framework covers the same 300 concepts in its own
     words, so control C-j of one framework maps to the controls of concepts j and j+1 of another.
     Frameworks sit on a ring and each is mapped directly to its next five neighbours (two links per
-    control and pair, relationship and strength drawn at random); frameworks further apart are
-    reached only by inference, which is what this stresses. Returns the number of mappings inserted.
+    control and pair, relationship and strength drawn at random); the pairs no record decides, within
+    directly mapped frameworks and between frameworks further apart, are reached only by inference,
+    which is what this stresses. Returns the number of mappings inserted.
     """
     f, c = N_SYNTHETIC_FRAMEWORKS, CONTROLS_PER_FRAMEWORK
     con.execute("SELECT setseed(?)", [seed / 100])
     con.execute(f"""
         INSERT INTO frameworks
         SELECT 'synthetic-' || lpad(i::VARCHAR, 2, '0'), 'Synthetic framework ' || i, '1', NULL, 'benchmark',
-               'generated', '1', true
+               'generated', '1', false
         FROM range(1, {f} + 1) t(i)
     """)
     con.execute(f"""
@@ -183,14 +189,22 @@ def add_synthetic_frameworks(con: duckdb.DuckDBPyConnection, seed: int = 7) -> i
                NULL, NULL, NULL, 'generated', j
         FROM range(1, {f} + 1) a(i), range(1, {c} + 1) b(j)
     """)
+    con.execute("INSERT INTO crosswalk_imports (import_source, kind, file_name, name, copyright, version, "
+                "imported_at, imported_by) VALUES (?, 'library', 'synthetic.yaml', 'Synthetic frameworks', "
+                "'generated', '1', TIMESTAMP '2026-01-01', 'benchmark')", [SYNTHETIC_SOURCE])
+    con.execute("INSERT INTO imported_frameworks SELECT framework, ? FROM frameworks "
+                "WHERE framework LIKE 'synthetic-%'", [SYNTHETIC_SOURCE])
     con.execute(f"""
-        INSERT INTO mappings
-        SELECT 'synthetic-' || lpad(i::VARCHAR, 2, '0'), 'C-' || j,
+        INSERT INTO imported_mappings (import_source, source_framework, source_ref, target_framework, target_ref,
+                                       relationship, strength, rationale_type, justification, author, authored_on,
+                                       review_status, origin_file, imported_at)
+        SELECT '{SYNTHETIC_SOURCE}', 'synthetic-' || lpad(i::VARCHAR, 2, '0'), 'C-' || j,
                'synthetic-' || lpad((1 + ((i - 1 + d) % {f}))::VARCHAR, 2, '0'), 'C-' || (1 + ((j - 1 + o) % {c})),
                ['equal', 'subset_of', 'superset_of', 'intersects_with', 'intersects_with']
                    [1 + floor(random() * 5)::INT],
                1 + floor(random() * 10)::INT, 'semantic', 'generated', 'benchmark', DATE '2026-01-01', 'draft',
-               'synthetic'
+               'synthetic', TIMESTAMP '2026-01-01'
         FROM range(1, {f} + 1) a(i), range(1, 6) b(d), range(1, {c} + 1) k(j), range(0, 2) x(o)
     """)
-    return con.execute("SELECT count(*) FROM mappings WHERE origin_file = 'synthetic'").fetchone()[0]
+    return con.execute("SELECT count(*) FROM imported_mappings WHERE import_source = ?",
+                       [SYNTHETIC_SOURCE]).fetchone()[0]

@@ -158,6 +158,7 @@ class Risk(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     version: int = 1
+    controls_text: str | None = None
 
 
 class RiskAsset(SQLModel, table=True):

@@ -5,7 +5,9 @@ TriageAssist, an AI triage product sold to GP practices and urgent care centres,
 third-party AI services. Its files in ``data/demo`` are kept the way its teams keep them: an asset
 inventory, an AI system inventory and impact assessments (CSV), the security team's legacy risk
 register in Excel (1-5 scales, ISO/IEC 27001:2013 references), the AI governance group's risk register
-(CSV, Low/Medium/High, ISO/IEC 42001 references), a treatment action list and a partly completed SoA.
+(CSV, Low/Medium/High, ISO/IEC 42001 references), a treatment action list, a partly completed SoA, the
+web proxy's export of AI services staff use, and the AI governance group's worksheet of decisions on the
+risk scenarios proposed for each AI system.
 
 :func:`build_demo` builds the demo database from those files through the same importers and public
 functions a user runs (no direct writes to register tables), every change recorded with actor and
@@ -21,6 +23,7 @@ every time, on either store.
 
 from __future__ import annotations
 
+import csv
 import os
 import time
 from collections.abc import Callable
@@ -29,8 +32,8 @@ from pathlib import Path
 
 import duckdb
 
-from engine import access, plan, register, soa, store
-from engine.errors import ConfigError
+from engine import access, ai, plan, register, soa, store
+from engine.errors import ConfigError, InputError, Problem
 
 from .config import DATA_DIR, db_path
 from .errors import RuleViolation
@@ -50,11 +53,25 @@ AI_REGISTER = DEMO_DIR / "ai-risk-register.csv"
 AI_MAPPING = DEMO_DIR / "ai-risk-register.mapping.yaml"
 ACTIONS = DEMO_DIR / "actions.csv"
 SOA_DECISIONS = DEMO_DIR / "soa-decisions.csv"
+AI_USAGE = DEMO_DIR / "ai-usage.csv"
+IDENTIFICATION = DEMO_DIR / "ai-risk-identification.csv"
 
 SECURITY_SOURCE = "Security risk register"
 AI_SOURCE = "AI risk register"
 
 Progress = Callable[[str], None]
+
+# What the AI governance group did with the shadow tools the proxy export showed: one registered (it then
+# gets its scenario proposals), one dismissed; the others are still open findings.
+SHADOW_REGISTERED = ("MeetNote", "AIS-09", {
+    "name": "MeetNote meeting transcription",
+    "purpose": "Transcribes and summarises clinical safety meetings; adopted by the team before approval",
+    "owner": "Dr Tomasz Nowak", "processes_personal_data": True, "processes_sensitive_data": True,
+    "decides_about_people": False, "generative": True, "external_input": False, "interacts_with_people": False,
+    "safety_critical": False, "fully_automated": False, "affects_vulnerable_groups": False})
+SHADOW_DISMISSED = ("SlideGenie", "Blocked at the web proxy on 2026-11-20; marketing uses the approved Workspace "
+                                  "Copilot instead")
+
 
 @dataclass
 class DemoReport:
@@ -71,14 +88,24 @@ class DemoReport:
     actions: int = 0
     soa_decided: int = 0
     soa_rows: int = 0
+    scenario_risks: int = 0
+    identified: int = 0
+    not_applicable: int = 0
+    open_scenarios: int = 0
+    usage: int = 0
+    unregistered: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
         return (f"{store.location_text(self.path)}: demo organisation {ORGANISATION} built in {self.seconds:.1f} s: "
                 f"{self.assets} assets, {self.ai_systems} AI systems, {self.assessments} impact assessments, "
-                f"{self.source_rows} register rows consolidated into {self.risks} risks ({self.merged} merged, "
+                f"{self.source_rows} register rows consolidated into {self.risks - self.scenario_risks} risks "
+                f"({self.merged} merged, "
                 f"{self.translated} ISO 27001:2013 references translated), {self.actions} treatment actions, "
-                f"{self.soa_decided} of {self.soa_rows} SoA rows decided")
+                f"{self.soa_decided} of {self.soa_rows} SoA rows decided; AI risk scenarios: {self.identified} "
+                f"identified ({self.scenario_risks} as new risks: {self.risks} risks in all), {self.not_applicable} "
+                f"not applicable, {self.open_scenarios} open; observed AI use: "
+                f"{self.usage} entries, {self.unregistered} unregistered")
 
 
 # ------------------------------------------------------------------------------------- what is there
@@ -210,6 +237,9 @@ def _build(path: str | Path, say: Progress) -> DemoReport:
     say(f"{ACTIONS.name}: {n_actions} treatment actions added")
     n_soa = _record_soa(path)
     say(f"{SOA_DECISIONS.name}: {n_soa} SoA decisions recorded")
+    say("\n".join(_observed_use(path)))
+    n_decided = _identify(path)
+    say(f"{IDENTIFICATION.name}: {n_decided} decisions on proposed AI risk scenarios recorded")
 
     with store.connect(path) as con:
         counts = con.execute("""
@@ -218,14 +248,38 @@ def _build(path: str | Path, say: Progress) -> DemoReport:
                    (SELECT count(*) FROM risks), (SELECT count(*) FROM risk_merges WHERE reversed_at IS NULL),
                    (SELECT count(*) FROM risk_controls WHERE translated_from IS NOT NULL),
                    (SELECT count(*) FROM actions),
-                   (SELECT count(*) FROM v_soa WHERE applicable IS NOT NULL), (SELECT count(*) FROM v_soa)
+                   (SELECT count(*) FROM v_soa WHERE applicable IS NOT NULL), (SELECT count(*) FROM v_soa),
+                   (SELECT count(*) FROM risks r WHERE NOT EXISTS (SELECT 1 FROM risk_sources s WHERE s.risk_id = r.id)),
+                   (SELECT count(*) FROM v_ai_risk_identification WHERE state = 'identified'),
+                   (SELECT count(*) FROM v_ai_risk_identification WHERE state = 'not_applicable'),
+                   (SELECT count(*) FROM v_ai_risk_identification WHERE state = 'open'),
+                   (SELECT count(*) FROM v_ai_usage), (SELECT count(*) FROM v_ai_usage WHERE unregistered)
         """).fetchone() or ()
     (report.assets, report.ai_systems, report.assessments, report.source_rows, report.risks, report.merged,
-     report.translated, report.actions, report.soa_decided, report.soa_rows) = (int(n) for n in counts)
+     report.translated, report.actions, report.soa_decided, report.soa_rows, report.scenario_risks, report.identified,
+     report.not_applicable, report.open_scenarios, report.usage, report.unregistered) = (int(n) for n in counts)
     return report
 
 
 # ---------------------------------------------------------------------------- actions and SoA decisions
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def risk_ids_by_source_key(db: str | Path | None) -> dict[str, str]:
+    """The consolidated risk of each source register key (``ISR-046`` -> ``R-0046``), from the lineage."""
+    with store.connect(db) as con:
+        rows = con.execute("SELECT DISTINCT source_key, risk_id FROM risk_sources "
+                           "WHERE source_key IS NOT NULL ORDER BY source_key").fetchall()
+    out: dict[str, str] = {}
+    for key, risk_id in rows:
+        if key in out and out[key] != risk_id:
+            raise ConfigError(f"register key {key} belongs to two risks ({out[key]}, {risk_id})")
+        out[key] = risk_id
+    return out
+
 
 def _add_actions(db: str | Path) -> int:
     """Import the treatment actions of ``actions.csv`` with the action plan importer users run
@@ -238,6 +292,47 @@ def _record_soa(db: str | Path) -> int:
     """Import the decisions of ``soa-decisions.csv`` with the SoA importer users run (``riskmap import soa``)."""
     report = soa.import_soa(db, SOA_DECISIONS, actor=ACTOR, channel=CHANNEL)
     return sum(len(f.updated) + f.unchanged for f in report.files)
+
+
+def _observed_use(db: str | Path) -> list[str]:
+    """Import the proxy's export of AI services, register one shadow tool and dismiss another."""
+    report = ai.import_usage(db, AI_USAGE, source="Web proxy", actor=ACTOR, channel=CHANNEL)
+    lines = report.lines()
+    by_tool = {r["tool"]: r["id"] for r in ai.list_usage(db).iter_rows(named=True)}
+    tool, system_id, fields = SHADOW_REGISTERED
+    ai.register_usage(db, by_tool[tool], fields=dict(fields), ai_system_id=system_id, actor=ACTOR, channel=CHANNEL)
+    tool_dismissed, reason = SHADOW_DISMISSED
+    ai.dismiss_usage(db, by_tool[tool_dismissed], reason, actor=ACTOR, channel=CHANNEL)
+    lines.append(f"  {tool} registered as {system_id}; {tool_dismissed} dismissed: {reason}")
+    return lines
+
+
+def _identify(db: str | Path) -> int:
+    """Record the decisions of ``ai-risk-identification.csv`` on the scenarios proposed per AI system:
+    identified as an existing register risk (by its register key) or as a new one (scored), or not
+    applicable with a reason."""
+    by_key = risk_ids_by_source_key(db)
+    rows = _read_csv(IDENTIFICATION)
+    problems: list[Problem] = []
+    for n, row in enumerate(rows, start=2):
+        if row["Decision"] not in ("identified", "not applicable"):
+            problems.append(Problem(IDENTIFICATION.name, n, "Decision", "unknown decision", row["Decision"],
+                                    "identified or not applicable"))
+        if row["Register Key"] and row["Register Key"] not in by_key:
+            problems.append(Problem(IDENTIFICATION.name, n, "Register Key", "no imported risk has this register key",
+                                    row["Register Key"]))
+    if problems:
+        raise InputError(problems, f"{IDENTIFICATION}: cannot record the identification decisions")
+    for row in rows:
+        system, scenario = row["AI System"], row["Scenario"]
+        if row["Decision"] == "not applicable":
+            ai.reject(db, system, scenario, row["Reason"], actor=ACTOR, channel=CHANNEL)
+        elif row["Register Key"]:
+            ai.accept(db, system, scenario, risk_id=by_key[row["Register Key"]], actor=ACTOR, channel=CHANNEL)
+        else:
+            ai.accept(db, system, scenario, likelihood=row["Likelihood"], impact=row["Impact"],
+                      owner=row["Owner"] or None, actor=ACTOR, channel=CHANNEL)
+    return len(rows)
 
 
 # ------------------------------------------------------------------------------- analysts' export

@@ -13,6 +13,8 @@ from engine.plan.importing import parse_effort
 
 from .test_register_support import ACTOR, data, query, risk_by_key, snapshot
 
+pytestmark = pytest.mark.both_stores
+
 WHO = {"actor": ACTOR, "channel": "test"}
 
 

@@ -114,7 +114,7 @@ def test_export_parquet_writes_every_view(demo_db: Path, tmp_path: Path, run_cli
     finally:
         con.close()
     register = pl.read_parquet(out / "v_risk_register.parquet")
-    assert register.height == 85 and register.schema["sources"] == pl.List(pl.String)
+    assert register.height == 90 and register.schema["sources"] == pl.List(pl.String)
     assert f"{len(files)} views written" in stdout
 
 
@@ -192,7 +192,7 @@ def test_duckdb_cli_reads_while_the_app_runs(running_app: str, demo_db: Path) ->
         result = subprocess.run(stores.analyst_command(demo_db, "SELECT count(*) FROM v_risk_register"),
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
-        assert re.search(r"\b85\b", result.stdout), result.stdout
+        assert re.search(r"\b90\b", result.stdout), result.stdout
         csv = subprocess.run(
             stores.analyst_command(demo_db, "SELECT count(*) AS n FROM v_soa WHERE applicable IS NOT NULL", csv=True),
             capture_output=True, text=True, timeout=60)

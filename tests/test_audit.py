@@ -16,7 +16,8 @@ pytestmark = pytest.mark.both_stores
 WHO = {"actor": "tester", "channel": "api"}
 RULES = {"soa_risk_reason_uncited", "soa_excluded_without_justification", "soa_excluded_but_cited",
          "soa_included_without_reason", "soa_ai_system_without_impact_assessment", "risk_above_appetite_untreated",
-         "acceptance_expired", "action_overdue", "mapping_unknown_control", "crosswalk_tailoring_base_changed"}
+         "acceptance_expired", "action_overdue", "mapping_unknown_control", "crosswalk_tailoring_base_changed",
+         "ai_scenario_open", "ai_scenario_without_impact_assessment", "ai_usage_unregistered"}
 
 
 @pytest.fixture
@@ -59,7 +60,18 @@ def test_the_view_is_the_union_of_the_rule_files(db: Path) -> None:
     with store.connect(db) as con:
         view = con.execute("SELECT * FROM v_audit_findings ORDER BY ALL").fetchall()
     assert view == sorted(audit.run_audits(db).rows())
-    assert len(view) == 2
+    # the seeded AI systems were never assessed for risk: AI-1 is in scope of the SoA, AI-2 has no assessment
+    assert sorted((r[0], r[3]) for r in view) == [
+        ("ai_scenario_open", "AI-1"), ("ai_scenario_without_impact_assessment", "AI-2"),
+        ("mapping_unknown_control", "R-3 -> iso27001-2022:A.5.99"), ("risk_above_appetite_untreated", "R-3")]
+
+
+def settle_ai_identification(db: Path) -> None:
+    """Record every scenario of the seeded AI systems as decided and assess AI-2, so that the AI
+    identification rules find nothing (written directly, as the other seeded data is)."""
+    sql(db, "INSERT INTO ai_scenario_decisions SELECT ai_system_id, scenario_id, 'not_applicable', NULL, "
+            "'seeded test system', 'tester', now()::TIMESTAMP, 'api' FROM v_ai_risk_identification")
+    sql(db, "INSERT INTO impact_assessments (id, ai_system_id, title) VALUES ('IA-2', 'AI-2', 'Chatbot')")
 
 
 def test_the_view_follows_the_rule_files_when_the_views_are_created(db: Path, tmp_path: Path,
@@ -146,6 +158,7 @@ def test_mapping_to_an_unknown_control(db: Path) -> None:
 
 
 def test_cli_audit_strict_fails_only_when_something_is_found(db: Path, fresh_db: Path, run_cli) -> None:
+    settle_ai_identification(db)
     code, out, _ = run_cli("audit", "--db", db)
     assert code == 0 and "risk_above_appetite_untreated" in out and "R-3" in out
     code, out, err = run_cli("audit", "--strict", "--db", db)

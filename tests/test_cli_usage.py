@@ -33,6 +33,8 @@ MINIMAL_ARGS: dict[str, list[str]] = {
     "export plan": ["--out", "{tmp}/p.xlsx"], "export register": ["--out", "{tmp}/r.xlsx"],
     "export soa": ["--out", "{tmp}/s.xlsx"], "gaps": [], "import ai-systems": ["{tmp}/a.csv"],
     "import assessments": ["{tmp}/a.csv"], "import assets": ["{tmp}/a.csv"], "import risks": ["{tmp}/a.csv"],
+    "import soa": ["{tmp}/a.csv"], "import actions": ["{tmp}/a.csv"],
+    "suggestions list": [], "suggestions accept": ["S-00001"], "suggestions reject": ["S-00001"],
     "init": [], "matrix set": ["{tmp}/m.yaml"], "matrix show": [], "merges": [], "merges undo": ["M-0001"],
     "plan accept-residual": ["R-0001", "--expires", "2030-01-01", "--justification", "j"],
     "plan add": ["--title", "T"], "plan approve": [],
@@ -46,6 +48,19 @@ MINIMAL_ARGS: dict[str, list[str]] = {
     "soa set": ["iso27001-2022:A.5.1"], "soa show": [], "soa snapshot": [],
     "soa versions": [], "user reader-units": ["ana"], "user set-password": ["someone"], "validate": [],
     "whoami": [],
+    "export oscal": ["{tmp}/oscal"], "import library": ["{tmp}/l.yaml"], "import mapping": ["{tmp}/m.json"],
+    "tailor accept": ["iso42001-2023:A.6.2.8", "iso27001-2022:A.8.15"],
+    "tailor add": ["iso42001-2023:A.7.4", "iso27001-2022:A.5.12", "--reason", "r", "--relationship", "equal",
+                   "--strength", "3"],
+    "tailor dispute": ["iso42001-2023:A.6.2.8", "iso27001-2022:A.8.15", "--reason", "r"],
+    "tailor strengthen": ["iso42001-2023:A.6.2.8", "iso27001-2022:A.8.15", "--reason", "r"],
+    "tailor weaken": ["iso42001-2023:A.6.2.8", "iso27001-2022:A.8.15", "--reason", "r"],
+    "tailor list": [], "tailor withdraw": ["T-0001", "--reason", "r"],
+    "scenarios list": [], "scenarios show": ["SEC-01"], "scenarios propose": [], "scenarios status": [],
+    "scenarios accept": ["AIS-01", "SEC-01"], "scenarios reject": ["AIS-01", "SEC-01", "--reason", "r"],
+    "scenarios reopen": ["AIS-01", "SEC-01"], "scenarios characteristics": ["AIS-01"],
+    "import ai-usage": ["{tmp}/u.csv"], "ai-usage list": [], "ai-usage register": ["U-0001"],
+    "ai-usage dismiss": ["U-0001", "--reason", "r"],
 }
 CREATES_DB = {"init", "demo", "restore"}
 """Commands whose --db may name a file that does not exist yet."""
@@ -90,7 +105,8 @@ def _assert_clean(code: int, out: str, err: str) -> None:
 
 def test_the_minimal_arguments_cover_every_command() -> None:
     groups = {" ".join(c) for c in COMMANDS if " ".join(c) not in MINIMAL_ARGS}
-    assert groups == {"export", "import", "matrix", "plan", "risk", "soa", "user"}, (
+    assert groups == {"ai-usage", "export", "import", "matrix", "plan", "risk", "scenarios", "soa", "suggestions",
+                      "tailor"}, (
         "give each new command its minimal arguments in MINIMAL_ARGS")
 
 
@@ -143,7 +159,7 @@ def test_a_file_that_is_not_a_database_is_refused(run_cli, command: tuple[str, .
 CASES: list[tuple[list[str], int, str]] = [
     # commands and groups that do not exist
     (["nosuchcmd"], 2, "No such command 'nosuchcmd'"),
-    (["import", "soa", "x"], 2, "No such command 'soa'"),
+    (["import", "soa", "{tmp}/nosuch.csv", "--db", "{db}"], 2, "nosuch.csv"),
     (["risk", "nosuch"], 2, "No such command 'nosuch'"),
     ([], 2, "Usage: riskmap [OPTIONS] COMMAND"),
     (["export"], 2, "Usage: riskmap export"),
@@ -184,6 +200,8 @@ CASES: list[tuple[list[str], int, str]] = [
     (["audit", "--rule", "nosuch", "--db", "{db}"], 1, "no audit rule 'nosuch'"),
     (["soa", "accept-proposals", "--kind", "nosuch", "--db", "{db}"], 1, "unknown proposal kind 'nosuch'"),
     (["import", "risks", "{text}", "--framework", "nosuch", "--db", "{db}"], 2, "unknown"),
+    (["scenarios", "list", "--format", "xml", "--db", "{db}"], 2, "'xml' is not one of 'table', 'csv', 'json'"),
+    (["scenarios", "list", "--theme", "nosuch", "--db", "{db}"], 1, "no theme 'nosuch'"),
     # ids that do not exist or are malformed
     (["risk", "show", "R-9999", "--db", "{db}"], 1, "no risk 'R-9999'"),
     (["merges", "undo", "M-9999", "--db", "{db}"], 1, "no merge 'M-9999'"),
@@ -192,6 +210,10 @@ CASES: list[tuple[list[str], int, str]] = [
     (["counterparts", "nosuch:A.5.1", "--db", "{db}"], 1, "nosuch:A.5.1: no such control"),
     (["soa", "set", "A.5.1", "--db", "{db}"], 2, "name a control with its framework"),
     (["soa", "diff", "one", "--db", "{db}"], 1, "expected a number or 'current'"),
+    (["scenarios", "show", "XX-99", "--db", "{db}"], 1, "no AI risk scenario 'XX-99'"),
+    (["scenarios", "propose", "--ai-system", "nosuch", "--db", "{db}"], 1, "no AI system 'nosuch'"),
+    (["scenarios", "characteristics", "nosuch", "--db", "{db}"], 1, "no AI system 'nosuch'"),
+    (["ai-usage", "dismiss", "U-9999", "--reason", "r", "--db", "{db}"], 1, "no observed AI use 'U-9999'"),
     # queries the read-only gate refuses
     (["query", "DELETE FROM risks", "--db", "{db}"], 1, "DELETE statements are not allowed"),
     (["query", "SELECT * FROM nosuch", "--db", "{db}"], 1, "Table with name nosuch does not exist"),
@@ -199,6 +221,9 @@ CASES: list[tuple[list[str], int, str]] = [
     # files that do not exist, are directories, or are not what the command reads
     (["import", "risks", "{tmp}/missing.csv", "--db", "{db}"], 2, "missing.csv: no such file"),
     (["import", "assets", "{tmp}", "--db", "{db}"], 2, "is a directory"),
+    (["import", "ai-usage", "{tmp}/missing.csv", "--db", "{db}"], 2, "missing.csv: no such file"),
+    (["import", "ai-usage", "{tmp}", "--db", "{db}"], 2, "is a directory"),
+    (["import", "ai-usage", "{text}", "--db", "{db}"], 2, "unsupported file type"),
     (["import", "ai-systems", "{text}", "--db", "{db}"], 2, "unsupported file type"),
     (["import", "assessments", "{tmp}/a.csv", "--mapping", "{tmp}/missing.yaml", "--db", "{db}"], 2,
      "no such mapping file"),
@@ -243,7 +268,7 @@ def test_a_wrong_invocation_gives_one_clear_message(run_cli, places: dict[str, P
 @pytest.mark.parametrize(("args", "message"), [
     (["nosuchcmd"], "No such command 'nosuchcmd'"),
     (["risk", "set", "R-0001", "owner", "X"], "Missing option '--expected-version'"),
-    (["import", "soa", "x"], "No such command 'soa'"),
+    (["import", "nosuchkind", "x"], "No such command 'nosuchkind'"),
     (["plan", "approve", "--expires", "never"], "'never' is not a date"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_the_installed_command_exits_2_with_a_usage_message(tmp_path: Path, args: list[str],

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 import streamlit as st
@@ -18,6 +17,7 @@ from engine.access import os_account
 from engine.config import ISO27001, ISO42001
 from engine.crosswalk import coverage, tailoring
 
+from . import stores
 from .demo_support import demo_copy, demo_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,13 +36,11 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatc
 
 def view_counts(db: Path, coverage_col: str, share_col: str) -> tuple[int, int, int, float]:
     """The headline numbers straight from v_coverage (Annex A controls of 42001 by 27001:2022)."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        row = con.execute(f"""
+    row = stores.rows(db, f"""
             SELECT count(*) FILTER (WHERE {coverage_col} = 'full'), count(*) FILTER (WHERE {coverage_col} = 'partial'),
                    count(*) FILTER (WHERE {coverage_col} = 'none'), round(100 * avg({share_col}), 1)
             FROM v_coverage WHERE framework = ? AND counterpart_framework = ? AND kind = 'annex_a_control'""",
-            [ISO42001, ISO27001]).fetchone()
-    assert row is not None
+        [ISO42001, ISO27001])[0]
     return row[0], row[1], row[2], float(row[3])
 
 

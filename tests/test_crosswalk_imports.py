@@ -16,7 +16,10 @@ from engine.crosswalk import coverage, imported, oscal, tailoring
 from engine.errors import InputError
 from engine.lifecycle import init_database
 
+from . import stores
 from .conftest import TEST_DATA
+
+pytestmark = pytest.mark.both_stores
 
 LIBS = TEST_DATA / "libraries"
 WHO = {"actor": "Ada Owner", "channel": "cli"}
@@ -139,8 +142,7 @@ def test_oscal_export_carries_the_tailoring_and_imports_back_as_tailoring(fresh_
     tailored = [m for m in maps if {"name": "provenance", "value": "tailored", "ns": oscal.NS} in m["props"]]
     assert len(tailored) == 2
     # another database takes the organisation's view from the file
-    other = tmp_path / "other.duckdb"
-    other.write_bytes(template_db.read_bytes())
+    other = stores.copy_db(template_db, tmp_path / "other")
     code, out, err = run_cli("import", "mapping", path, "--as", "tailored", "--db", other)
     assert code == 0, err
     assert "2 tailored record(s) written" in out

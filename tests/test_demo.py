@@ -34,7 +34,7 @@ frame = stores.frame
 
 def test_inventories(template: Path) -> None:
     assert one(template, "SELECT count(*) FROM v_assets") == 40
-    assert one(template, "SELECT count(*) FROM v_ai_systems") == 8
+    assert one(template, "SELECT count(*) FROM v_ai_systems") == 9   # 8 in the inventory, 1 registered from use
     assert one(template, "SELECT count(*) FROM v_impact_assessments") == 4
     roles = set(one(template, "SELECT list(DISTINCT trim(r)) FROM v_ai_systems, unnest(string_split(role, ',')) "
                               "AS t(r)"))
@@ -47,7 +47,7 @@ def test_inventories(template: Path) -> None:
 
 def test_two_registers_consolidated_into_one(template: Path) -> None:
     assert one(template, "SELECT count(*) FROM risk_sources") == 90          # 60 security + 30 AI rows
-    assert one(template, "SELECT count(*) FROM v_risk_register") == 85
+    assert one(template, "SELECT count(*) FROM v_risk_register WHERE n_sources > 0") == 85
     both = frame(template, "SELECT id, management_system, sources FROM v_risk_register WHERE n_sources > 1")
     assert both.height == 5
     assert set(both["management_system"]) == {"both"}
@@ -56,8 +56,11 @@ def test_two_registers_consolidated_into_one(template: Path) -> None:
         assert any(s.startswith(demo.SECURITY_SOURCE + ":") for s in sources)
         assert any(s.startswith(demo.AI_SOURCE + ":") for s in sources)
     assert one(template, "SELECT count(*) FROM v_risk_merges WHERE status = 'active'") == 5
-    counts = dict(frame(template, "SELECT management_system, count(*) FROM v_risk_register GROUP BY 1").rows())
+    counts = dict(frame(template, "SELECT management_system, count(*) FROM v_risk_register WHERE n_sources > 0 "
+                                  "GROUP BY 1").rows())
     assert counts == {"ISMS": 55, "AIMS": 25, "both": 5}
+    # and the 5 accepted from risk scenarios, which no register row holds
+    assert one(template, "SELECT count(*) FROM v_risk_register WHERE n_sources = 0") == 5
 
 
 def test_legacy_references_translated_to_2022(template: Path) -> None:
@@ -76,7 +79,7 @@ def test_legacy_references_translated_to_2022(template: Path) -> None:
 
 def test_scales_mapped_onto_one_matrix(template: Path) -> None:
     scores = frame(template, "SELECT DISTINCT inherent_likelihood AS v FROM v_risk_register "
-                             "WHERE management_system = 'AIMS'")
+                             "WHERE management_system = 'AIMS' AND n_sources > 0")
     assert set(scores["v"]) <= {1, 3, 5}            # Low/Medium/High on the 5x5 matrix
     notes = frame(template, "SELECT DISTINCT scale_note FROM risk_sources WHERE scale_note IS NOT NULL")
     assert notes.height >= 1
@@ -98,17 +101,48 @@ def test_treatment_plan_and_partly_completed_soa(template: Path) -> None:
     assert soa.filter(pl.col("framework") == "iso42001-2023")["applicable"].is_null().sum() > 0
 
 
+def test_ai_risk_identification_shows_every_state(template: Path) -> None:
+    states = dict(frame(template, "SELECT state, count(*) FROM v_ai_risk_identification GROUP BY 1").rows())
+    assert set(states) == {"identified", "not_applicable", "open"}
+    assert states["identified"] + states["not_applicable"] == one(template, "SELECT count(*) FROM ai_scenario_decisions")
+    # TriageAssist is fully assessed; every other system still has open scenarios
+    open_per = dict(frame(template, "SELECT ai_system_id, count(*) FILTER (WHERE state = 'open') "
+                                    "FROM v_ai_risk_identification GROUP BY 1").rows())
+    assert open_per.pop("AIS-01") == 0 and all(n > 0 for n in open_per.values())
+    assert one(template, "SELECT count(*) FROM v_ai_risk_identification WHERE state = 'not_applicable' "
+                         "AND trim(coalesce(reason, '')) = ''") == 0
+    # an accepted scenario either linked a risk of the registers or became a new, scored risk
+    new = frame(template, "SELECT r.* FROM v_risk_register r WHERE n_sources = 0")
+    assert new["inherent_score"].is_not_null().all() and new["cause"].is_not_null().all()
+    assert (new["ai_system_ids"].list.len() == 1).all()
+    # the characteristics came from the inventory's own columns
+    assert one(template, "SELECT count(*) FROM v_ai_characteristics WHERE recorded") > 80
+
+
+def test_observed_ai_use_shows_shadow_tools(template: Path) -> None:
+    usage = frame(template, "SELECT * FROM v_ai_usage")
+    assert usage.height == 10
+    assert usage.filter(pl.col("ai_system_id").is_not_null())["matched_by"].unique().to_list() == ["domain"]
+    unregistered = usage.filter(pl.col("unregistered"))
+    assert set(unregistered["tool"]) == {"ParrotChat", "Lingo Translate"} and unregistered.height == 3
+    assert usage.filter(pl.col("dismissed_reason").is_not_null())["tool"].to_list() == ["SlideGenie"]
+    assert usage.filter(pl.col("tool") == "MeetNote")["ai_system_id"].item() == "AIS-09"
+    findings = frame(template, "SELECT * FROM v_audit_findings WHERE rule = 'ai_usage_unregistered'")
+    assert sorted(findings["entity_id"]) == sorted(unregistered["id"])
+
+
 def test_everything_recorded_as_the_demo(template: Path) -> None:
     """No back door: every record came through an importer or a public function, all in the history."""
     channels = frame(template, "SELECT DISTINCT actor, channel FROM v_history")
     assert channels.rows() == [("demo", "demo")]
     created = dict(frame(template, "SELECT entity, count(*) FROM v_history WHERE action = 'create' "
                                    "GROUP BY 1").rows())
-    assert created["risk"] == 85 and created["asset"] == 40 and created["ai_system"] == 8
+    assert created["risk"] == 90 and created["asset"] == 40 and created["ai_system"] == 9
     assert created["impact_assessment"] == 4 and created["action"] == 26
     batches = frame(template, "SELECT kind, imported_by FROM import_batches ORDER BY id")
     # the plan and the SoA come through their importers too, each with its import batch
-    assert batches["kind"].to_list() == ["assets", "ai_systems", "assessments", "risks", "risks", "actions", "soa"]
+    assert batches["kind"].to_list() == ["assets", "ai_systems", "assessments", "risks", "risks", "actions", "soa",
+                                         "ai_usage"]
     assert set(batches["imported_by"]) == {"demo"}
     assert demo.database_kind(template) == "demo"
 
@@ -129,6 +163,8 @@ def _snapshot(db: Path) -> dict[str, pl.DataFrame]:
         "merges": frame(db, "SELECT kept_risk_id, source, source_row, reason FROM v_risk_merges ORDER BY ALL"),
         "plan": frame(db, "SELECT * EXCLUDE (created_at, updated_at) FROM v_treatment_plan ORDER BY action_id"),
         "soa": frame(db, "SELECT * EXCLUDE (updated_at) FROM v_soa ORDER BY framework, ordinal"),
+        "identification": frame(db, "SELECT * EXCLUDE (decided_at) FROM v_ai_risk_identification ORDER BY ALL"),
+        "usage": frame(db, "SELECT * EXCLUDE (dismissed_at) FROM v_ai_usage ORDER BY id"),
         # The same changes; the order of rows written in one bulk statement is not part of the contract.
         "history": frame(db, "SELECT entity, entity_id, action, field, new_value FROM v_history ORDER BY ALL"),
     }
@@ -138,7 +174,7 @@ def test_rebuild_is_idempotent(template: Path, tmp_path: Path, run_cli) -> None:
     db = demo_copy(template, tmp_path)
     code, out, err = run_cli("demo", "--db", db, "--quiet")
     assert code == 0, err
-    assert "85 risks" in out and "5 merged" in out
+    assert "90 risks" in out and "5 merged" in out
     assert not list(tmp_path.glob(".*demo-build*")), "the temporary build file was left behind"
     before, after = _snapshot(template), _snapshot(db)
     for name in before:
@@ -173,7 +209,7 @@ def test_force_replaces_it(tmp_path: Path, template: Path) -> None:
     with pytest.raises(RuleViolation, match="not the demo"):
         demo.build_demo(db)
     report = demo.build_demo(db, force=True)
-    assert report.risks == 85
+    assert report.risks == 90
     assert _snapshot(db)["risks"].equals(_snapshot(template)["risks"])
 
 
@@ -217,10 +253,10 @@ def test_progress_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(demo, "_add_actions", lambda db: 0)
     monkeypatch.setattr(demo, "_record_soa", lambda db: 0)
     report = demo.build_demo(stores.new_db(tmp_path, "d.duckdb"), progress=lines.append)
-    assert report.risks == 85 and report.actions == 0
+    assert report.risks == 90 and report.actions == 0
     text = "\n".join(lines)
     for name in ("assets.csv", "ai-systems.csv", "impact-assessments.csv", "security-risk-register.xlsx",
-                 "ai-risk-register.csv"):
+                 "ai-risk-register.csv", "ai-usage.csv", "ai-risk-identification.csv"):
         assert name in text
 
 
@@ -260,5 +296,5 @@ def test_files_look_like_a_real_teams() -> None:
     assert ai["Mapped Controls"].str.contains("ISO 27001:2022").any()
     assert ai["Risk Source (ISO 42001 Annex C)"].is_not_null().all()
     assert sorted(p.name for p in DEMO_DIR.glob("*.csv")) == [
-        "actions.csv", "ai-risk-register.csv", "ai-systems.csv", "assets.csv", "impact-assessments.csv",
-        "soa-decisions.csv"]
+        "actions.csv", "ai-risk-identification.csv", "ai-risk-register.csv", "ai-systems.csv", "ai-usage.csv",
+        "assets.csv", "impact-assessments.csv", "soa-decisions.csv"]

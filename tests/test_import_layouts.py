@@ -16,6 +16,8 @@ from engine.register import suggestions
 from .access_support import EVERY_ROLE, as_service, use_roles
 from .test_register_support import ACTOR, data, query, risk_by_key, snapshot
 
+pytestmark = pytest.mark.both_stores
+
 WHO = {"actor": ACTOR, "channel": "test"}
 
 
@@ -151,3 +153,17 @@ def test_only_a_truly_unknown_id_is_a_problem(fresh_db: Path) -> None:
         register.import_risks(fresh_db, data("unknown_id_among_references.csv"), "aw", **WHO)
     assert [(p.record, p.value, p.message) for p in err.value.problems] == [
         (3, "A.8.99", "unknown control reference")]
+
+
+def test_a_reimport_without_the_words_clears_the_kept_text(fresh_db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    path.write_text("Ref,Risk,Controls\nW-1,Phishing,MFA\nW-2,Outage,A.8.13\n", encoding="utf-8")
+    register.import_risks(fresh_db, path, "words", **WHO)
+    rid = risk_by_key(fresh_db, "words", "W-1")
+    assert register.get_risk(fresh_db, rid)["controls_text"] == "MFA"
+    assert register.get_risk(fresh_db, risk_by_key(fresh_db, "words", "W-2"))["controls_text"] is None
+    path.write_text("Ref,Risk,Controls\nW-1,Phishing,A.8.5\nW-2,Outage,A.8.13\n", encoding="utf-8")
+    report = register.import_risks(fresh_db, path, "words", **WHO)
+    assert [u["id"] for u in report.updated] == [rid]
+    risk = register.get_risk(fresh_db, rid)
+    assert risk["controls_text"] is None and risk["controls_27001"] == ["A.8.5"]

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.both_stores
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-EXPECTED = ["01_overlap_analysis.ipynb", "02_consolidated_register_sql.ipynb", "03_remaining_for_42001.ipynb"]
+EXPECTED = ["01_overlap_analysis.ipynb", "02_consolidated_register_sql.ipynb", "03_remaining_for_42001.ipynb",
+            "04_ai_risk_identification.ipynb"]
 
 
 def test_the_notebooks_are_there() -> None:

@@ -17,6 +17,8 @@ from engine.errors import InputError
 
 from .conftest import TEST_DATA
 
+pytestmark = pytest.mark.both_stores
+
 OSCAL_RELATIONSHIPS = {"equivalent-to", "equal-to", "subset-of", "superset-of", "intersects-with", "no-relationship"}
 RATIONALES = {"syntactic", "semantic", "functional"}
 MAIN = "iso42001-2023__iso27001-2022.csv"

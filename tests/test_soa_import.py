@@ -13,6 +13,8 @@ from engine.errors import InputError
 
 from .test_register_support import ACTOR, data, query, snapshot
 
+pytestmark = pytest.mark.both_stores
+
 WHO = {"actor": ACTOR, "channel": "test"}
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -15,6 +14,10 @@ from engine import audit, crosswalk, plan, soa, store
 from engine.crosswalk import coverage, tailoring
 from engine.errors import InputError, StaleEditError
 from engine.lifecycle import init_database
+
+from . import stores
+
+pytestmark = pytest.mark.both_stores
 
 WHO = {"actor": "Ada Owner", "channel": "cli"}
 LOGS = ("iso42001-2023", "A.6.2.8")        # AI system event logs
@@ -186,16 +189,14 @@ def test_cli_tailor_commands(fresh_db: Path, run_cli) -> None:
 
 
 def test_the_tailoring_table_is_a_migration_and_init_keeps_it(fresh_db: Path) -> None:
-    with duckdb.connect(str(fresh_db), read_only=True) as con:
-        names = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
-    assert "crosswalk_tailoring" in names
+    assert ("crosswalk_tailoring",) in stores.rows(fresh_db, "SELECT name FROM schema_migrations")
 
 
 def test_init_says_when_a_tailoring_rests_on_a_changed_record(fresh_db: Path, run_cli) -> None:
     tailoring.tailor(fresh_db, LOGS, LOGGING, "strengthen", strength=9, reason="Central log.", **WHO)
     code, out, _ = run_cli("init", "--db", fresh_db)
     assert code == 0 and "tailored mapping" not in out
-    with duckdb.connect(str(fresh_db)) as con:  # as if it had been decided against an older shipped record
+    with stores.writing(fresh_db) as con:  # as if it had been decided against an older shipped record
         con.execute("UPDATE crosswalk_tailoring SET base_strength = 5")
     code, out, _ = run_cli("init", "--db", fresh_db)
     assert code == 0

@@ -72,7 +72,9 @@ def test_ranking_by_reduction_and_controls_per_effort(planned: Path) -> None:
 def test_a_control_reached_through_the_crosswalk_counts_for_both_standards(planned: Path) -> None:
     before = by_id(plan.ranking(planned))["A-001"]
     con = stores.open_db(planned, read_only=False)
-    con.execute("INSERT INTO crosswalk_links VALUES ('iso27001-2022', 'A.8.13', 'iso42001-2023', 'A.7.2', 'superset_of', "
+    con.execute("INSERT INTO crosswalk_links (source_framework, source_ref, target_framework, target_ref, "
+                "relationship, strength, rationale_type, justification, origin, path, depth, n_paths) "
+                "VALUES ('iso27001-2022', 'A.8.13', 'iso42001-2023', 'A.7.2', 'superset_of', "
                 "7, 'semantic', 'test', 'authored', 'test', 1, 1)")
     con.close()
     after = by_id(plan.ranking(planned))["A-001"]

@@ -10,7 +10,7 @@ import streamlit as st
 
 from engine import register
 from engine.register import browse, vocab
-from ui import common
+from ui import common, scenarios
 
 INVENTORY = ["id", "name", "purpose", "lifecycle_stage", "role", "autonomy", "human_oversight", "owner", "status",
              "n_risks", "risk_ids", "n_assessments", "last_assessed_on", "assessment_due", "assessment_overdue",
@@ -81,6 +81,13 @@ def render() -> None:
                                                                 options=vocab.choices(vocab.LIFECYCLE_STAGES)),
         })
 
+    _assessments(systems, assessments)
+    scenarios.render_identification()
+    scenarios.render_unregistered_use()
+
+
+def _assessments(systems: pl.DataFrame, assessments: pl.DataFrame) -> None:
+    """The impact assessments of one AI system (or all), editable."""
     st.subheader("Impact assessments")
     pick = st.selectbox("AI system", ["(all)", *systems["id"].to_list()], key="ai_pick",
                         format_func=lambda i: i if i == "(all)" else

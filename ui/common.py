@@ -104,7 +104,7 @@ def database_ready() -> bool:
     except RiskmapError as exc:
         show_error(exc)
         return False
-    st.error(md(f"No riskmap database at {shown}."))
+    st.error(md(f"No database at {shown}."))
     st.code(f"riskmap demo --db {shown}    # the demo organisation\nriskmap init --db {shown}    # an empty one",
             language="bash")
     return False

@@ -74,7 +74,9 @@ def _flow(data: dict[str, pl.DataFrame]) -> None:
     d1, d2 = st.columns(2)
     level = d1.radio("Detail", ["group", "control"], horizontal=True, key="overlap_level",
                      format_func=lambda v: "themes → groups" if v == "group" else "controls")
-    colour = d2.radio("Colour by", ["provenance", "relationship"], horizontal=True, key="overlap_colour")
+    own = bool(data["links"]["kind"].is_in(["tailored", "imported"]).any())  # provenance first once there is any
+    colour = d2.radio("Colour by", ["provenance", "relationship"], index=0 if own else 1, horizontal=True,
+                      key="overlap_colour", help="provenance: shipped grey-blue, tailored orange, imported teal")
     links = data["links"].filter(pl.col("relationship").is_in(rels or []) & pl.col("strength").is_between(lo, hi)
                                  & pl.col("origin").is_in(origins or []) & pl.col("kind").is_in(kinds or [])
                                  & pl.col("target_ref").is_not_null())

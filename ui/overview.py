@@ -12,7 +12,7 @@ from engine import access, audit, charts, plan, soa
 from engine.config import ISO27001, ISO42001
 from engine.crosswalk import coverage
 from engine.register import browse
-from ui import common
+from ui import common, scenarios
 
 # The columns the overview shows: the cache keeps only these (a cached frame is copied on every rerun).
 ACTION_COLUMNS = ["action_id", "status", "overdue"]
@@ -67,6 +67,7 @@ def render() -> None:
     m[3].metric("SoA decided", f"{decided} / {soa.height}")
     m[4].metric("Open audit findings", found.height,
                 f"{found.filter(pl.col('severity') == 'error').height} error(s)", delta_color="off", delta_arrow="off")
+    scenarios.render_overview()
 
     left, right = st.columns(2)
     with left:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from engine.cli import access as _access  # noqa: F401  (registers commands)
+from engine.cli import ai as _ai  # noqa: F401
 from engine.cli import core  # noqa: F401
 from engine.cli import crosswalk as _crosswalk  # noqa: F401
 from engine.cli import demo as _demo  # noqa: F401

@@ -9,6 +9,7 @@ import typer
 import yaml
 
 from engine import crosswalk
+from engine.ai import library
 from engine.config import db_path
 from engine.crosswalk import catalog
 from engine.errors import InputError, Problem
@@ -38,18 +39,20 @@ def init(db: NewDbOption = None) -> None:
 @app.command()
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(
-        help="Catalog (.yaml) or crosswalk (.csv) files; default: every bundled file.", dir_okay=False)] = None,
+        help="Catalog or AI risk scenario (.yaml) or crosswalk (.csv) files; default: every bundled file.",
+        dir_okay=False)] = None,
 ) -> None:
-    """Check catalog and crosswalk files; print every problem as file:record:field: message."""
+    """Check catalog, crosswalk and AI risk scenario files; print every problem as file:record:field: message."""
     problems = []
     files = list(paths or [])
     if not files:
-        files = catalog.catalog_files() + crosswalk.crosswalk_files()
-    cats = [p for p in files if p.suffix in (".yaml", ".yml")]
+        files = catalog.catalog_files() + crosswalk.crosswalk_files() + library.scenario_files()
+    scenario_files = [p for p in files if p.suffix in (".yaml", ".yml") and library.is_scenario_file(p)]
+    cats = [p for p in files if p.suffix in (".yaml", ".yml") and p not in scenario_files]
     walks = [p for p in files if p.suffix == ".csv"]
     for p in files:
-        if p not in cats and p not in walks:
-            problems.append(f"{p}: not a catalog (.yaml) or crosswalk (.csv) file")
+        if p not in cats and p not in walks and p not in scenario_files:
+            problems.append(f"{p}: not a catalog or scenario (.yaml) or crosswalk (.csv) file")
     index = catalog.reference_index()
     for p in cats:
         try:
@@ -61,6 +64,8 @@ def validate(
                                         expected="a UTF-8 YAML catalog")))
     if walks:
         problems.extend(str(x) for x in crosswalk.validate_files(walks))
+    if scenario_files:
+        problems.extend(str(x) for x in library.validate_files(scenario_files, index))
     for line in problems:
         echo(line)
     if problems:

@@ -34,6 +34,7 @@ from .fields import (
     date_expected,
     parse_bool,
     parse_date,
+    parse_tristate,
     split_list,
 )
 from .ids import next_ids, slug
@@ -53,4 +54,5 @@ from .write import (
 __all__ = ["BOOL", "DATE", "DATE_FORMATS", "FRAME_TYPES", "REQUIRED", "SCORE", "TEXT", "Change", "DType", "Entity",
            "FieldSpec", "Link", "apply_changes", "authorize", "bump", "check_version", "coerce", "coerce_all", "create", "current",
            "current_rows", "date_expected", "declare", "edit", "entity_of", "fetch", "next_ids", "parse_bool",
-           "parse_date", "record_history", "slug", "split_list", "text_expr", "text_of", "validate", "write"]
+           "parse_date", "parse_tristate", "record_history", "slug", "split_list", "text_expr", "text_of", "validate",
+           "write"]

@@ -18,10 +18,10 @@ import polars as pl
 
 from engine.errors import Problem
 
-from .vocab import FALSE_WORDS, TRUE_WORDS, canon, clean, expected
+from .vocab import FALSE_WORDS, TRUE_WORDS, UNKNOWN_WORDS, canon, clean, expected
 
 __all__ = ["BOOL", "DATE", "DATE_FORMATS", "DType", "FRAME_TYPES", "FieldSpec", "REQUIRED", "SCORE", "TEXT",
-           "coerce", "coerce_all", "date_expected", "parse_bool", "parse_date", "split_list"]
+           "TRISTATE_EXPECTED", "coerce", "coerce_all", "date_expected", "parse_bool", "parse_date", "parse_tristate", "split_list"]
 
 DType = pl.DataType | type[pl.DataType]
 """A polars data type, as an instance (``pl.List(pl.String)``) or a class (``pl.String``)."""
@@ -36,7 +36,7 @@ class FieldSpec:
     ``kind``: text; enum (one value of the vocabulary ``table``); multi (a comma list of a closed
     vocabulary, stored as text); list (stored as VARCHAR[]: items of ``table``, others refused when
     ``closed``, kept cleaned when not; without a table, kept as written); bool (yes/no, empty is no);
-    tristate (yes, no or empty for undecided); score (a whole number from 1 to the matrix size);
+    tristate (yes, no, or empty or "unknown" for not known / undecided); score (a whole number from 1 to the matrix size);
     positive (a number above 0); date. ``noun`` names a value in refusals (``unknown status 'done'``).
     """
 
@@ -56,6 +56,7 @@ REQUIRED = FieldSpec("text", required=True)
 DATE = FieldSpec("date")
 SCORE = FieldSpec("score")
 BOOL = FieldSpec("bool")
+TRISTATE_EXPECTED = "yes, no, or empty / unknown when not known"
 
 FRAME_TYPES: dict[str, DType] = {"text": pl.String, "enum": pl.String, "multi": pl.String,
                                  "list": pl.List(pl.String), "bool": pl.Boolean, "tristate": pl.Boolean,
@@ -109,6 +110,21 @@ def parse_bool(value: Any) -> bool:
     if text in FALSE_WORDS or text == "":
         return False
     raise ValueError("not yes or no")
+
+
+def parse_tristate(value: Any) -> bool | None:
+    """Yes, no, or None when not known: an empty cell, or "unknown", "tbc"... (``UNKNOWN_WORDS``).
+    Raises ValueError otherwise."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = clean(value)
+    if text == "" or text in UNKNOWN_WORDS:
+        return None
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValueError("not yes, no or unknown")
 
 
 def split_list(value: Any) -> list[str]:
@@ -196,13 +212,16 @@ def coerce(spec: FieldSpec, value: Any, size: int = 5) -> Any:
         return ", ".join(_items(spec, value)) or None
     if kind == "list":
         return _items(spec, value) or None
-    if kind == "bool" or (kind == "tristate" and not _empty(value)):
+    if kind == "bool":
         try:
             return parse_bool(value)
         except ValueError:
             raise ValueError("not yes or no", "yes/no, true/false, 1/0 or x") from None
     if kind == "tristate":
-        return None
+        try:
+            return parse_tristate(value)
+        except ValueError:
+            raise ValueError("not yes, no or unknown", TRISTATE_EXPECTED) from None
     if kind in ("score", "positive"):
         return _number(spec, value, size)
     try:

@@ -11,10 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-__all__ = ["FALSE_WORDS", "TRUE_WORDS", "canon", "choices", "clean", "codes", "expected", "vocabulary"]
+__all__ = ["FALSE_WORDS", "TRUE_WORDS", "UNKNOWN_WORDS", "canon", "choices", "clean", "codes", "expected", "vocabulary"]
 
 TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "x", "✓", "✔", "affected", "ja", "oui"})
 FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "-", "none", "not affected", "nein", "non"})
+UNKNOWN_WORDS = frozenset({"unknown", "not known", "?", "tbc", "tbd", "to be confirmed", "not recorded",
+                           "unsure", "don't know", "dont know", "undecided"})
+"""Spellings of "not known (yet)" for a yes / no / not known field (``tristate``): an AI system
+characteristic nobody recorded, an SoA row not yet decided."""
 
 
 def clean(value: object) -> str:

@@ -35,8 +35,10 @@ from .matrix import get_matrix, matrix_versions, read_matrix_file, rescore, set_
 from .merges import list_merges, undo_merge
 from .risks import (
     create_risk,
+    create_risk_on,
     get_risk,
     link_ai_system,
+    link_ai_system_on,
     link_asset,
     link_control,
     list_risks,
@@ -50,10 +52,10 @@ from .scoring import DEFAULT_MATRIX, MatrixSpec, default_matrix
 
 __all__ = [
     "DEFAULT_MATRIX", "ImportReport", "MatrixSpec", "RegisterPage", "RiskFile", "SORT_KEYS",
-    "create_ai_system", "create_assessment", "create_asset", "create_risk", "default_matrix",
+    "create_ai_system", "create_assessment", "create_asset", "create_risk", "create_risk_on", "default_matrix",
     "get_ai_system", "get_assessment", "get_asset", "get_matrix", "get_risk",
     "import_ai_systems", "import_assessments", "import_assets", "import_risk_files", "import_risks",
-    "link_ai_system", "link_asset", "link_control", "list_ai_systems", "list_assessments", "list_assets",
+    "link_ai_system", "link_ai_system_on", "link_asset", "link_control", "list_ai_systems", "list_assessments", "list_assets",
     "list_merges", "list_risks", "matrix_versions", "read_matrix_file", "register_page", "rescore", "risk_history", "set_matrix",
     "undo_merge", "unlink_ai_system", "unlink_asset", "unlink_control", "update_ai_system", "update_assessment",
     "update_asset", "update_risk",

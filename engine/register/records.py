@@ -34,6 +34,7 @@ from engine.records import (
     next_ids,
     parse_bool,
     parse_date,
+    parse_tristate,
     record_history,
     slug,
     split_list,
@@ -44,7 +45,7 @@ from engine.register import matrix, vocab
 __all__ = ["AI_SYSTEM", "AI_SYSTEM_FIELDS", "ASSESSMENT", "ASSESSMENT_FIELDS", "ASSET", "ASSET_FIELDS", "BOOL",
            "DATE", "DType", "FieldSpec", "REQUIRED", "RISK", "RISK_FIELDS", "SCORE", "SCORE_FIELDS", "STAGES",
            "TABLES", "TEXT", "apply_changes", "coerce", "current_rows", "date_expected", "next_ids", "parse_bool",
-           "parse_date", "record_history", "risk_problems", "slug", "split_list", "text_expr"]
+           "parse_date", "parse_tristate", "record_history", "risk_problems", "slug", "split_list", "text_expr"]
 
 SCORE_FIELDS = ("inherent_likelihood", "inherent_impact", "current_likelihood", "current_impact",
                 "residual_likelihood", "residual_impact")
@@ -74,7 +75,12 @@ AI_SYSTEM_FIELDS: dict[str, FieldSpec] = {
     "role": FieldSpec("multi", False, vocab.AI_ROLES),
     "autonomy": TEXT, "human_oversight": TEXT, "data_sources": TEXT, "third_party_components": TEXT,
     "owner": TEXT, "status": REQUIRED,
+    **{name: FieldSpec("tristate") for name in vocab.AI_CHARACTERISTICS},
+    "vendor": TEXT, "domains": FieldSpec("list", table={}, closed=False),
 }
+"""AI system fields. The characteristics (``vocab.AI_CHARACTERISTICS``: yes, no or not recorded) decide
+which risk scenarios apply; ``vendor`` and ``domains`` match observed AI use to the inventory (``engine.ai``).
+Domains are an open list kept cleaned (lower case), as host names compare."""
 
 ASSESSMENT_FIELDS: dict[str, FieldSpec] = {
     "ai_system_id": REQUIRED, "title": REQUIRED, "affected_individuals": TEXT, "affected_groups": TEXT,

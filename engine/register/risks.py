@@ -95,18 +95,27 @@ def create_risk(db: str | Path | None, fields: Mapping[str, Any], *, actor: acce
     or (framework, ref[, status]) tuples; ``assets`` and ``ai_systems`` are ids of existing records.
     """
     with store.transaction(db) as con:
-        matrix = matrix_on(con)
-        values = records.validate(RISK, None, fields, con=con, size=matrix.size)
-        risk_id = records.next_ids(con, "risks", "R", 1)[0]
-        records.create(con, RISK, risk_id, values, actor=actor, channel=channel,
-                       extra={"matrix_version": matrix.version})
-        for c in controls:
-            fw, ref, status = _control_arg(c)
-            _link_on(con, risk_id, "control", f"{fw}:{ref}", actor=actor, channel=channel, status=status)
-        for a in assets:
-            _link_on(con, risk_id, "asset", a, actor=actor, channel=channel)
-        for s in ai_systems:
-            _link_on(con, risk_id, "ai_system", s, actor=actor, channel=channel)
+        return create_risk_on(con, fields, actor=actor, channel=channel, controls=controls, assets=assets,
+                              ai_systems=ai_systems)
+
+
+def create_risk_on(con: duckdb.DuckDBPyConnection, fields: Mapping[str, Any], *, actor: str, channel: str,
+                   controls: Sequence[str | tuple[str, str] | tuple[str, str, str]] = (),
+                   assets: Sequence[str] = (), ai_systems: Sequence[str] = ()) -> str:
+    """:func:`create_risk` inside the caller's open transaction, for a change of another domain that
+    must land together with the new risk (accepting an AI risk scenario records its decision)."""
+    matrix = matrix_on(con)
+    values = records.validate(RISK, None, fields, con=con, size=matrix.size)
+    risk_id = records.next_ids(con, "risks", "R", 1)[0]
+    records.create(con, RISK, risk_id, values, actor=actor, channel=channel,
+                   extra={"matrix_version": matrix.version})
+    for c in controls:
+        fw, ref, status = _control_arg(c)
+        _link_on(con, risk_id, "control", f"{fw}:{ref}", actor=actor, channel=channel, status=status)
+    for a in assets:
+        _link_on(con, risk_id, "asset", a, actor=actor, channel=channel)
+    for s in ai_systems:
+        _link_on(con, risk_id, "ai_system", s, actor=actor, channel=channel)
     return risk_id
 
 
@@ -225,16 +234,24 @@ def _unlink_on(con: duckdb.DuckDBPyConnection, risk_id: str, kind: str, target: 
     return True
 
 
+def _change_link_on(con: duckdb.DuckDBPyConnection, risk_id: str, kind: str, target: str, link: bool, *,
+                    actor: str, channel: str, expected_version: int | None, **kw: Any) -> bool:
+    """Link or unlink in the caller's transaction: the risk opened at ``expected_version``, its version
+    moved when something changed."""
+    records.current(con, RISK, risk_id, expected_version=expected_version)
+    actor = records.authorize(con, RISK, [risk_id], actor=actor)
+    fn = _link_on if link else _unlink_on
+    changed = fn(con, risk_id, kind, target, actor=actor, channel=channel, **kw)
+    if changed:
+        records.bump(con, RISK, risk_id, actor=actor)
+    return changed
+
+
 def _change_link(db: str | Path | None, risk_id: str, kind: str, target: str, link: bool, *, actor: str,
                  channel: str, expected_version: int | None, **kw: Any) -> bool:
     with store.transaction(db) as con:
-        records.current(con, RISK, risk_id, expected_version=expected_version)
-        actor = records.authorize(con, RISK, [risk_id], actor=actor)
-        fn = _link_on if link else _unlink_on
-        changed = fn(con, risk_id, kind, target, actor=actor, channel=channel, **kw)
-        if changed:
-            records.bump(con, RISK, risk_id, actor=actor)
-    return changed
+        return _change_link_on(con, risk_id, kind, target, link, actor=actor, channel=channel,
+                               expected_version=expected_version, **kw)
 
 
 def link_control(db: str | Path | None, risk_id: str, framework: str, ref: str, *, actor: str,
@@ -270,6 +287,14 @@ def link_ai_system(db: str | Path | None, risk_id: str, ai_system_id: str, *, ac
                    expected_version: int | None = None) -> bool:
     return _change_link(db, risk_id, "ai_system", ai_system_id, True, actor=actor, channel=channel,
                         expected_version=expected_version)
+
+
+def link_ai_system_on(con: duckdb.DuckDBPyConnection, risk_id: str, ai_system_id: str, *, actor: str,
+                      channel: str, expected_version: int | None = None) -> bool:
+    """:func:`link_ai_system` inside the caller's open transaction (accepting an AI risk scenario as an
+    existing risk records its decision with the link); False when already linked."""
+    return _change_link_on(con, risk_id, "ai_system", ai_system_id, True, actor=actor, channel=channel,
+                           expected_version=expected_version)
 
 
 def unlink_ai_system(db: str | Path | None, risk_id: str, ai_system_id: str, *, actor: str,

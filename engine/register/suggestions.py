@@ -63,7 +63,8 @@ def _chosen(con: duckdb.DuckDBPyConnection, ids: list[str] | None, min_score: fl
         return rows
     if min_score is None and risk_id is None:
         raise RuleViolation("name the suggestions to decide (ids), or choose them with a minimum score or a risk")
-    sql, params = "SELECT * FROM control_suggestions WHERE status = 'proposed'", []
+    sql = "SELECT * FROM control_suggestions WHERE status = 'proposed'"
+    params: list[object] = []
     if min_score is not None:
         sql += " AND score >= ?"
         params.append(min_score)

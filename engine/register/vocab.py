@@ -8,10 +8,12 @@ The helpers that build and read a vocabulary are those of every record (``engine
 
 from __future__ import annotations
 
-from engine.records.vocab import FALSE_WORDS, TRUE_WORDS, canon, choices, clean, expected
+from engine.records.vocab import FALSE_WORDS, TRUE_WORDS, UNKNOWN_WORDS, canon, choices, clean, expected
 from engine.records.vocab import vocabulary as _table
 
-__all__ = ["AI_OBJECTIVES", "AI_RISK_SOURCES", "AI_ROLES", "ASSESSMENT_STATUSES", "FALSE_WORDS", "LIFECYCLE_STAGES", "MANAGEMENT_SYSTEMS", "RISK_STATUSES", "SEVERITIES", "TREATMENTS", "TRUE_WORDS", "canon", "choices", "clean", "expected"]
+__all__ = ["AI_CHARACTERISTICS", "AI_OBJECTIVES", "AI_RISK_SOURCES", "AI_ROLES", "ASSESSMENT_STATUSES", "FALSE_WORDS",
+           "LIFECYCLE_STAGES", "MANAGEMENT_SYSTEMS", "RISK_STATUSES", "SEVERITIES", "TREATMENTS", "TRUE_WORDS",
+           "UNKNOWN_WORDS", "canon", "choices", "clean", "expected"]
 
 
 MANAGEMENT_SYSTEMS = _table({
@@ -81,6 +83,24 @@ AI_ROLES = _table({
     "subject": "ai subject|data subject",
 })
 """The organisation's roles towards an AI system (ISO 42001 4.1, ISO/IEC 22989 5.19)."""
+
+AI_CHARACTERISTICS = {
+    "processes_personal_data": "processes personal data",
+    "processes_sensitive_data": "processes special-category data (health, biometric, ...)",
+    "decides_about_people": "makes or informs decisions about people",
+    "uses_third_party_model": "uses a third-party model or AI service",
+    "trained_in_house": "model trained or fine-tuned by the organisation",
+    "learns_in_operation": "keeps learning from data in operation",
+    "generative": "generates text, images, code or other content",
+    "external_input": "takes input from people or systems outside the organisation",
+    "interacts_with_people": "the public, customers or patients interact with it directly",
+    "safety_critical": "a wrong output can harm health or safety",
+    "fully_automated": "acts without a person reviewing each output",
+    "affects_vulnerable_groups": "affects children, patients or other vulnerable groups",
+}
+"""Characteristics of an AI system that decide which risk scenarios apply (``engine.ai``), by column
+name of ``ai_systems``. Each is yes, no or not recorded; a scenario whose conditions rest on a
+characteristic nobody recorded is still proposed, so a gap in the inventory never hides a risk."""
 
 SEVERITIES = _table({
     "low": "l|minor|1|negligible",

@@ -331,26 +331,36 @@ def _differences(d: Decision, before: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _apply(con: duckdb.DuckDBPyConnection, decisions: list[Decision], rep: FileReport, table: Any,
            labels: dict[str, str], actor: str, channel: str) -> None:
-    """Write every decision through the one write path, collecting each refusal as a problem."""
+    """Validate every decision as one edit of its row (the SoA's rules, each refusal a problem of its
+    file row), then write them in bulk through the write path, one statement per set of fields."""
     batch = records.next_ids(con, "import_batches", "B", 1)[0]
+    cur = records.current_rows(con, SOA_ROW, [f"{d.framework}:{d.ref}" for d in decisions])
+    before_of = {r["id"]: r for r in cur.iter_rows(named=True)}
     problems: list[Problem] = []
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for d in decisions:
         rid = f"{d.framework}:{d.ref}"
+        before = before_of[rid]
+        changes = {k: v for k, v in d.fields.items() if _shown(before.get(k)) != _shown(v)}
+        if not changes:
+            rep.unchanged += 1
+            continue
         try:
-            before = records.current(con, SOA_ROW, rid)
-            changes = {k: v for k, v in d.fields.items() if _shown(before.get(k)) != _shown(v)}
-            if not changes:
-                rep.unchanged += 1
-                continue
-            rep.differences += _differences(d, before)
-            records.edit(con, SOA_ROW, rid, changes, expected_version=None, actor=actor, channel=channel,
-                         batch_id=batch)
-            rep.updated.append({"row": d.row, "id": rid, "fields": sorted(changes)})
+            values = records.validate(SOA_ROW, rid, changes, con=con, before=before)
         except RiskmapError as exc:
-            problems.append(Problem(table.file, d.row, labels.get("ref", "control"), str(exc).splitlines()[0]
-                                    .split(": ", 1)[-1], rid, None))
+            problems.append(Problem(table.file, d.row, labels.get("ref", "control"),
+                                    str(exc).splitlines()[0].split(": ", 1)[-1], rid, None))
+            continue
+        values = {k: v for k, v in values.items() if _shown(before.get(k)) != _shown(v)}
+        rep.differences += _differences(d, before)
+        rep.updated.append({"row": d.row, "id": rid, "fields": sorted(values)})
+        groups.setdefault(tuple(sorted(values)), []).append({"id": rid, **values})
     if problems:
         raise InputError(problems, f"{len(problems)} problem(s) found; nothing was imported")
+    for fields, rows in groups.items():
+        schema = {"id": pl.String, **{f: records.FRAME_TYPES[SOA_ROW.fields[f].kind] for f in fields}}
+        records.apply_changes(con, SOA_ROW, pl.DataFrame(rows, schema=schema), actor=actor, channel=channel,
+                              batch_id=batch, current=cur)
     if rep.updated:
         rep.batch_id = batch
         con.execute("INSERT INTO import_batches VALUES (?, 'soa', ?, ?, ?, ?, ?, ?)",

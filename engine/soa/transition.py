@@ -107,9 +107,10 @@ def carry_onto_2022(con: duckdb.DuckDBPyConnection, decisions: list[Decision], r
     legacy = [d for d in decisions if d.framework == ISO27001_2013]
     direct = {(d.framework, d.ref) for d in decisions if d.framework != ISO27001_2013}
     targets: dict[str, list[Decision]] = {}
-    orphans = []
+    orphans: list[str] = []
     for d in legacy:
-        for ref in successors.get(d.ref, []) or [None]:
+        refs: list[str | None] = list(successors.get(d.ref, [])) or [None]
+        for ref in refs:
             if ref is None:
                 orphans.append(d.ref)
             elif (ISO27001, ref) not in direct:

@@ -113,3 +113,25 @@ CREATE OR REPLACE MACRO soa_not_excluded(applicable) AS coalesce(applicable, tru
 -- implemented and the row is not excluded (an excluded control is never implemented).
 CREATE OR REPLACE MACRO soa_implemented(status, applicable) AS
     status = 'implemented' AND soa_not_excluded(applicable);
+
+-- ai_host(text): a URL or host name as the lower-case host name observed AI use and the inventory's
+-- domains are matched on: no scheme, path, port, leading www. or *.; NULL when nothing is left. Used by
+-- v_ai_usage and by the importer of observed AI use, so both read a domain the same way.
+CREATE OR REPLACE MACRO ai_host(text) AS
+    nullif(rtrim(regexp_replace(regexp_replace(regexp_replace(lower(trim(coalesce(text, ''))),
+        '^[a-z][a-z0-9+.-]*://', ''), '[/?#:@].*$', ''), '^(\*\.|www\.)+', ''), '.'), '');
+
+-- ai_name_words(text): the distinctive words of a tool, system or vendor name, lower case, without
+-- words every name shares (ai, app, inc, ltd, the...): a tool matches a system when the words of one
+-- are all among the words of the other.
+CREATE OR REPLACE MACRO ai_name_words(text) AS
+    list_filter(string_split(regexp_replace(lower(coalesce(text, '')), '[^a-z0-9]+', ' ', 'g'), ' '),
+                lambda w: length(w) >= 2 AND NOT list_contains(
+                    ['ai', 'app', 'apps', 'the', 'inc', 'ltd', 'llc', 'limited', 'plc', 'gmbh', 'corp',
+                     'corporation', 'co', 'com', 'io', 'net', 'org', 'for', 'and', 'of', 'by'], w));
+
+-- assessment_current(status, next_review_due): an AI system impact assessment is current: its status is
+-- current and its review is not overdue (date_passed). Stricter than assessment_live: what an AI risk
+-- scenario affecting people needs (audit ai_scenario_without_impact_assessment).
+CREATE OR REPLACE MACRO assessment_current(status, next_review_due) AS
+    status = 'current' AND NOT coalesce(date_passed(next_review_due), false);

@@ -194,17 +194,26 @@ READER_ROLE = "riskmap_reader"
 
 def grant_reader(con: duckdb.DuckDBPyConnection) -> None:
     """Create the read-only group role (once per server) and grant it reading of every table, now and
-    in later migrations. PostgreSQL itself then refuses any write by a login that only has this role."""
-    native(con, f"""
-        DO $do$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
-                CREATE ROLE {READER_ROLE} NOLOGIN;
-            END IF;
-        END $do$;
-        GRANT USAGE ON SCHEMA public TO {READER_ROLE};
-        GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER_ROLE};
-        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {READER_ROLE};
-    """)
+    in later migrations. PostgreSQL itself then refuses any write by a login that only has this role.
+    Creating the role needs a login with CREATEROLE; without it, the refusal says how to create the
+    role once by hand."""
+    try:
+        native(con, f"""
+            DO $do$ BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
+                    CREATE ROLE {READER_ROLE} NOLOGIN;
+                END IF;
+            END $do$;
+            GRANT USAGE ON SCHEMA public TO {READER_ROLE};
+            GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER_ROLE};
+            ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {READER_ROLE};
+        """)
+    except duckdb.Error as exc:
+        if "permission denied to create role" not in str(exc):
+            raise
+        raise ConfigError(f"the login may not create the read-only group role {READER_ROLE}: create it once as "
+                          f"a role with CREATEROLE (CREATE ROLE {READER_ROLE} NOLOGIN;) and run riskmap init "
+                          f"again") from None
 
 
 _LIST_LITERAL = re.compile(r"(?<=[\s(,])\[")

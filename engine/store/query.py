@@ -134,9 +134,8 @@ def _server_reader(url: str, memory_limit: str) -> duckdb.DuckDBPyConnection:
     return inst.cursor()
 
 
-_EXPLAIN = re.compile(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\b", re.IGNORECASE)
-_DYNAMIC_SQL = ("query", "json_execute_serialized_sql")
-"""Table functions that run SQL given as a value: checked like the statement itself, or refused."""
+_EXPLAIN = re.compile(r"^\s*EXPLAIN\b(\s*\([^)]*\))?(\s+(ANALY[SZ]E|VERBOSE)\b)*", re.IGNORECASE)
+"""``EXPLAIN``, its options and keywords: what follows must be a SELECT (``EXPLAIN ANALYZE`` runs it)."""
 
 
 _OUT_OF_REACH = ("duckdb_secrets", "which_secret")
@@ -149,23 +148,23 @@ def check_server_functions(con: duckdb.DuckDBPyConnection, sql: str, *, nested: 
     """On PostgreSQL, refuse the extension's functions that hand SQL to the server as it is
     (``postgres_query``, ``postgres_scan``...): analysts' queries read the store through its tables and
     views, and a server function would run with the privileges of the store's login. ``query('...')``
-    is checked like the statement; ``EXPLAIN ANALYZE`` (which runs what it explains) only of a SELECT."""
+    is checked like the statement. Only what reads as a SELECT passes: the instance's own catalog holds
+    the views every analyst of the process reads, and ``EXPLAIN ANALYZE CREATE ...`` would run."""
     explain = _EXPLAIN.match(sql)
     inner = sql[explain.end():] if explain else sql
     got = con.execute("SELECT json_serialize_sql(?)", [inner]).fetchone()
     tree = json.loads(str(got[0])) if got else {"error": True}
     if tree.get("error"):
-        if nested or (explain and not explain.group(1)):
-            return  # query() itself takes only a SELECT; a plain EXPLAIN runs nothing
-        raise QueryRefused("refused: EXPLAIN ANALYZE runs the statement it explains, and only a SELECT may "
-                           "run as a read-only query")
+        if nested:
+            return  # query() itself takes only a SELECT
+        raise QueryRefused("refused: only a SELECT may be explained or run as a read-only query")
     for name, args in _function_calls(tree):
         if name in _OUT_OF_REACH:
             raise QueryRefused(_REACH_MESSAGE)
         if name.startswith("postgres_") or name == "json_execute_serialized_sql":
             raise QueryRefused(f"refused: {name}() passes SQL to the server; read the store's tables and "
                                "views instead")
-        if name in _DYNAMIC_SQL:
+        if name == "query":  # runs the SELECT given as its argument
             text = _string_constant(args)
             if text is None:
                 raise QueryRefused(f"refused: {name}() takes its SELECT written out as one string here")

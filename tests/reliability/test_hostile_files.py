@@ -126,6 +126,7 @@ IMPORTS: dict[str, Callable[[Path], None]] = {
     "quoted_newlines.csv": _quoted_newlines,
     "semicolon_separated.csv": _semicolons,
     "short_rows.csv": _short_rows,
+    "huge_cell.csv": _huge_cell,
     "nul_byte_in_cell.csv": _nul_byte,
 }
 """Files that import, each with the check of what was stored."""
@@ -139,8 +140,6 @@ REFUSED: dict[str, list[str]] = {
     "duplicated_header.csv": [":1:", "Title"],
     "duplicated_header.xlsx": [":1:", "Owner"],
     "missing_title_column.csv": ["no title column"],
-    # longer than a spreadsheet cell holds (32,767 characters): refused before it is parsed
-    "huge_cell.csv": ["a cell is too long", "262,144 characters (row 2, column F)", "cell_chars"],
     "blank_header_with_values.csv": [":1:column C:", "no heading"],
     "ragged_long_row.csv": ["more cells than the header"],
     "unterminated_quote.csv": ["cannot read the file"],
@@ -213,12 +212,13 @@ def test_hostile_file_imports_as_written(fresh_db: Path, run_cli, name: str) -> 
     assert changed_tables(before, db_state(fresh_db)) == []
 
 
-def test_a_huge_cell_imports_as_written_under_a_higher_limit(fresh_db: Path, run_cli) -> None:
+def test_a_huge_cell_is_refused_under_a_lower_cell_limit(fresh_db: Path, run_cli) -> None:
     path = HOSTILE / "huge_cell.csv"
+    before = db_state(fresh_db)
     code, _, err = run_cli("import", "risks", path, "--source", SOURCE, "--db", fresh_db,
-                           "--limit", f"cell_chars={mk.HUGE_CELL_CHARS}")
-    assert code == 0, err
-    _huge_cell(fresh_db)
+                           "--limit", "cell_chars=100000")
+    assert code == 2 and "a cell is too long: 262,144 characters (row 2, column F)" in err, err
+    assert changed_tables(before, db_state(fresh_db)) == []
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
@@ -293,10 +293,16 @@ def test_hostile_file_through_the_inventory_importers(fresh_db: Path, run_cli, t
             assert changed_tables(before, db_state(fresh_db)) == [], kind
 
 
-def test_a_twenty_megabyte_cell_is_kept_whole(fresh_db: Path, tmp_path: Path) -> None:
+def test_a_twenty_megabyte_cell_is_refused_by_default_and_kept_whole_when_allowed(fresh_db: Path,
+                                                                                tmp_path: Path) -> None:
+    from engine.errors import InputError
+    from engine.register.imports.limits import Limits
+
     path = tmp_path / "twenty_megabyte_cell.csv"
     path.write_text("Risk ID,Title,Description\nB-1,Huge," + "y" * 20_000_000 + "\nB-2,Small,x\n", encoding="utf-8")
-    report = register.import_risks(fresh_db, path, SOURCE, **WHO)
+    with pytest.raises(InputError, match="a cell is too long: 20,000,000 characters"):
+        register.import_risks(fresh_db, path, SOURCE, **WHO)
+    report = register.import_risks(fresh_db, path, SOURCE, **WHO, limits=Limits(max_cell_chars=30_000_000))
     assert len(report.created) == 2
     assert scalar(fresh_db, "SELECT length(r.description) FROM risks r JOIN risk_sources s ON s.risk_id = r.id "
                             "WHERE s.source_key = 'B-1'") == 20_000_000
@@ -305,12 +311,13 @@ def test_a_twenty_megabyte_cell_is_kept_whole(fresh_db: Path, tmp_path: Path) ->
 PEAK_MEMORY = """
 import random, resource, shutil, sys
 from engine import register
+from engine.register.imports.limits import Limits
 db, words, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rng = random.Random(1)
 title = " ".join(f"host{rng.randint(0, 10**6)}" for _ in range(words))
 with open(out, "w", encoding="utf-8") as fh:
     fh.write("Risk ID,Title\\nL-1," + title + "\\nL-2,A short title\\n")
-register.import_risks(db, out, "long-title", actor="tester")
+register.import_risks(db, out, "long-title", actor="tester", limits=Limits(max_cell_chars=1_000_000))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 

@@ -71,3 +71,7 @@ class RunContext:
         self.assets = KnownEntities("asset", con.execute("SELECT id, name FROM assets").pl())
         self.ai_systems = KnownEntities("ai_system", con.execute("SELECT id, name FROM ai_systems").pl())
         self.default_framework = default_framework
+        self.sources_with_text = {r[0] for r in con.execute(
+            "SELECT DISTINCT s.source FROM risks r JOIN risk_sources s ON s.risk_id = r.id "
+            "WHERE r.controls_text IS NOT NULL").fetchall()}
+        """Registers some of whose risks keep control cells written in words (``controls_text``)."""

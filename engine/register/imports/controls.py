@@ -27,6 +27,8 @@ that say nothing ("n/a", "none") are dropped. Only something written as a refere
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import polars as pl
 
@@ -54,7 +56,7 @@ def _other(fw: pl.Expr) -> pl.Expr:
     return pl.when(fw == ISO42001).then(pl.lit(ISO27001)).otherwise(pl.lit(ISO42001))
 
 
-PHRASE_SCHEMA = {"_file": pl.Int32, "_row": pl.Int32, "column": pl.String, "status": pl.String,
+PHRASE_SCHEMA: dict[str, Any] = {"_file": pl.Int32, "_row": pl.Int32, "column": pl.String, "status": pl.String,
                  "phrase": pl.String}
 """The phrases of the control cells: one row per (file, row, column, phrase)."""
 
@@ -90,7 +92,7 @@ def resolve_control_cells(cells: pl.DataFrame, catalog: pl.DataFrame, successors
         problems = [Problem(f, r, c, msg, piece, exp) for f, r, c, msg, piece, exp in
                     where.select("file", "_row", "column", "message", "piece", "expected").iter_rows()]
     phrases = no_phrases if words.is_empty() else (
-        at.join(words, on="cell").sort("_file", "_row", "idx").select(list(PHRASE_SCHEMA)).cast(PHRASE_SCHEMA))
+        at.join(words, on="cell").sort("_file", "_row", "idx").select(list(PHRASE_SCHEMA)).cast(pl.Schema(PHRASE_SCHEMA)))
     if links.is_empty():
         return empty, phrases, problems
     rows = (at.select("_file", "_row", "status", "cell")

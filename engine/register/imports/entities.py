@@ -22,7 +22,7 @@ from engine.register import records
 from engine.register.imports import headers as hd
 
 from .limits import Limits
-from .normalise import Cells, normalise_date, normalise_enum, normalise_multi
+from .normalise import Cells, normalise_date, normalise_enum, normalise_multi, normalise_tristate
 from .reading import ROW, read_table
 from .report import FileReport, ImportReport
 
@@ -106,6 +106,8 @@ def _normalise(cells: Cells, k: _Kind, date_format: str | None) -> None:
             normalise_multi(cells, fld, spec)
         elif spec.kind == "date":
             normalise_date(cells, fld, date_format)
+        elif spec.kind == "tristate":
+            normalise_tristate(cells, fld)
         elif spec.required:
             if fld in k.defaults:
                 cells.frame = cells.frame.with_columns(pl.col(fld).fill_null(k.defaults[fld]))

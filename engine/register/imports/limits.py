@@ -9,8 +9,10 @@ hands it to a reader, so a file that is too large is refused in one line and cos
   each part of the archive (the sizes a workbook declares are not trusted);
 - ``max_rows``: data rows, counted in a streaming pass (CSV lines; ``<row>`` elements of the sheet);
 - ``max_columns``: columns of the header row (CSV: its first line; Excel: the sheet's dimension);
-- ``max_cell_chars``: characters in one cell (32,767, the most a spreadsheet cell holds), checked
-  as the file is read; a CSV whose longest line is shorter is passed without looking at its cells.
+- ``max_cell_chars``: characters in one cell, checked as the file is read (a CSV whose longest line
+  is shorter is passed without looking at its cells). The default, 32 Mi characters, keeps a document
+  pasted into a description whole (a twenty-megabyte cell imports as written) while refusing a file
+  that is one endless cell.
 
 Defaults are :data:`DEFAULT_LIMITS`; each can be overridden per run (``--limit rows=1000000`` on the
 command line, ``Limits(max_rows=...)`` in the API) or for every run through the environment
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import os
 import re
 import zipfile
@@ -31,7 +32,7 @@ from xml.etree import ElementTree
 
 from engine.errors import InputError, Problem
 
-__all__ = ["DEFAULT_LIMITS", "LIMIT_NAMES", "Limits", "check_cells", "check_file", "parse_limits"]
+__all__ = ["DEFAULT_LIMITS", "LIMIT_NAMES", "STAGES", "Limits", "check_cells", "check_file", "parse_limits"]
 
 _MB = 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -45,7 +46,7 @@ class Limits:
     max_uncompressed_mb: float = 200
     max_rows: int = 500_000
     max_columns: int = 500
-    max_cell_chars: int = 32_767
+    max_cell_chars: int = 32 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -87,7 +88,7 @@ def parse_limits(items: list[str], base: Limits | None = None) -> Limits:
         changes[key] = number if key.endswith("_mb") else int(number)
     if problems:
         raise InputError(problems)
-    return replace(limits, **changes)
+    return replace(limits, **changes)  # type: ignore[arg-type]  # sizes in MB are floats, counts ints
 
 
 def _refuse(file: str, what: str, found: str, limit: str, name: str) -> InputError:
@@ -96,18 +97,29 @@ def _refuse(file: str, what: str, found: str, limit: str, name: str) -> InputErr
                       f"{file}: the file is too large to import; nothing was imported")
 
 
-def check_file(path: Path, limits: Limits | None = None, sheet: str | None = None) -> None:
-    """Refuse a file that is larger than ``limits`` allow, before any reader parses it (InputError)."""
+STAGES = ("quick", "deep", "all")
+
+
+def check_file(path: Path, limits: Limits | None = None, sheet: str | None = None, *, stage: str = "all") -> bool:
+    """Refuse a file that is larger than ``limits`` allow, before any reader parses it (InputError).
+
+    ``quick`` makes the checks that cost next to nothing (the size on disk, a CSV file's lines, header
+    and long lines, the sizes and the dimension a workbook declares): a risk import runs them for every
+    file before it opens the database. ``deep`` streams a workbook's parts (the sizes it declares may
+    lie), as each file is read; ``all`` is both. Returns True when no cell can be longer than a cell
+    may be (the file, or the workbook decompressed, is smaller than that), so the reader need not
+    measure its cells."""
     limits = limits or Limits.from_env()
     name = str(path)
     size = path.stat().st_size
-    if size > limits.max_file_mb * _MB:
+    if stage != "deep" and size > limits.max_file_mb * _MB:
         raise _refuse(name, "the file is too large", f"{size / _MB:,.1f} MB", f"{limits.max_file_mb:g} MB",
                       "file_mb")
     if zipfile.is_zipfile(path):
-        _check_workbook(path, name, limits, sheet)
-    elif path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return _check_workbook(path, name, limits, sheet, stage) <= limits.max_cell_chars
+    if stage != "deep" and path.suffix.lower() not in (".xlsx", ".xlsm"):
         _check_text(path, name, limits)
+    return size <= limits.max_cell_chars
 
 
 def _check_text(path: Path, name: str, limits: Limits) -> None:
@@ -127,8 +139,11 @@ def _check_text(path: Path, name: str, limits: Limits) -> None:
                               f"{limits.max_rows:,} rows", "rows")
     longest = max(longest, current)
     utf16 = first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    header = first.decode("utf-16" if utf16 else "utf-8", errors="replace").split("\n", 1)[0]
-    width = max((len(r) for r in csv.reader(io.StringIO(header), delimiter=_separator(header))), default=0)
+    header = re.split(r"\r\n|\r|\n", first.decode("utf-16" if utf16 else "utf-8", errors="replace"), maxsplit=1)[0]
+    try:
+        width = max((len(r) for r in csv.reader([header], delimiter=_separator(header))), default=0)
+    except csv.Error:  # a malformed header: the reader reports it in its own words
+        width = 0
     if width > limits.max_columns:
         raise _refuse(name, "the file has too many columns", f"{width:,}", f"{limits.max_columns:,} columns",
                       "columns")
@@ -143,26 +158,23 @@ def _separator(line: str) -> str:
 
 
 def _check_csv_cells(path: Path, name: str, limits: Limits, encoding: str) -> None:
-    """The cells of a file whose longest line is longer than a cell may be (rare), read as CSV one
-    row at a time (a row's cells are held, never the file); text that is not UTF-8 is read as
-    Windows-1252, as the reader does."""
-    csv.field_size_limit(max(path.stat().st_size + 1, 131072))  # never below the file: every length is seen
-    for enc in (encoding, "cp1252"):
-        try:
-            with path.open(encoding=enc, errors="strict" if enc != "cp1252" else "replace", newline="") as fh:
-                head = fh.readline()
-                fh.seek(0)
-                for n, row in enumerate(csv.reader(fh, delimiter=_separator(head)), start=1):
-                    for i, cell in enumerate(row):
-                        if len(cell) > limits.max_cell_chars:
-                            raise _long_cell(name, n, i, len(cell), limits)
-            return
-        except UnicodeDecodeError:
-            continue
-        except csv.Error as exc:
-            if "field larger" in str(exc):
-                raise _long_cell(name, None, None, None, limits) from exc
-            return  # the reader reports a malformed file in its own words
+    """The cells of a file whose longest line is longer than a cell may be (rare), line by line: a
+    stretch of a line without a separator longer than the limit is one cell too long. Only one line
+    is held at a time, never the file; a long quoted cell holding separators is measured when read."""
+    utf16 = encoding == "utf-16"
+    with path.open("rb") as fh:
+        head = fh.readline()
+        fh.seek(0)
+        text_head = head.decode(encoding if utf16 else "utf-8", errors="replace")
+        sep = _separator(text_head).encode("utf-16-le" if utf16 else "utf-8")
+        for n, line in enumerate(fh, start=1):
+            if len(line) <= limits.max_cell_chars:
+                continue
+            for i, stretch in enumerate(line.split(sep)):
+                if len(stretch) > limits.max_cell_chars:
+                    chars = len(stretch.decode(encoding if utf16 else "utf-8", errors="replace").rstrip("\r\n"))
+                    if chars > limits.max_cell_chars:
+                        raise _long_cell(name, n, i, chars, limits)
 
 
 def _letter(index: int) -> str:
@@ -194,29 +206,50 @@ def check_cells(name: str, longest: int, row: int | None, col: int | None, limit
         raise _long_cell(name, row, col, longest, limits)
 
 
-def _check_workbook(path: Path, name: str, limits: Limits, sheet: str | None) -> None:
+def _check_workbook(path: Path, name: str, limits: Limits, sheet: str | None, stage: str) -> int:
     """The decompressed size of every part of a workbook, and the rows and columns of the sheet to be
-    read, streamed part by part; a part is never held in memory whole."""
+    read: as declared (``quick``), then streamed part by part (``deep``); a part is never held in memory
+    whole. Returns the decompressed size as measured (as declared for a quick check only)."""
     cap = limits.max_uncompressed_mb * _MB
     try:
         with zipfile.ZipFile(path) as zf:
             target = _sheet_part(zf, sheet)
+            declared = sum(i.file_size for i in zf.infolist())
+            if stage != "deep":
+                _within(name, path, limits, declared, 0, _declared_width(zf, target))
+            if stage == "quick":
+                return declared
             total = 0
             for info in zf.infolist():
                 counted, rows, width = _stream_part(zf, info, cap - total, info.filename == target)
                 total += counted
-                if total > cap:
-                    raise _refuse(name, "the workbook expands to more than it may", f"over {cap / _MB:,.0f} MB "
-                                  f"uncompressed ({path.stat().st_size / _MB:,.1f} MB on disk)",
-                                  f"{limits.max_uncompressed_mb:g} MB", "uncompressed_mb")
-                if rows > limits.max_rows + 1:
-                    raise _refuse(name, "the sheet has too many rows", f"{rows - 1:,}", f"{limits.max_rows:,} rows",
-                                  "rows")
-                if width > limits.max_columns:
-                    raise _refuse(name, "the sheet has too many columns", f"{width:,}",
-                                  f"{limits.max_columns:,} columns", "columns")
+                _within(name, path, limits, total, rows, width)
+            return total
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return  # not a readable workbook: the reader says so in its own words
+        return 0  # not a readable workbook: the reader says so in its own words
+
+
+def _within(name: str, path: Path, limits: Limits, size: int, rows: int, width: int) -> None:
+    """Refuse a workbook whose decompressed size, rows or columns pass the limits."""
+    cap = limits.max_uncompressed_mb * _MB
+    if size > cap:
+        raise _refuse(name, "the workbook expands to more than it may", f"over {cap / _MB:,.0f} MB uncompressed "
+                      f"({path.stat().st_size / _MB:,.1f} MB on disk)", f"{limits.max_uncompressed_mb:g} MB",
+                      "uncompressed_mb")
+    if rows > limits.max_rows + 1:
+        raise _refuse(name, "the sheet has too many rows", f"{rows - 1:,}", f"{limits.max_rows:,} rows", "rows")
+    if width > limits.max_columns:
+        raise _refuse(name, "the sheet has too many columns", f"{width:,}", f"{limits.max_columns:,} columns",
+                      "columns")
+
+
+def _declared_width(zf: zipfile.ZipFile, target: str | None) -> int:
+    """The columns the sheet's ``<dimension>`` declares (0 when it declares none)."""
+    if target is None:
+        return 0
+    with zf.open(target) as fh:
+        m = _DIMENSION.search(fh.read(4096))
+    return _column_number(m.group(1).decode()) if m else 0
 
 
 _DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+\d+:([A-Z]+)\d+"')
@@ -224,7 +257,7 @@ _DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+\d+:([A-Z]+)\d+"')
 
 def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, room: float, is_sheet: bool) -> tuple[int, int, int]:
     """(bytes decompressed, rows, columns) of one part, stopping once it passes ``room`` bytes."""
-    total, rows, width, tail = 0, 0, 0, b""
+    total, rows, tail = 0, 0, b""
     with zf.open(info) as fh:
         while chunk := fh.read(_CHUNK):
             total += len(chunk)
@@ -233,10 +266,8 @@ def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, room: float, is_she
             if is_sheet:
                 window = tail + chunk
                 rows += window.count(b"<row ") + window.count(b"<row>") - tail.count(b"<row ") - tail.count(b"<row>")
-                if total == len(chunk) and (m := _DIMENSION.search(chunk[:4096])):
-                    width = _column_number(m.group(1).decode())
                 tail = chunk[-5:]
-    return total, rows, width
+    return total, rows, 0
 
 
 def _sheet_part(zf: zipfile.ZipFile, sheet: str | None) -> str | None:

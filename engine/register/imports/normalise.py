@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from engine.errors import Problem
+from engine.records.fields import TRISTATE_EXPECTED
 from engine.register import records, vocab
 from engine.register.scales import Scale, expected_values, normalise_values
 
@@ -94,6 +95,13 @@ def normalise_bool(cells: Cells, fld: str) -> None:
         return
     cells.map_distinct(fld, records.parse_bool, pl.Boolean, "not yes or no", "yes/no, true/false, 1/0 or x")
     cells.frame = cells.frame.with_columns(pl.col(fld).fill_null(False))
+
+
+def normalise_tristate(cells: Cells, fld: str) -> None:
+    """A yes / no / not known column (AI system characteristics): empty or "unknown" stays not recorded."""
+    if not cells.has(fld):
+        return
+    cells.map_distinct(fld, records.parse_tristate, pl.Boolean, "not yes, no or unknown", TRISTATE_EXPECTED)
 
 
 @lru_cache(maxsize=65536)

@@ -87,7 +87,7 @@ def parse_risk_file(spec: RiskFile, ctx: RunContext, index: int = 0) -> ParsedFi
     """Read and normalise one register; every problem is collected, none raised. Control cells
     are gathered for :func:`resolve_control_cells`, run once for every file of the run."""
     mapping = hd.load_mapping(spec.mapping, "risks") if spec.mapping else None
-    table = read_table(spec.path, mapping.sheet if mapping else None, ctx.limits, checked=True)
+    table = read_table(spec.path, mapping.sheet if mapping else None, ctx.limits, prechecked=True)
     cols = hd.resolve_columns(table, "risks", mapping)
     file = table.file
     problems = list(cols.problems)

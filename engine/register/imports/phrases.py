@@ -28,21 +28,25 @@ __all__ = ["attach_controls_text", "row_proposals", "write_suggestions"]
 _KEYS = ["_file", ROW]
 
 
-def attach_controls_text(parsed: list[ParsedFile], phrases: pl.DataFrame) -> None:
-    """Give every file with a control column the ``controls_text`` field: its rows' control cells as
-    written when they hold a phrase (each cell named by its column when the file has several), else
-    empty. The field takes part in re-import comparisons like any other."""
-    rows = phrases.select(_KEYS).unique()
+def attach_controls_text(parsed: list[ParsedFile], phrases: pl.DataFrame, had_text: set[str]) -> None:
+    """Give the files whose control cells hold phrases the ``controls_text`` field: their rows' control
+    cells as written when they hold a phrase (each cell named by its column when the file has several),
+    else empty. A register that had such text before (``had_text``: source names) gets the field even
+    when it has no phrase any more, so a re-import clears it; any other file is left as it was, so a
+    register written only in references reads exactly as before."""
+    with_words = {f: part.select(ROW).unique() for (f,), part in phrases.partition_by("_file", as_dict=True).items()}
     for p in parsed:
         cells = p.control_cells
-        if cells.is_empty():
+        rows = with_words.get(p.index)
+        if cells.is_empty() or (rows is None and p.spec.source not in had_text):
             continue
-        cells = cells.filter(pl.col("text").is_not_null()).join(rows, on=_KEYS, how="semi")
-        several = cells["column"].n_unique() > 1
-        text = (pl.col("column") + ": " + pl.col("text")) if several else pl.col("text")
-        per_row = cells.group_by(ROW, maintain_order=True).agg(text.str.join("; ").alias("controls_text"))
-        p.frame = p.frame.join(per_row, on=ROW, how="left", maintain_order="left") if not per_row.is_empty() \
-            else p.frame.with_columns(pl.lit(None, pl.String).alias("controls_text"))
+        if rows is None:
+            p.frame = p.frame.with_columns(pl.lit(None, pl.String).alias("controls_text"))
+        else:
+            cells = cells.filter(pl.col("text").is_not_null()).join(rows, on=ROW, how="semi")
+            text = (pl.col("column") + ": " + pl.col("text")) if cells["column"].n_unique() > 1 else pl.col("text")
+            per_row = cells.group_by(ROW, maintain_order=True).agg(text.str.join("; ").alias("controls_text"))
+            p.frame = p.frame.join(per_row, on=ROW, how="left", maintain_order="left")
         p.provided = [f for f in RECORD_FIELDS if f in p.frame.columns]
 
 

@@ -74,10 +74,11 @@ def _sniff_separator(data: bytes) -> str:
 
 
 def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None = None, *,
-               checked: bool = False) -> Table:
+               prechecked: bool = False) -> Table:
     """Read a CSV or .xlsx register. Raises InputError (with the file named) when it cannot be read,
-    is empty, is larger than ``limits`` allow (default: :meth:`Limits.from_env`; ``checked`` when the
-    caller has already run :func:`check_file` on it), or has rows longer than its header."""
+    is empty, is larger than ``limits`` allow (default: :meth:`Limits.from_env`; ``prechecked`` when
+    the caller has already made the quick checks of :func:`check_file`), or has rows longer than its
+    header."""
     path = Path(path)
     name = str(path)
     if not path.exists():
@@ -86,8 +87,7 @@ def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None
         raise InputError([Problem(name, None, None, "is a directory", expected="a .csv or .xlsx file")])
     suffix = path.suffix.lower()
     limits = limits or Limits.from_env()
-    if not checked:
-        check_file(path, limits, sheet)
+    bounded = check_file(path, limits, sheet, stage="deep" if prechecked else "all")
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     try:
@@ -120,7 +120,7 @@ def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None
                                   expected="a header row and at least one data row")])
     raw = raw.select([pl.col(c).cast(pl.String).str.strip_chars().replace("", None).alias(f"c{i}")
                       for i, c in enumerate(raw.columns)])
-    _check_read(name, raw, limits)
+    _check_read(name, raw, limits, cells=not bounded)
     headers_row = raw.row(0)
     headers = [None if h is None else " ".join(str(h).split()) for h in headers_row]
     body = raw.slice(1).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int32))
@@ -129,8 +129,9 @@ def read_table(path: str | Path, sheet: str | None = None, limits: Limits | None
     return Table(name, headers, body, sha, encoding)
 
 
-def _check_read(name: str, raw: pl.DataFrame, limits: Limits) -> None:
-    """The limits a reader's result shows exactly: columns, rows, and the longest cell."""
+def _check_read(name: str, raw: pl.DataFrame, limits: Limits, cells: bool = True) -> None:
+    """The limits a reader's result shows exactly: columns, rows, and (``cells``: unless the file is too
+    small to hold a cell that long) the longest cell."""
     if raw.width > limits.max_columns or raw.height > limits.max_rows + 1:
         raise InputError([Problem(name, None, None, f"the file has {raw.height - 1:,} rows and "
                                                f"{raw.width:,} columns; the limits are {limits.max_rows:,} rows "
@@ -138,6 +139,8 @@ def _check_read(name: str, raw: pl.DataFrame, limits: Limits) -> None:
                                                expected="a smaller file, or higher limits (--limit rows=... "
                                                         "columns=...)")],
                          f"{name}: the file is too large to import; nothing was imported")
+    if not cells:
+        return
     longest = raw.select(pl.max_horizontal(pl.all().str.len_chars().max())).item() if raw.width else 0
     if longest and longest > limits.max_cell_chars:
         where = raw.select(pl.all().str.len_chars().arg_max()).row(0)

@@ -135,8 +135,8 @@ class ImportReport:
                 out.append(f"  {len(f.proposals)} SoA proposal(s) from the crosswalk, e.g. {f.proposals[0]['basis']}: "
                            "review them with `riskmap soa propose`")
             if f.missing:
-                shown = ", ".join(f.missing[:10]) + (" ..." if len(f.missing) > 10 else "")
-                out.append(f"  {len(f.missing)} key(s) imported before are not in this file (kept): {shown}")
+                missing_shown = ", ".join(f.missing[:10]) + (" ..." if len(f.missing) > 10 else "")
+                out.append(f"  {len(f.missing)} key(s) imported before are not in this file (kept): {missing_shown}")
         if len(out) > MAX_LINES:
             out = [*out[: MAX_LINES - 1], f"... and {len(out) - MAX_LINES + 1:,} more line(s) not shown"]
         return out

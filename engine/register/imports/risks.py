@@ -128,8 +128,9 @@ def _check_run(files: list[RiskFile], framework: str | None) -> str | None:
 
 
 def _check_sizes(files: list[RiskFile], limits: Limits | None) -> None:
-    """Refuse files larger than the limits before anything else is loaded (so a refusal costs next to
-    no memory); the files that are too large are all named at once."""
+    """Refuse files larger than the limits before anything else is loaded, so such a refusal costs next
+    to no memory (the quick checks; the thorough ones run as each file is read, in the parsing
+    threads); the files that are too large are all named at once."""
     problems: list[Problem] = []
     for f in files:
         path = Path(f.path)
@@ -140,7 +141,7 @@ def _check_sizes(files: list[RiskFile], limits: Limits | None) -> None:
         except InputError:
             sheet = None  # the mapping's own problems are reported with the file's
         try:
-            check_file(path, limits or Limits.from_env(), sheet)
+            check_file(path, limits or Limits.from_env(), sheet, stage="quick")
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -162,7 +163,7 @@ def _parse_run(files: list[RiskFile], ctx: RunContext
     cells = [p.control_cells for p in parsed if not p.control_cells.is_empty()]
     controls, phrases, cproblems = resolve_control_cells(pl.concat(cells) if cells else pl.DataFrame(),
                                                          ctx.catalog, ctx.successors)
-    attach_controls_text(parsed, phrases)
+    attach_controls_text(parsed, phrases, ctx.sources_with_text)
     for p in parsed:
         problems.extend(p.problems)
     problems.extend(cproblems)

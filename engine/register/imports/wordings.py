@@ -145,6 +145,35 @@ AI_SYSTEM_HEADINGS = _syn({
     "third_party_components": "third party components|third parties|suppliers|components|vendors|third party",
     "owner": "owner|system owner|ai system owner|responsible",
     "status": "status|state",
+    # characteristics (yes / no / unknown) that decide which AI risk scenarios apply, and matching keys
+    "processes_personal_data": "processes personal data|personal data|pii|personal information|uses personal data|"
+                               "processes pii|personal data processed|contains personal data",
+    "processes_sensitive_data": "processes special category data|special category data|special categories of data|"
+                                "sensitive personal data|sensitive data|health data|processes health data|"
+                                "processes sensitive data",
+    "decides_about_people": "makes decisions about people|decisions about people|decides about people|"
+                            "automated decision making|decisions about individuals|makes decisions about individuals|"
+                            "informs decisions about people",
+    "uses_third_party_model": "uses third party model|uses a third party model|third party model|external model|"
+                              "uses external model|third party ai|third party ai service|uses foundation model|"
+                              "foundation model|vendor model",
+    "trained_in_house": "trained in house|in house model|model trained in house|trains own model|own model|"
+                        "fine tuned in house|trained by us",
+    "learns_in_operation": "learns in operation|continuous learning|continual learning|online learning|"
+                           "learns from live data|self learning|retrained in operation",
+    "generative": "generative|generative ai|genai|gen ai|uses generative ai|llm|large language model",
+    "external_input": "external input|takes external input|untrusted input|input from outside|external content|"
+                      "processes external content|user supplied content",
+    "interacts_with_people": "interacts with people|user facing|customer facing|public facing|patient facing|"
+                             "interacts with the public|people interact with it|conversational",
+    "safety_critical": "safety critical|safety relevant|safety impact|can harm health or safety|clinical safety",
+    "fully_automated": "fully automated|fully autonomous|no human review|acts without human review|"
+                       "autonomous decisions",
+    "affects_vulnerable_groups": "vulnerable groups|affects vulnerable groups|vulnerable people|"
+                                 "vulnerable individuals|affects children|vulnerable users",
+    "vendor": "vendor|supplier|model provider|vendor name|supplier name|ai vendor|service provider",
+    "domains": "domain|domains|url|urls|web address|website|hostname|hostnames|host|endpoint|endpoints|"
+               "service url|api endpoint",
 })
 
 ASSESSMENT_HEADINGS = _syn({
