@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import plan, records, register, soa, store
+from engine import ai, plan, records, register, soa, store
 from engine.access import OPERATIONS, Principal
 from engine.crosswalk import imported, set_depth, tailoring
 from engine.demo import build_demo
@@ -44,6 +44,7 @@ NEW_FILES = {
     "assets_csv": "Asset ID,Asset,Asset Owner\nAST-9,Printer,Chris Wong\n",
     "ai_csv": "System ID,AI System,Purpose\nAIS-9,Forecasting model,Predicts demand\n",
     "assessments_csv": "Assessment ID,AI System,Title,Severity\nIA-9,AIS-1,Chatbot second look,low\n",
+    "usage_csv": "Tool,Domain,Users\nPromptPad,promptpad.example,4\n",
 }
 
 
@@ -71,8 +72,14 @@ def organisation(db: Path, work: Path) -> dict[str, str]:
     files = {key: work / f"{key}.csv" for key in NEW_FILES}
     for key, path in files.items():
         path.write_text(NEW_FILES[key], encoding="utf-8")
+    scenarios = ai.proposals(db, "AIS-1")["scenario_id"].to_list()  # AI risk scenarios still to decide
+    ai.reject(db, "AIS-1", scenarios[2], "Ruled out for the test", actor=SETUP)
+    seen = work / "seen.csv"
+    seen.write_text("Tool,Domain,Users\nWordWizard,wordwizard.example,2\nSumUp AI,sumup.example,3\n", encoding="utf-8")
+    usage = ai.import_usage(db, seen, actor=SETUP).unregistered
     return {"backup": str(bak), "proposal": proposal, "suggestion": waiting[0], "other_suggestion": waiting[1],
-            **{k: str(p) for k, p in files.items()}}
+            "scenario": scenarios[0], "other_scenario": scenarios[1], "decided_scenario": scenarios[2],
+            "usage": usage[0]["id"], "other_usage": usage[1]["id"], **{k: str(p) for k, p in files.items()}}
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +155,20 @@ CASES: dict[str, Case] = {
         db, [ids["suggestion"]], actor=who, channel=API)),
     "reject control suggestion": Case("edit_risk", lambda db, who, ids: suggestions.reject_suggestions(
         db, [ids["other_suggestion"]], actor=who, channel=API)),
+    # the AI risk scenarios and observed AI use
+    "accept an AI risk scenario": Case("identify_ai_risk", lambda db, who, ids: ai.accept(
+        db, "AIS-1", ids["scenario"], likelihood=2, impact=3, actor=who, channel=API)),
+    "reject an AI risk scenario": Case("identify_ai_risk", lambda db, who, ids: ai.reject(
+        db, "AIS-1", ids["other_scenario"], "Not for this system", actor=who, channel=API)),
+    "reopen an AI risk scenario": Case("identify_ai_risk", lambda db, who, ids: ai.reopen(
+        db, "AIS-1", ids["decided_scenario"], actor=who, channel=API)),
+    "set AI system characteristics": Case("edit_register", lambda db, who, ids: ai.set_characteristics(
+        db, "AIS-1", {"vendor": "Acme"}, None, actor=who, channel=API)),
+    "import observed AI use": Case("import", lambda db, who, ids: ai.import_usage(db, ids["usage_csv"], actor=who)),
+    "register observed AI use": Case("edit_register", lambda db, who, ids: ai.register_usage(
+        db, ids["usage"], actor=who, channel=API)),
+    "dismiss observed AI use": Case("edit_register", lambda db, who, ids: ai.dismiss_usage(
+        db, ids["other_usage"], "Blocked at the proxy", actor=who, channel=API)),
     # the risk matrix
     "set matrix": Case("set_matrix", _matrix),
     "rescore": Case("rescore", lambda db, who, ids: register.rescore(db, actor=who)),

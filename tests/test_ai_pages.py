@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from engine import ai
+from engine import access, ai
 from tests import stores
 
 from .test_app_pages import ACTOR, assert_healthy, db_value, demo_once, open_page
@@ -65,7 +65,7 @@ def test_accepting_a_proposal_creates_the_risk(demo_db: Path) -> None:
     assert_healthy(at)
     assert not at.error, [e.value for e in at.error]
     row = ai.identification(demo_db, "AIS-02").filter(scenario_id="USE-01").row(0, named=True)
-    assert row["state"] == "identified" and row["decided_by"] == "Test Manager"
+    assert row["state"] == "identified" and row["decided_by"] == access.os_account()  # the single-user default
     assert db_value(demo_db, "SELECT owner || ' ' || inherent_likelihood || 'x' || inherent_impact FROM risks "
                              "WHERE id = ?", [row["risk_id"]]) == "Pat Owner 2x3"
     assert db_value(demo_db, "SELECT channel FROM v_history WHERE entity = 'ai_scenario_decision' "

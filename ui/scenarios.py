@@ -117,9 +117,11 @@ def _characteristics(sid: str, chars: pl.DataFrame) -> None:
             changes["vendor"] = vendor.strip() or None
         if [d.strip().lower() for d in domains.split(",") if d.strip()] != keys["domains"]:
             changes["domains"] = domains.strip() or None
-        if st.button("Save characteristics", key="scen_char_save", disabled=not changes) and common.require_actor():
+        if not common.can("edit_register"):
+            st.caption("Recording characteristics needs the role contributor.")
+        elif st.button("Save characteristics", key="scen_char_save", disabled=not changes):
             with common.guard():
-                ai.set_characteristics(common.db_path(), sid, changes, version, actor=common.actor(),
+                ai.set_characteristics(common.db_path(), sid, changes, version, actor=common.principal(),
                                        channel=common.CHANNEL)
                 common.flash(f"{sid}: {len(changes)} field(s) saved")
                 st.rerun()
@@ -148,14 +150,17 @@ def _proposals(sid: str, open_rows: pl.DataFrame) -> None:
     if pick is None:
         return
     _scenario_text(open_rows.filter(pl.col("scenario_id") == pick).row(0, named=True))
+    if not common.can("identify_ai_risk"):
+        st.caption("Deciding which scenarios apply needs the role contributor.")
+        return
     accept, reject = st.columns(2)
     with accept:
         _accept_controls(sid, pick)
     with reject:
         reason = st.text_area("Why it does not apply", key="scen_reason")
-        if st.button("Record as not applicable", key="scen_reject") and common.require_actor():
+        if st.button("Record as not applicable", key="scen_reject"):
             with common.guard():
-                ai.reject(common.db_path(), sid, pick, reason, actor=common.actor(), channel=common.CHANNEL)
+                ai.reject(common.db_path(), sid, pick, reason, actor=common.principal(), channel=common.CHANNEL)
                 common.flash(f"{sid} {pick}: recorded as not applicable")
                 st.rerun()
 
@@ -175,13 +180,13 @@ def _accept_controls(sid: str, pick: str) -> None:
     impact = right.selectbox("Impact", list(range(1, matrix.size + 1)), index=None, key="scen_impact",
                              format_func=lambda n: f"{n} {matrix.impact_labels[n - 1]}", disabled=not new)
     owner = st.text_input("Risk owner (default: the system's owner)", key="scen_owner", disabled=not new)
-    if st.button("Accept as a register risk", key="scen_accept", type="primary") and common.require_actor():
+    if st.button("Accept as a register risk", key="scen_accept", type="primary"):
         with common.guard():
             if new:
                 rid = ai.accept(db, sid, pick, likelihood=likelihood, impact=impact, owner=owner.strip() or None,
-                                actor=common.actor(), channel=common.CHANNEL)
+                                actor=common.principal(), channel=common.CHANNEL)
             else:
-                rid = ai.accept(db, sid, pick, risk_id=existing, actor=common.actor(), channel=common.CHANNEL)
+                rid = ai.accept(db, sid, pick, risk_id=existing, actor=common.principal(), channel=common.CHANNEL)
             common.flash(f"{sid} {pick}: identified as risk {rid}")
             st.rerun()
 
@@ -193,10 +198,12 @@ def _decided(sid: str, decided: pl.DataFrame) -> None:
             return
         st.dataframe(decided.select("scenario_id", "scenario_title", "state", "risk_id", "reason", "decided_by",
                                     "decided_at"), hide_index=True)
+        if not common.can("identify_ai_risk"):
+            return
         pick = st.selectbox("Reopen a decision", decided["scenario_id"].to_list(), index=None, key="scen_reopen_pick")
-        if st.button("Reopen", key="scen_reopen", disabled=pick is None) and common.require_actor():
+        if st.button("Reopen", key="scen_reopen", disabled=pick is None):
             with common.guard():
-                ai.reopen(common.db_path(), sid, str(pick), actor=common.actor(), channel=common.CHANNEL)
+                ai.reopen(common.db_path(), sid, str(pick), actor=common.principal(), channel=common.CHANNEL)
                 common.flash(f"{sid} {pick}: reopened; it is proposed again")
                 st.rerun()
 
@@ -222,6 +229,9 @@ def render_unregistered_use() -> None:
                  column_config={"first_seen": st.column_config.DateColumn("first seen"),
                                 "last_seen": st.column_config.DateColumn("last seen")})
     labels = {r["id"]: f"{r['id']} {r['tool'] or r['domain'] or r['vendor']}" for r in open_rows.iter_rows(named=True)}
+    if not common.can("edit_register"):
+        st.caption("Registering or dismissing observed AI use needs the role contributor.")
+        return
     pick = st.selectbox("Entry", list(labels), key="usage_pick", format_func=lambda i: labels[i])
     if pick is None:
         return
@@ -232,17 +242,17 @@ def render_unregistered_use() -> None:
     with left:
         name = st.text_input("Name in the inventory (default: the tool's)", key="usage_name")
         owner = st.text_input("System owner", key="usage_owner")
-        if st.button("Register in the inventory", key="usage_register", type="primary") and common.require_actor():
+        if st.button("Register in the inventory", key="usage_register", type="primary"):
             with common.guard():
                 new_id = ai.register_usage(common.db_path(), pick, name=name.strip() or None,
                                            fields={"owner": owner.strip()} if owner.strip() else None,
-                                           actor=common.actor(), channel=common.CHANNEL)
+                                           actor=common.principal(), channel=common.CHANNEL)
                 common.flash(f"{pick} registered as {new_id}: its risk scenarios are now proposed")
                 st.rerun()
     with right:
         reason = st.text_area("Why it needs no registration", key="usage_reason")
-        if st.button("Dismiss", key="usage_dismiss") and common.require_actor():
+        if st.button("Dismiss", key="usage_dismiss"):
             with common.guard():
-                ai.dismiss_usage(common.db_path(), pick, reason, actor=common.actor(), channel=common.CHANNEL)
+                ai.dismiss_usage(common.db_path(), pick, reason, actor=common.principal(), channel=common.CHANNEL)
                 common.flash(f"{pick} dismissed")
                 st.rerun()

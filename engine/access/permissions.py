@@ -4,7 +4,7 @@ The roles (ISO 27001 5.3, ISO 42001 5.3: roles, responsibilities and authorities
 
 - ``viewer``: read and export (every role reads; a role limited to units sees those units' risks);
 - ``contributor``: edit risks, AI systems, impact assessments, assets, treatment actions and SoA rows,
-  import registers, undo a merge;
+  import registers, decide the AI risk scenarios of an AI system, undo a merge;
 - ``approver``: approve an SoA version, approve the treatment plan, accept residual risk;
 - ``admin``: change the risk matrix and rescore, set the crosswalk inference depth, tailor the crosswalk
   and import crosswalks and libraries, manage users and passwords, restore a backup.
@@ -48,6 +48,7 @@ OPERATIONS: dict[str, Operation] = {
     "edit_plan": Operation("change treatment actions", ("contributor",)),
     "edit_soa": Operation("change the Statement of Applicability", ("contributor",)),
     "import": Operation("import registers", ("contributor",)),
+    "identify_ai_risk": Operation("decide which AI risk scenarios apply to an AI system", ("contributor",)),
     "undo_merge": Operation("undo a merge", ("contributor",)),
     "approve_soa": Operation("approve a version of the Statement of Applicability", ("approver",)),
     "approve_plan": Operation("approve the treatment plan", ("approver",), owner_may=True),
@@ -63,6 +64,7 @@ OPERATIONS: dict[str, Operation] = {
 
 EDIT_OPERATIONS = {"risk": "edit_risk", "ai_system": "edit_register", "impact_assessment": "edit_register",
                    "asset": "edit_register", "action": "edit_plan", "soa_row": "edit_soa",
+                   "ai_usage": "edit_register",
                    "control_suggestion": "edit_risk", "crosswalk_tailoring": "edit_crosswalk"}
 """The operation an edit of each kind of record (``engine.records`` entity name) is."""
 

@@ -80,7 +80,8 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
 
 
 def set_characteristics(db: str | Path | None, ai_system_id: str, values: Mapping[str, Any],
-                        expected_version: int | None, *, actor: str, channel: str = "api") -> dict[str, Any]:
+                        expected_version: int | None, *, actor: str,
+                        channel: str = "api") -> dict[str, Any]:
     """Record characteristics of a system (True, False or None for not recorded) and its matching keys
     (vendor, domains), checked against the version the caller saw; returns the system as stored. Only
     those fields are accepted here."""

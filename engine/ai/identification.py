@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import records, register, store
+from engine import access, records, register, store
 from engine.errors import InputError, NotFoundError, Problem, RuleViolation
 from engine.register.records import AI_SYSTEM
 from engine.store import query
@@ -129,15 +129,23 @@ def _open_pair(con: duckdb.DuckDBPyConnection, ai_system_id: str, scenario_id: s
     return {"system": system, "scenario": scenario}
 
 
+def _decider(actor: access.Principal | str | None) -> access.Principal:
+    """The principal deciding on a scenario, checked before anything is read or written (the AI inventory is
+    the organisation's: the role without a unit limit)."""
+    principal = access.resolve(actor)
+    access.require(principal, "identify_ai_risk")
+    return principal
+
+
 def _write_decision(con: duckdb.DuckDBPyConnection, ai_system_id: str, scenario_id: str, decision: str, *,
-                    risk_id: str | None, reason: str | None, actor: str, channel: str) -> None:
+                    risk_id: str | None, reason: str | None, actor: access.Principal, channel: str) -> None:
     """Record the decision (replacing a stale one: an identified risk that no longer names the system)."""
     old = con.execute("SELECT decision, risk_id, reason FROM ai_scenario_decisions "
                       "WHERE ai_system_id = ? AND scenario_id = ?", [ai_system_id, scenario_id]).fetchone()
     con.execute("DELETE FROM ai_scenario_decisions WHERE ai_system_id = ? AND scenario_id = ?",
                 [ai_system_id, scenario_id])
     con.execute("INSERT INTO ai_scenario_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [ai_system_id, scenario_id, decision, risk_id, reason, actor, store.now(), channel])
+                [ai_system_id, scenario_id, decision, risk_id, reason, str(actor), store.now(), channel])
     new = {"decision": decision, "risk_id": risk_id, "reason": reason}
     record(con, entity=ENTITY, entity_id=f"{ai_system_id}/{scenario_id}", action="update" if old else "create",
            field="decision", actor=actor, channel=channel, new=json.dumps(new, sort_keys=True),
@@ -167,8 +175,8 @@ def risk_fields(system: dict[str, Any], scenario: dict[str, Any], *, likelihood:
     }
 
 
-def accept(db: str | Path | None, ai_system_id: str, scenario_id: str, *, actor: str, channel: str = "api",
-           likelihood: Any = None, impact: Any = None, owner: str | None = None, title: str | None = None,
+def accept(db: str | Path | None, ai_system_id: str, scenario_id: str, *, actor: str,
+           channel: str = "api", likelihood: Any = None, impact: Any = None, owner: str | None = None, title: str | None = None,
            controls: Sequence[str] | None = None, risk_id: str | None = None) -> str:
     """Accept a proposed scenario for a system as a register risk; returns the risk id.
 
@@ -178,6 +186,7 @@ def accept(db: str | Path | None, ai_system_id: str, scenario_id: str, *, actor:
     ``risk_id`` an existing risk that already covers the scenario is linked to the system instead; it keeps
     its own scores. Refused (RuleViolation) when the scenario does not apply or was already decided.
     """
+    actor = _decider(actor)
     with store.transaction(db) as con:
         pair = _open_pair(con, ai_system_id, scenario_id)
         if risk_id is not None:
@@ -203,9 +212,10 @@ def accept(db: str | Path | None, ai_system_id: str, scenario_id: str, *, actor:
     return risk_id
 
 
-def reject(db: str | Path | None, ai_system_id: str, scenario_id: str, reason: str, *, actor: str,
-           channel: str = "api") -> None:
+def reject(db: str | Path | None, ai_system_id: str, scenario_id: str, reason: str, *,
+           actor: str, channel: str = "api") -> None:
     """Record that a proposed scenario does not apply to a system, with the reason (shown to auditors)."""
+    actor = _decider(actor)
     if not str(reason or "").strip():
         raise InputError([Problem("scenario", scenario_id, "reason", "a reason is required", reason,
                                   "why the scenario does not apply to this AI system")],
@@ -216,9 +226,11 @@ def reject(db: str | Path | None, ai_system_id: str, scenario_id: str, reason: s
                         actor=actor, channel=channel)
 
 
-def reopen(db: str | Path | None, ai_system_id: str, scenario_id: str, *, actor: str, channel: str = "api") -> bool:
+def reopen(db: str | Path | None, ai_system_id: str, scenario_id: str, *, actor: str,
+           channel: str = "api") -> bool:
     """Withdraw the decision on a scenario, so it is proposed again; a risk it created stays in the
     register. Returns False when there was no decision."""
+    actor = _decider(actor)
     with store.transaction(db) as con:
         _system(con, ai_system_id)
         old = con.execute("SELECT decision, risk_id, reason FROM ai_scenario_decisions "

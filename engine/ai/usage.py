@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from engine import records, register, store
+from engine import access, records, register, store
 from engine.errors import InputError, NotFoundError, Problem, RuleViolation
 from engine.register import vocab
 from engine.register.imports import headers as hd
@@ -207,10 +207,14 @@ class _DryRun(Exception):
     pass
 
 
-def import_usage(db: str | Path | None, path: str | Path, *, actor: str, channel: str = "import",
+def import_usage(db: str | Path | None, path: str | Path, *, actor: str,
+                 channel: str = "import",
                  source: str | None = None, sheet: str | None = None, dry_run: bool = False) -> UsageReport:
     """Import a list of observed AI use (CSV or .xlsx). Raises InputError listing every problem of the
-    file (nothing is written then). Returns what was created, updated, matched and left unregistered."""
+    file (nothing is written then). Returns what was created, updated, matched and left unregistered.
+    Needs the role contributor (refused before the file is read)."""
+    actor = access.resolve(actor)
+    access.require(actor, "import")
     table = read_table(path, sheet)
     fields, unrecognised, problems = _columns(table)
     if problems:
@@ -270,7 +274,7 @@ def _merged(old: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write(con: Any, entries: list[dict[str, Any]], hosts: dict[int, str | None], report: UsageReport,
-           table: Table, actor: str, channel: str) -> None:
+           table: Table, actor: access.Principal, channel: str) -> None:
     """New entries created, entries seen again updated, through the record write path: one history row
     per created entry and per changed field, under the import's batch id."""
     existing = _existing(con, report.source)
@@ -297,7 +301,7 @@ def _write(con: Any, entries: list[dict[str, Any]], hosts: dict[int, str | None]
         report.batch_id = batch_id
         con.execute("INSERT INTO import_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [batch_id, "ai_usage", report.source, Path(table.file).name, table.sha256, table.rows,
-                     store.now(), actor])
+                     store.now(), str(actor)])
 
 
 def _outcome(con: Any, report: UsageReport) -> None:
@@ -350,6 +354,8 @@ def register_usage(db: str | Path | None, usage_id: str, *, actor: str, channel:
     """Add an unregistered tool to the AI system inventory (so it is matched and gets scenario proposals);
     returns the new system's id. ``fields`` may add or override any AI system field (owner, purpose,
     characteristics...). Refused when the entry already matches a system."""
+    actor = access.resolve(actor)
+    access.require(actor, "edit_register")
     with store.connect(db) as con:
         entry = _entry(con, usage_id)
         if entry["ai_system_id"] is not None:
@@ -367,8 +373,8 @@ def register_usage(db: str | Path | None, usage_id: str, *, actor: str, channel:
     return register.create_ai_system(db, values, actor=actor, channel=channel, ai_system_id=ai_system_id)
 
 
-def dismiss_usage(db: str | Path | None, usage_id: str, reason: str, *, actor: str, channel: str = "api",
-                  expected_version: int | None = None) -> None:
+def dismiss_usage(db: str | Path | None, usage_id: str, reason: str, *, actor: str,
+                  channel: str = "api", expected_version: int | None = None) -> None:
     """Record why an entry of observed AI use needs no registration (blocked at the proxy, not an AI
     service, a trial that ended...), a versioned change with its history (who and when: ``v_ai_usage``); the
     entry is then no longer flagged as unregistered."""

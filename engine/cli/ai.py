@@ -12,7 +12,7 @@ import typer
 from engine import ai, register
 from engine.errors import InputError, Problem
 
-from .base import ActorOption, DbOption, FormatOption, actor_name, app, echo, emit_frame, import_app
+from .base import DbOption, FormatOption, app, echo, emit_frame, import_app, principal
 from .register import DryRunOption
 
 scenarios_app = typer.Typer(help="AI risk scenarios (ISO 42001 6.1.2, Annex C): the library, proposals per AI "
@@ -114,12 +114,11 @@ def scenarios_accept(
                                                       "(repeatable; default: the scenario's suggested ones).")] = None,
     no_controls: Annotated[bool, typer.Option("--no-controls", help="Link no controls.")] = False,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Accept a proposed scenario: it becomes a register risk linked to the system (history recorded)."""
     controls = [] if no_controls else control
     risk_id = ai.accept(db, ai_system, scenario, likelihood=likelihood, impact=impact, owner=owner, title=title,
-                        controls=controls, risk_id=risk, actor=actor_name(actor), channel="cli")
+                        controls=controls, risk_id=risk, actor=principal(), channel="cli")
     echo(f"{ai_system} {scenario}: identified as risk {risk_id}")
 
 
@@ -129,18 +128,16 @@ def scenarios_reject(
     scenario: ScenarioArg,
     reason: Annotated[str, typer.Option("--reason", help="Why the scenario does not apply to this system.")],
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Record a proposed scenario as not applicable to the system, with the reason."""
-    ai.reject(db, ai_system, scenario, reason, actor=actor_name(actor), channel="cli")
+    ai.reject(db, ai_system, scenario, reason, actor=principal(), channel="cli")
     echo(f"{ai_system} {scenario}: not applicable ({reason})")
 
 
 @scenarios_app.command("reopen")
-def scenarios_reopen(ai_system: SystemArg, scenario: ScenarioArg, db: DbOption = None,
-                     actor: ActorOption = None) -> None:
+def scenarios_reopen(ai_system: SystemArg, scenario: ScenarioArg, db: DbOption = None) -> None:
     """Withdraw the decision on a scenario so it is proposed again (a risk it created stays)."""
-    done = ai.reopen(db, ai_system, scenario, actor=actor_name(actor), channel="cli")
+    done = ai.reopen(db, ai_system, scenario, actor=principal(), channel="cli")
     echo(f"{ai_system} {scenario}: " + ("reopened" if done else "no decision to reopen; nothing changed"))
 
 
@@ -153,7 +150,6 @@ def scenarios_characteristics(
     expected_version: Annotated[int | None, typer.Option(
         "--expected-version", help="The system's version you saw; required to change it.")] = None,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Show an AI system's characteristics (yes, no or unknown) and matching keys, or record some."""
     version = register.get_ai_system(db, ai_system)["version"]  # NotFoundError for an unknown system
@@ -162,7 +158,7 @@ def scenarios_characteristics(
             raise InputError([Problem("--expected-version", None, None, "required to change a system", None,
                                       f"the version `riskmap scenarios characteristics {ai_system}` shows")])
         version = ai.set_characteristics(db, ai_system, ai.parse_assignments(values), expected_version,
-                                         actor=actor_name(actor), channel="cli")["version"]
+                                         actor=principal(), channel="cli")["version"]
     for name, label, value in ai.characteristics(db, ai_system).select("characteristic", "label", "value").iter_rows():
         shown = "not recorded" if value is None else ("yes" if value else "no")
         echo(f"  {name:<28} {shown:<13} {label}")
@@ -183,10 +179,9 @@ def import_ai_usage_cmd(
     sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet (default: the first).")] = None,
     dry_run: DryRunOption = False,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Import observed AI use; each entry is matched to the inventory or flagged as unregistered."""
-    report = ai.import_usage(db, path, source=source, sheet=sheet, dry_run=dry_run, actor=actor_name(actor),
+    report = ai.import_usage(db, path, source=source, sheet=sheet, dry_run=dry_run, actor=principal(),
                              channel="cli")
     for line in report.lines():
         echo(line)
@@ -213,14 +208,13 @@ def usage_register(
     owner: Annotated[str | None, typer.Option("--owner", help="System owner.")] = None,
     system_id: Annotated[str | None, typer.Option("--id", help="AI system id (default: from the name).")] = None,
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Add a tool found in use to the AI system inventory; it then gets scenario proposals."""
     fields: dict[str, object] = dict(ai.parse_assignments(values or []))
     if owner:
         fields["owner"] = owner
     new_id = ai.register_usage(db, usage_id, name=name, fields=fields, ai_system_id=system_id,
-                               actor=actor_name(actor), channel="cli")
+                               actor=principal(), channel="cli")
     echo(f"{usage_id}: registered as AI system {new_id}; see `riskmap scenarios propose --ai-system {new_id}`")
 
 
@@ -229,8 +223,7 @@ def usage_dismiss(
     usage_id: Annotated[str, typer.Argument(help="Entry id, e.g. U-0010.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it needs no registration (blocked, not AI...).")],
     db: DbOption = None,
-    actor: ActorOption = None,
 ) -> None:
     """Record why an entry of observed AI use needs no registration."""
-    ai.dismiss_usage(db, usage_id, reason, actor=actor_name(actor), channel="cli")
+    ai.dismiss_usage(db, usage_id, reason, actor=principal(), channel="cli")
     echo(f"{usage_id}: dismissed ({reason})")
