@@ -293,16 +293,18 @@ def test_hostile_file_through_the_inventory_importers(fresh_db: Path, run_cli, t
             assert changed_tables(before, db_state(fresh_db)) == [], kind
 
 
-def test_a_twenty_megabyte_cell_is_refused_by_default_and_kept_whole_when_allowed(fresh_db: Path,
-                                                                                tmp_path: Path) -> None:
+def test_a_twenty_megabyte_cell_is_kept_whole_by_default_and_refused_under_a_lower_limit(fresh_db: Path,
+                                                                                       tmp_path: Path) -> None:
     from engine.errors import InputError
     from engine.register.imports.limits import Limits
 
     path = tmp_path / "twenty_megabyte_cell.csv"
     path.write_text("Risk ID,Title,Description\nB-1,Huge," + "y" * 20_000_000 + "\nB-2,Small,x\n", encoding="utf-8")
+    before = db_state(fresh_db)
     with pytest.raises(InputError, match="a cell is too long: 20,000,000 characters"):
-        register.import_risks(fresh_db, path, SOURCE, **WHO)
-    report = register.import_risks(fresh_db, path, SOURCE, **WHO, limits=Limits(max_cell_chars=30_000_000))
+        register.import_risks(fresh_db, path, SOURCE, **WHO, limits=Limits(max_cell_chars=1_000_000))
+    assert changed_tables(before, db_state(fresh_db)) == []
+    report = register.import_risks(fresh_db, path, SOURCE, **WHO)
     assert len(report.created) == 2
     assert scalar(fresh_db, "SELECT length(r.description) FROM risks r JOIN risk_sources s ON s.risk_id = r.id "
                             "WHERE s.source_key = 'B-1'") == 20_000_000
