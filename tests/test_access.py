@@ -152,7 +152,7 @@ def test_a_service_identity_must_be_in_the_roles_file(monkeypatch: pytest.Monkey
 ROLE_MAY = {
     "viewer": {"read", "export", "query", "backup"},
     "contributor": {"read", "export", "query", "backup", "edit_risk", "edit_register", "edit_plan", "edit_soa",
-                    "import", "undo_merge"},
+                    "import", "identify_ai_risk", "undo_merge"},
     "approver": {"read", "export", "query", "backup", "approve_soa", "approve_plan", "accept_residual"},
     "admin": {"read", "export", "query", "backup", "set_matrix", "rescore", "set_depth", "edit_crosswalk",
               "manage_users", "restore"},
