@@ -22,12 +22,17 @@ def shell(
     """Open the DuckDB shell on the store, read-only, with every documented view defined.
 
     On PostgreSQL the session attaches the server read-only (as RISKMAP_READER_URL when set); on a
-    DuckDB file it opens a snapshot copy, so an open shell never makes a write wait."""
+    DuckDB file it reads a replica of the file refreshed after each commit, so an open shell never makes
+    a write wait and sees changes within seconds."""
     access.require(principal(), "query")  # the shell reads every table of every business unit
     cmd = shell_mod.command(db, command, csv=csv)
+    if cmd.replica is not None:
+        cmd.replica.start()  # an interactive session on a DuckDB file: keep its replica up to date
     try:
         code = subprocess.call(cmd.argv)
     finally:
+        if cmd.replica is not None:
+            cmd.replica.stop()
         cmd.remove_files()
     if code:
         raise typer.Exit(code)

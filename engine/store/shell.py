@@ -7,10 +7,10 @@ shell they know, on either store:
   ``RISKMAP_READER_URL`` when set, so PostgreSQL itself refuses writes) and defines the macros and views
   exactly as the engine does. The analyst holds no lock: writers never wait for them, and each query
   sees what is committed at that moment.
-- **DuckDB file**: the shell opens a consistent snapshot copy of the file, taken under a brief shared
-  lock (milliseconds for the demo, well under a second for 100,000 risks), never the file itself, so an
-  open shell cannot make a write wait. The snapshot is as of the moment the shell started; rerun
-  ``riskmap shell`` (or use ``-c`` for one statement) to see later changes.
+- **DuckDB file**: the shell never opens the file, so an open shell cannot make a write wait. It reads a
+  live Parquet replica of the file's tables (:mod:`engine.store.replica`), refreshed about a second after
+  each commit from a consistent copy taken under a brief shared lock, with the macros and views defined
+  over it: the analyst sees committed changes within a few seconds.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from engine.errors import ConfigError
 
 from . import postgres
 from .connection import connect
+from .replica import Replica
 from .schema import definition_statements
 
 READER_ENV = postgres.READER_URL_ENV
@@ -38,6 +39,8 @@ class ShellCommand:
 
     argv: list[str]
     cleanup: list[Path] = field(default_factory=list)
+    replica: Replica | None = None
+    """The replica to keep refreshing while the shell runs (a DuckDB file store)."""
 
     def remove_files(self) -> None:
         for path in self.cleanup:
@@ -89,6 +92,11 @@ def command(db: str | Path | None = None, sql: str | None = None, *, csv: bool =
     if not path.exists():
         raise ConfigError(f"{path}: no such database; run `riskmap init --db {path}` first")
     work = Path(tempfile.mkdtemp(prefix="riskmap-shell-"))
-    copy = snapshot(path, work)
-    argv = [exe, "-readonly", *(["-csv"] if csv else []), str(copy)] + ([sql] if sql else [])
-    return ShellCommand(argv, [work])
+    replica = Replica(path, work / "replica")
+    replica.directory.mkdir()
+    replica.refresh(force=True)
+    script = work / "init.sql"
+    statements = replica.script() + [s.rstrip().rstrip(";") + ";" for s in definition_statements()]
+    script.write_text("\n".join(statements) + "\n", encoding="utf-8")
+    argv = [exe, "-init", str(script), *(["-csv"] if csv else []), ":memory:"] + ([sql] if sql else [])
+    return ShellCommand(argv, [work], None if sql else replica)
