@@ -26,6 +26,8 @@ __all__ = ["POLL_SECONDS", "Replica"]
 
 POLL_SECONDS = 1.0
 """How often the watcher looks at the file for a commit."""
+KEPT = 3
+"""Generations kept on disk: the current one and the two before it."""
 
 
 def _quoted(name: str) -> str:
@@ -95,12 +97,12 @@ class Replica:
         link.unlink(missing_ok=True)
         link.symlink_to(gen.name)
         os.replace(link, self.current)  # one rename: a query sees the old generation or the new one
-        old = self.directory / f"gen-{self.generation}"
         self.generation += 1
         self.tables, self._seen = tables, stamp
         self.refreshes += 1
-        if self.generation > 1:
-            shutil.rmtree(old, ignore_errors=True)  # files a running query has open stay readable
+        # A query that found its files through the old link may still be about to open them: the last
+        # generations stay until two newer ones exist (files already open stay readable anyway).
+        shutil.rmtree(self.directory / f"gen-{self.generation - KEPT}", ignore_errors=True)
         return True
 
     def script(self) -> list[str]:

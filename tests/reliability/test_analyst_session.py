@@ -9,6 +9,7 @@ app does) and through the CLI in its own process.
 from __future__ import annotations
 
 import os
+import re
 import select
 import subprocess
 import sys
@@ -56,8 +57,18 @@ class Shell:
                 if not chunk:
                     break
                 self.buffer += chunk
-        err = self.proc.stderr.read().decode() if self.proc.poll() is not None and self.proc.stderr else ""
-        raise AssertionError(f"the shell gave no answer: {self.buffer!r} {err}")
+        raise AssertionError(f"the shell gave no answer: {self.buffer!r} {self.errors()}")
+
+    def errors(self) -> str:
+        """What the shell wrote on its standard error so far (without waiting)."""
+        assert self.proc.stderr is not None
+        out = b""
+        while select.select([self.proc.stderr], [], [], 0)[0]:
+            chunk = os.read(self.proc.stderr.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+        return out.decode(errors="replace")
 
     def close(self) -> int:
         assert self.proc.stdin is not None
@@ -94,6 +105,9 @@ def test_an_open_analyst_shell_blocks_no_write_and_sees_each_commit(tmp_path_fac
                 assert time.monotonic() - seen_from < SEEN_LIMIT, f"write {writes} not seen after {SEEN_LIMIT} s"
                 time.sleep(0.2)
             latest_seen = max(latest_seen, time.monotonic() - seen_from)
+            errors = [line for line in re.sub(r"\x1b\[[0-9;]*m", "", shell.errors()).splitlines()
+                      if line.strip() and "Loading resources" not in line]
+            assert not errors, errors  # no query of the analyst's failed meanwhile
         print(f"analyst session held {time.monotonic() - started:.0f} s: {writes} writes, slowest engine "
               f"write {slowest:.2f} s, slowest to be seen {latest_seen:.2f} s")
     finally:
