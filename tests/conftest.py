@@ -18,13 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
 
+def _runs_here(item: pytest.Item) -> bool:
+    """Whether a test belongs to this pass: on PostgreSQL the modules marked ``both_stores`` (the others
+    are about the file, the browser or things that do not depend on the store) less the ``file_only``
+    tests; on a DuckDB file everything but the ``postgres_only`` tests."""
+    if stores.ON_POSTGRES:
+        return bool(item.get_closest_marker("both_stores")) and not item.get_closest_marker("file_only")
+    return not item.get_closest_marker("postgres_only")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, run only the tests marked ``both_stores`` (the others are about the file, the
-    browser or things that do not depend on the store); the rest are deselected and counted as such."""
-    if not stores.ON_POSTGRES:
-        return
-    kept = [i for i in items if i.get_closest_marker("both_stores")]
-    dropped = [i for i in items if not i.get_closest_marker("both_stores")]
+    """Each pass runs the tests of its store; the others are deselected and counted as such, never
+    skipped (``make test`` runs both passes, so every test runs in one of them)."""
+    kept = [i for i in items if _runs_here(i)]
+    dropped = [i for i in items if not _runs_here(i)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -42,8 +42,13 @@ Location = Path | StoreUrl
 
 
 def file_only(reason: str) -> pytest.MarkDecorator:
-    """Mark a test about the DuckDB file itself: skipped on PostgreSQL, saying why."""
-    return pytest.mark.skipif(ON_POSTGRES, reason=f"DuckDB file only: {reason}")
+    """Mark a test about the DuckDB file itself: it runs in the file pass only (tests/conftest.py)."""
+    return pytest.mark.file_only(reason=f"DuckDB file only: {reason}")
+
+
+def postgres_only(reason: str) -> pytest.MarkDecorator:
+    """Mark a test about the PostgreSQL store itself: it runs in the PostgreSQL pass only."""
+    return pytest.mark.postgres_only(reason=f"PostgreSQL only: {reason}")
 
 
 # ------------------------------------------------------------------------------------------ the server

@@ -40,8 +40,6 @@ USERS = {
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium "
-                                                     "(apt-get install chromium; CI installs it)"),
 ]
 
 

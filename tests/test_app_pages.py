@@ -464,8 +464,7 @@ def test_soa_proposal_accepted(demo_db: Path) -> None:
     from engine import soa
 
     open_ = soa.proposals(demo_db)
-    if open_.is_empty():
-        pytest.skip("the demo organisation has no open SoA proposal")
+    assert not open_.is_empty(), "the demo organisation has open SoA proposals to accept"
     pid = open_["proposal_id"][0]
     at = open_page("soa")
     at.multiselect(key="soa_proposal_pick").set_value([pid]).run()

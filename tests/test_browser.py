@@ -38,8 +38,6 @@ ACTOR = os_account()
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium "
-                                                     "(apt-get install chromium; CI installs it)"),
 ]
 
 # The script has finished, nothing is still loading, and every chart has drawn.

@@ -228,7 +228,7 @@ def test_a_failed_build_leaves_the_database_as_it_was(template: Path, tmp_path: 
     assert not list(tmp_path.glob(".*demo-build*"))
 
 
-@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: a DuckDB file is built beside the target")
+@stores.postgres_only("a DuckDB file is built beside the target")
 def test_a_failed_rebuild_on_a_server_is_replaced_by_the_next(template: Path, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """On a server the demo is rebuilt in place: a failed build leaves a partial demo, still known as the

@@ -39,7 +39,7 @@ def test_the_stamp_changes_with_every_commit_not_with_reads(fresh_db: Path) -> N
     assert after != before and after[0] == str(fresh_db)
 
 
-@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: a DuckDB file has one writer, which "
+@stores.postgres_only("a DuckDB file has one writer, which "
                                                     "holds the file while it writes")
 def test_a_stamp_read_during_a_write_differs_from_the_one_after_its_commit(fresh_db: Path) -> None:
     """Many writers: a page cached under a stamp read while another process's write was still running

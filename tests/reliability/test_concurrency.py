@@ -318,7 +318,7 @@ def test_app_edit_while_an_analyst_holds_the_file(app_db: tuple[Path, str],
     assert scalar(db, "SELECT owner FROM risks WHERE id = ?", [rid]) == "Saved later"
 
 
-@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: on a DuckDB file an analyst holding the "
+@stores.postgres_only("on a DuckDB file an analyst holding the "
                                                     "file makes a write fail clearly (tested above)")
 def test_app_edit_while_an_analyst_holds_a_server_session_lands_at_once(app_db: tuple[Path, str]) -> None:
     """On PostgreSQL an analyst's open read-only transaction makes no write wait: the app's edit is saved

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,7 +231,7 @@ def _import(url: str, files: list[str], deadline: float) -> list[dict[str, Any]]
     return done
 
 
-def _work(url: str, index: int, start: Any, barriers: list[Any], flags: list[Any], deadline_q: Any,
+def _work(url: str, index: int, start: tuple[Any, Any], barriers: list[Any], flags: list[Any], deadline_q: Any,
           results: Any, files: list[str]) -> None:
     """A writing process: connect (untimed), wait for everyone, write until the deadline, report."""
     try:
@@ -238,7 +239,10 @@ def _work(url: str, index: int, start: Any, barriers: list[Any], flags: list[Any
 
         with store.connect(url) as con:  # attach the server and define the views before the clock starts
             con.execute("SELECT count(*) FROM v_risk_register").fetchone()
-        start.wait(timeout=600)
+        ready, go = start
+        ready.put(index)
+        if not go.wait(timeout=600):
+            raise TimeoutError("the run did not start")
         deadline = deadline_q.get()
         if index == len(WRITERS):
             results.put(_import(url, files, deadline))
@@ -297,6 +301,28 @@ def server():
     srv.stop()
 
 
+def _wait_until_ready(procs: list[Any], ready: Any, results: Any) -> None:
+    """Wait for every writer to be connected; a writer that failed before that fails the run at once,
+    with its message (not after a timeout)."""
+    import queue
+
+    waiting, deadline = len(procs), time.monotonic() + 600
+    while waiting:
+        try:
+            ready.get(timeout=2)
+            waiting -= 1
+            continue
+        except queue.Empty:
+            pass
+        if any(not p.is_alive() for p in procs) or time.monotonic() > deadline:
+            failed = []
+            while not results.empty():
+                failed += [a["message"] for a in results.get() if a["outcome"] == "crashed"]
+            for p in procs:
+                p.kill()
+            pytest.fail("writers failed before the run started: " + ("; ".join(failed) or "no message"))
+
+
 @pytest.fixture(scope="module")
 def run(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Run:
     from engine import demo, store
@@ -311,16 +337,24 @@ def run(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Run:
 
     ctx = mp.get_context("spawn")
     n = len(WRITERS) + 1
-    start = ctx.Barrier(n + 1)
+    ready, go = ctx.Queue(), ctx.Event()  # each writer says it is ready; the clock starts when all are
     pairs = sorted({w.pair for w in WRITERS if w.pair is not None})
     barriers = [ctx.Barrier(2) for _ in pairs]
     flags = [ctx.Value("b", True) for _ in pairs]
     deadline_q, results = ctx.Queue(), ctx.Queue()
-    procs = [ctx.Process(target=_work, args=(url, i, start, barriers, flags, deadline_q, results, files))
+    procs = [ctx.Process(target=_work, args=(url, i, (ready, go), barriers, flags, deadline_q, results, files))
              for i in range(n)]
-    for p in procs:
-        p.start()
-    start.wait(timeout=600)
+    # An AppTest earlier in this process leaves the app script as __main__, which spawned processes would
+    # run again on start: they start from an empty __main__ instead.
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        sys.modules["__main__"] = main
+    _wait_until_ready(procs, ready, results)
+    go.set()
     began = time.time()
     for _ in procs:
         deadline_q.put(began + SECONDS)

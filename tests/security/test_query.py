@@ -144,7 +144,7 @@ SERVER_HOSTILE = [
 ]
 
 
-@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: the postgres extension's functions")
+@stores.postgres_only("the postgres extension's functions")
 @pytest.mark.parametrize("sql", SERVER_HOSTILE, ids=[q[:60] for q in SERVER_HOSTILE])
 def test_server_functions_are_refused(fresh_db: Path, sql: str) -> None:
     before = _digest(fresh_db)
@@ -153,7 +153,7 @@ def test_server_functions_are_refused(fresh_db: Path, sql: str) -> None:
     assert _digest(fresh_db) == before
 
 
-@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: the view definitions of the query instance")
+@stores.postgres_only("the view definitions of the query instance")
 def test_explain_analyze_defines_nothing_in_the_query_instance(fresh_db: Path) -> None:
     """The query instance holds the views every analyst of the process reads: EXPLAIN ANALYZE, which runs
     what it explains, must not replace one."""
@@ -169,7 +169,7 @@ def test_explain_analyze_defines_nothing_in_the_query_instance(fresh_db: Path) -
     assert query.run_query("SELECT count(*) AS n FROM v_controls", fresh_db).frame["n"][0] > 400
 
 
-@pytest.mark.skipif(not stores.ON_POSTGRES, reason="PostgreSQL only: the server's read-only transaction")
+@stores.postgres_only("the server's read-only transaction")
 def test_the_server_itself_refuses_a_write_through_the_query_connection(fresh_db: Path) -> None:
     """Below the statement check, the query connection attaches the server READ_ONLY: PostgreSQL runs its
     transactions read-only, so even SQL passed to the server as it is cannot write."""
