@@ -97,6 +97,7 @@ class HistoryRow(SQLModel, table=True):
     old_value: str | None = None
     new_value: str | None = None
     batch_id: str | None = None
+    actor_name: str | None = None
 
 
 class SoaRow(SQLModel, table=True):

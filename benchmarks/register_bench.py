@@ -291,7 +291,7 @@ def baseline_run(db: str, reg_dir: str, work: str, max_files: int = 0) -> tuple[
                                        source_key=f.get("id"), raw=json.dumps(row), original_likelihood=f["likelihood"],
                                        original_impact=f["impact"], scale_note="mapped onto 1-5",
                                        normalised=json.dumps({"likelihood": li, "impact": im, "treatment": treatment})))
-                session.add(HistoryRow(changed_at=now, actor="bench", channel="import", entity="risk", entity_id=rid,
+                session.add(HistoryRow(changed_at=now, actor="bench", actor_name="bench", channel="import", entity="risk", entity_id=rid,
                                        action="create", new_value=f["title"], batch_id=batch))
             session.commit()
     elapsed = time.perf_counter() - t0
