@@ -191,16 +191,25 @@ def crosswalk_sankey(links: pl.DataFrame, title: str = "Mappings", level: str = 
     hover = [f"{r['left']} → {r['right']}<br>{r['n']} {r['kind'] + ' ' if by_kind else ''}link(s), mean strength "
              f"{r['strength']:.1f}, strongest: {by_rank.get(r['rnk'], '?')}" for r in rows]
     fig = _figure(title)
+    # Nodes stay where their order puts them (27001 on the left, 42001 on the right, each in id order),
+    # with room for their labels: plotly would otherwise move them to shorten the flows.
     fig.add_trace(go.Sankey(
-        arrangement="snap",
-        node={"label": [*lefts, *rights], "pad": 12, "thickness": 14,
+        arrangement="fixed", textfont={"size": 12, "color": "#212121"},
+        node={"label": [*lefts, *rights], "pad": 10, "thickness": 14,
+              "x": [0.001] * len(lefts) + [0.999] * len(rights),
+              "y": [*_spread(len(lefts)), *_spread(len(rights))],
               "color": ["#1565c0"] * len(lefts) + ["#6a1b9a"] * len(rights)},
         link={"source": [index[("L", r["left"])] for r in rows],
               "target": [index[("R", r["right"])] for r in rows],
               "value": value, "color": colours, "customdata": hover,
               "hovertemplate": "%{customdata}<extra></extra>"}))
-    fig.update_layout(height=max(420, 18 * max(len(lefts), len(rights))))
+    fig.update_layout(height=max(420, 26 * max(len(lefts), len(rights))))
     return fig
+
+
+def _spread(n: int) -> list[float]:
+    """``n`` node positions from top to bottom, evenly spaced."""
+    return [0.001 + 0.998 * (i + 0.5) / n for i in range(n)]
 
 
 def _fade(hex_colour: str, alpha: float = 0.45) -> str:
@@ -218,7 +227,8 @@ def risk_matrix(risks: pl.DataFrame, matrix: MatrixSpec, stage: str = "inherent"
 
     ``risks`` may instead hold counts per cell already made (see ``matrix_cells``), which is how a
     large register is charted without reading every risk."""
-    fig = _figure(title or f"{stage.capitalize()} risk")
+    unrated = not_rated(risks, stage)
+    fig = _figure((title or f"{stage.capitalize()} risk") + (f" ({unrated} not rated)" if unrated else ""))
     _add_matrix(fig, risks, matrix, stage, None)
     _matrix_axes(fig, matrix, None)
     return fig
@@ -229,12 +239,19 @@ def inherent_vs_residual(risks: pl.DataFrame, matrix: MatrixSpec,
     """Two risk matrices side by side (counts per cell) with the shift of each risk's position.
 
     ``risks`` holds risk rows, or counts per cell already made (see ``matrix_cells``)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Inherent", "Residual"), horizontal_spacing=0.12)
+    names = []
+    for stage in ("inherent", "residual"):
+        unrated = not_rated(risks, stage)
+        names.append(stage.capitalize() + (f" ({unrated} not rated)" if unrated else ""))
+    # The two matrices share their likelihood axis: its labels and title stand once, on the left, so the
+    # residual matrix's labels never run into the inherent one at any width.
+    fig = make_subplots(rows=1, cols=2, subplot_titles=names, horizontal_spacing=0.04, shared_yaxes=True)
     fig.update_layout(title=title, **_LAYOUT)
     _add_matrix(fig, risks, matrix, "inherent", 1)
     _add_matrix(fig, risks, matrix, "residual", 2)
     _matrix_axes(fig, matrix, 1)
     _matrix_axes(fig, matrix, 2)
+    fig.update_yaxes(title_text=None, showticklabels=False, row=1, col=2)
     fig.update_layout(height=460)
     return fig
 
@@ -243,19 +260,35 @@ CELL_COLUMNS = ("stage", "likelihood", "impact", "n")
 
 
 def matrix_cells(risks: pl.DataFrame, stages: Sequence[str] = ("inherent", "residual")) -> pl.DataFrame:
-    """Risks per matrix cell at each stage: columns ``stage``, ``likelihood``, ``impact``, ``n`` (risks
-    scored at that stage only). The matrix charts accept this in place of the risk rows."""
+    """Risks per matrix cell at each stage: columns ``stage``, ``likelihood``, ``impact``, ``n``; the risks
+    not rated at a stage are one row with no likelihood and no impact, so every risk is counted. The
+    matrix charts accept this in place of the risk rows."""
     parts = []
     for stage in stages:
         lk, im = f"{stage}_likelihood", f"{stage}_impact"
         if lk in risks.columns and im in risks.columns:
-            parts.append(risks.select(pl.lit(stage).alias("stage"), pl.col(lk).cast(pl.Int64).alias("likelihood"),
-                                      pl.col(im).cast(pl.Int64).alias("impact")).drop_nulls()
-                         .group_by(CELL_COLUMNS[:3]).len("n").with_columns(pl.col("n").cast(pl.Int64)))
+            cells = risks.select(pl.lit(stage).alias("stage"), pl.col(lk).cast(pl.Int64).alias("likelihood"),
+                                 pl.col(im).cast(pl.Int64).alias("impact"))
+            rated = cells.drop_nulls()
+            parts.append(rated.group_by(CELL_COLUMNS[:3]).len("n").with_columns(pl.col("n").cast(pl.Int64)))
+            unrated = cells.height - rated.height
+            if unrated:
+                parts.append(pl.DataFrame({"stage": [stage], "likelihood": [None], "impact": [None], "n": [unrated]},
+                                          schema=dict(zip(CELL_COLUMNS, (pl.String, pl.Int64, pl.Int64, pl.Int64),
+                                                          strict=True))))
     schema = {"stage": pl.String, "likelihood": pl.Int64, "impact": pl.Int64, "n": pl.Int64}
     if not parts:
         return pl.DataFrame(schema=schema)
-    return pl.concat(parts).sort(CELL_COLUMNS[:3])
+    return pl.concat(parts).sort(CELL_COLUMNS[:3], nulls_last=False)
+
+
+def not_rated(risks: pl.DataFrame, stage: str) -> int:
+    """How many risks have no likelihood x impact at ``stage`` (from risk rows or counts per cell)."""
+    if risks.is_empty():
+        return 0
+    if not set(CELL_COLUMNS) <= set(risks.columns):
+        risks = matrix_cells(risks, [stage])
+    return int(risks.filter((pl.col("stage") == stage) & pl.col("likelihood").is_null())["n"].sum())
 
 
 def _cells(risks: pl.DataFrame, stage: str) -> dict[tuple[int, int], int]:
@@ -264,7 +297,7 @@ def _cells(risks: pl.DataFrame, stage: str) -> dict[tuple[int, int], int]:
         return {}
     if not set(CELL_COLUMNS) <= set(risks.columns):
         risks = matrix_cells(risks, [stage])
-    sub = risks.filter(pl.col("stage") == stage)
+    sub = risks.filter((pl.col("stage") == stage) & pl.col("likelihood").is_not_null())
     return {(int(li), int(ii)): int(k) for li, ii, k in sub.select("likelihood", "impact", "n").iter_rows()}
 
 

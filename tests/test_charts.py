@@ -99,8 +99,29 @@ def test_risk_matrix_puts_each_risk_in_its_cell() -> None:
     assert heat.z[0][0] == 0           # score 1: Low
     fig = charts.inherent_vs_residual(RISKS, MATRIX)
     assert len(fig.data) == 2
-    assert fig.data[1].text[1][2] == "1" and fig.data[1].text[0][2] == "1"   # a risk without residual is left out
+    assert fig.data[1].text[1][2] == "1" and fig.data[1].text[0][2] == "1"
+    unrated = RISKS.filter(pl.col("residual_likelihood").is_null() | pl.col("residual_impact").is_null()).height
+    assert unrated > 0
+    # a risk without a residual rating is counted, not dropped: the residual matrix says how many
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["Inherent", f"Residual ({unrated} not rated)"], titles
+    assert charts.risk_matrix(RISKS, MATRIX, "residual").layout.title.text == f"Residual risk ({unrated} not rated)"
+    cells = charts.matrix_cells(RISKS)
+    assert cells.filter(stage="residual")["n"].sum() == cells.filter(stage="inherent")["n"].sum() == RISKS.height
+    # one likelihood axis, on the left: the residual matrix's labels cannot run into the inherent one
+    assert fig.layout.yaxis.title.text == "likelihood" and fig.layout.yaxis2.showticklabels is False
+    assert fig.layout.yaxis2.title.text is None
     _json_ok(fig)
+
+
+def test_the_mapping_flow_keeps_its_nodes_in_id_order() -> None:
+    links = pl.DataFrame({"left": ["A.8.15", "A.5.10", "A.5.9", "A.8.2"], "right": ["A.6.2.8", "A.4.2", "A.10.3", "A.4.2"],
+                          "relationship": ["intersects_with"] * 4, "strength": [7, 6, 5, 4]})
+    node = charts.crosswalk_sankey(links, level="control").data[0].node
+    assert list(node.label) == ["A.5.9", "A.5.10", "A.8.2", "A.8.15", "A.4.2", "A.6.2.8", "A.10.3"]
+    assert list(node.y[:4]) == sorted(node.y[:4]) and list(node.y[4:]) == sorted(node.y[4:])
+    assert set(node.x[:4]) == {0.001} and set(node.x[4:]) == {0.999}
+    assert charts.crosswalk_sankey(links, level="control").data[0].arrangement == "fixed"
 
 
 def test_matrix_spec_levels() -> None:
