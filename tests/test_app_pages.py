@@ -435,6 +435,34 @@ def test_soa_exclusion_without_justification_is_refused(demo_db: Path) -> None:
                              "AND ref = 'A.5.3'") == "No development work is done in house"
 
 
+def test_soa_exclusion_of_a_cited_control_is_refused_then_overridden(demo_db: Path) -> None:
+    from engine import soa
+
+    rows = soa.soa_frame(demo_db).filter((pl.col("applicability") != "not applicable")
+                                         & (pl.col("risk_ids").list.len() > 0))
+    framework, ref, risks = rows["framework"][0], rows["ref"][0], rows["risk_ids"][0].to_list()
+    control = f"{framework}:{ref}"
+    at = open_page("soa")
+    at.selectbox(key="soa_ex_control").select(control).run()
+    at.selectbox(key="soa_ex_reason").select("no_relevant_risk").run()
+    at.text_input(key="soa_ex_just").input("Handled by the provider").run()
+    assert any(risks[0] in w.value.replace("\\", "") for w in at.warning), [w.value for w in at.warning]
+    at.button(key="soa_ex_submit").click().run()
+    assert_healthy(at)
+    shown = [e.value.replace("\\", "") for e in at.error]   # messages are shown markdown-escaped
+    assert any(control in e and risks[0] in e for e in shown), shown
+    assert db_value(demo_db, f"SELECT coalesce(applicable, true) FROM soa_rows WHERE framework = '{framework}' "
+                             f"AND ref = '{ref}'") is True
+    at.text_input(key="soa_ex_override").input("Provider contract covers it; risks to be re-treated").run()
+    at.button(key="soa_ex_submit").click().run()
+    assert_healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    assert db_value(demo_db, f"SELECT applicable::VARCHAR || '/' || status FROM soa_rows "
+                             f"WHERE framework = '{framework}' AND ref = '{ref}'") == "false/not_started"
+    assert db_value(demo_db, f"SELECT new_value FROM history WHERE action = 'exclusion_override' "
+                             f"AND entity_id = '{control}'") == "Provider contract covers it; risks to be re-treated"
+
+
 def test_soa_stale_edit_is_refused(demo_db: Path) -> None:
     from engine import soa
 
@@ -454,9 +482,16 @@ def test_soa_snapshot_and_diff(demo_db: Path) -> None:
     at.text_input(key="soa_note").input("first approval")
     at.button(key="FormSubmitter:soa_snapshot_form-Approve the working copy as a new version").click().run()
     assert_healthy(at)
+    # the demo SoA has undecided rows: approving it needs a confirmation, and the refusal writes nothing
+    assert any("undecided" in e.value for e in at.error), [e.value for e in at.error]
+    assert db_value(demo_db, "SELECT count(*) FROM soa_versions") == 0
+    at.text_input(key="soa_confirm").input("First baseline for the auditor")
+    at.button(key="FormSubmitter:soa_snapshot_form-Approve the working copy as a new version").click().run()
+    assert_healthy(at)
     assert not at.error, [e.value for e in at.error]
-    assert db_value(demo_db, "SELECT approved_by || '/' || created_by || '/' || channel FROM soa_versions "
-                             "ORDER BY version DESC LIMIT 1") == f"{ACTOR}/{ACTOR}/app"
+    assert db_value(demo_db, "SELECT approved_by || '/' || created_by || '/' || channel || '/' || confirmation "
+                             "FROM soa_versions ORDER BY version DESC LIMIT 1") \
+        == f"{ACTOR}/{ACTOR}/app/First baseline for the auditor"
     assert frame_with(at, "change", "field", "old_value", "new_value") is not None
 
 

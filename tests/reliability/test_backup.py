@@ -64,7 +64,7 @@ def busy_db(fresh_db: Path) -> Path:
     soa.set_row(fresh_db, "iso27001-2022", "A.7.4", applicable=False, justification="<b>remote</b> only",
                 exclusion_reason="activity_not_performed", actor="setup", channel="api")
     plan.add_action(fresh_db, title="=cmd|' /C calc'!A0", owner="Ops", effort=2, actor="setup", channel="api")
-    soa.snapshot(fresh_db, approved_by="CISO", actor="setup", channel="api")
+    soa.snapshot(fresh_db, approved_by="CISO", confirmation="Baseline", actor="setup", channel="api")
     return fresh_db
 
 
