@@ -598,6 +598,32 @@ def test_import_maps_columns_checks_then_commits(demo_db: Path) -> None:
     assert db_value(demo_db, "SELECT count(*) FROM import_batches WHERE source = 'good'") == 1
 
 
+def test_import_of_a_registers_next_version_chosen_from_the_known_registers_updates(demo_db: Path,
+                                                                                   tmp_path: Path) -> None:
+    from engine import register
+
+    q3 = tmp_path / "team_q3.csv"
+    q3.write_bytes(b"Risk ID,Title,Likelihood,Impact,Owner\nRR-001,Phishing of staff,2,3,IT\n"
+                   b"RR-002,Laptop theft,2,4,IT\n")
+    register.import_risks(demo_db, q3, "team register", actor="setup", channel="api")
+    q4 = b"Risk ID,Title,Likelihood,Impact,Owner\nRR-001,Phishing of staff,4,3,IT\nRR-002,Laptop theft,2,4,IT\n"
+    before = db_value(demo_db, "SELECT count(*) FROM risks")
+    at = _upload(open_page("imports"), "team_q4_renamed.csv", q4)
+    next(s for s in at.selectbox if s.label == "Register").select("team register").run()
+    at.button(key="import_check").click().run()
+    assert_healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    passed = [s.value.replace("\\", "") for s in at.success]   # shown markdown-escaped
+    assert any("[team register]" in s and "0 new" in s and "1 updated" in s for s in passed), passed
+    changes = frame_with(at, "row", "id", "changes")
+    assert changes["changes"].to_list() == ["inherent_likelihood 2 -> 4"]
+    at.button(key="import_commit").click().run()
+    assert_healthy(at)
+    assert db_value(demo_db, "SELECT count(*) FROM risks") == before
+    assert db_value(demo_db, "SELECT r.inherent_likelihood FROM risks r JOIN risk_sources s ON s.risk_id = r.id "
+                             "WHERE s.source = 'team register' AND s.source_key = 'RR-001'") == 4
+
+
 def test_import_lists_every_problem_and_writes_nothing(demo_db: Path) -> None:
     before = db_value(demo_db, "SELECT count(*) FROM risks")
     at = _upload(open_page("imports"), "bad_values.csv", BAD_CSV)
