@@ -173,11 +173,31 @@ def test_no_page_renders_html() -> None:
 def test_overview_shows_the_programme(demo_db: Path) -> None:
     at = open_page("overview")
     labels = [m.label for m in at.metric]
-    assert "Open risks" in labels and "Open audit findings" in labels
+    assert "Open risks" in labels and "Consistency checks: findings" in labels
+    assert "Open audit findings" not in labels
     charts = at.get("plotly_chart")
     assert len(charts) >= 4
     open_risks = db_value(demo_db, "SELECT count(*) FROM v_plan_residual")
     assert next(m for m in at.metric if m.label == "Open risks").value == str(open_risks)
+
+
+def test_overview_figures_say_what_they_count_and_list_what_needs_attention(demo_db: Path) -> None:
+    at = open_page("overview")
+    assert_healthy(at)
+    metric = {m.label: m for m in at.metric}
+    above = db_value(demo_db, "SELECT count(*) FILTER (WHERE above_appetite_score_now) FROM v_plan_residual")
+    assert metric["Above appetite now"].value == str(above)
+    assert "inherent" in metric["Above appetite now"].help and "residual" in metric["Above appetite now"].help
+    assert all(metric[k].help for k in ("Open risks", "Actions overdue", "SoA decided",
+                                        "Consistency checks: findings"))
+    assert any("count at the score they stand at today" in c.value for c in at.caption)
+    overdue = db_value(demo_db, "SELECT count(*) FROM risks WHERE status <> 'closed' AND next_review < current_date")
+    assert overdue > 0 and metric["Risk reviews overdue"].value == str(overdue)
+    reviews = frame_with(at, "record", "detail")
+    assert len(reviews) == overdue and reviews["detail"].str.startswith("review was due on").all()
+    expiring = db_value(demo_db, "SELECT count(*) FROM risks WHERE status <> 'closed' AND acceptance_expiry IS NOT "
+                                 "NULL AND acceptance_expiry <= current_date + 30")
+    assert metric["Risk acceptances expired or expiring within 30 days"].value == str(expiring)
 
 
 def test_overlap_drill_down_shows_justification_and_path(demo_db: Path) -> None:

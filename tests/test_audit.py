@@ -16,7 +16,8 @@ pytestmark = pytest.mark.both_stores
 WHO = {"actor": "tester", "channel": "api"}
 RULES = {"soa_risk_reason_uncited", "soa_excluded_without_justification", "soa_excluded_but_cited",
          "soa_included_without_reason", "soa_ai_system_without_impact_assessment", "risk_above_appetite_untreated",
-         "acceptance_expired", "action_overdue", "mapping_unknown_control", "crosswalk_tailoring_base_changed",
+         "acceptance_expired", "acceptance_expiring", "risk_review_overdue", "action_overdue",
+         "mapping_unknown_control", "crosswalk_tailoring_base_changed",
          "ai_scenario_open", "ai_scenario_without_impact_assessment", "ai_usage_unregistered"}
 
 
