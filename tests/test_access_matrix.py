@@ -182,7 +182,8 @@ CASES: dict[str, Case] = {
     "accept proposals": Case("edit_soa", lambda db, who, ids: soa.accept_proposals(db, actor=who, channel=API)),
     "reject proposal": Case("edit_soa", lambda db, who, ids: soa.reject_proposal(
         db, ids["proposal"], justification="Not for us", actor=who, channel=API)),
-    "approve SoA version": Case("approve_soa", lambda db, who, ids: soa.snapshot(db, actor=who, channel=API)),
+    "approve SoA version": Case("approve_soa", lambda db, who, ids: soa.snapshot(db, actor=who, channel=API,
+                                                                                     confirmation="As it stands")),
     # the treatment plan
     "add action": Case("edit_plan", lambda db, who, ids: plan.add_action(db, title="New", risk_ids=[R_PLAT],
                                                                          actor=who, channel=API)),

@@ -173,11 +173,31 @@ def test_no_page_renders_html() -> None:
 def test_overview_shows_the_programme(demo_db: Path) -> None:
     at = open_page("overview")
     labels = [m.label for m in at.metric]
-    assert "Open risks" in labels and "Open audit findings" in labels
+    assert "Open risks" in labels and "Consistency checks: findings" in labels
+    assert "Open audit findings" not in labels
     charts = at.get("plotly_chart")
     assert len(charts) >= 4
     open_risks = db_value(demo_db, "SELECT count(*) FROM v_plan_residual")
     assert next(m for m in at.metric if m.label == "Open risks").value == str(open_risks)
+
+
+def test_overview_figures_say_what_they_count_and_list_what_needs_attention(demo_db: Path) -> None:
+    at = open_page("overview")
+    assert_healthy(at)
+    metric = {m.label: m for m in at.metric}
+    above = db_value(demo_db, "SELECT count(*) FILTER (WHERE above_appetite_score_now) FROM v_plan_residual")
+    assert metric["Above appetite now"].value == str(above)
+    assert "inherent" in metric["Above appetite now"].help and "residual" in metric["Above appetite now"].help
+    assert all(metric[k].help for k in ("Open risks", "Actions overdue", "SoA decided",
+                                        "Consistency checks: findings"))
+    assert any("count at the score they stand at today" in c.value for c in at.caption)
+    overdue = db_value(demo_db, "SELECT count(*) FROM risks WHERE status <> 'closed' AND next_review < current_date")
+    assert overdue > 0 and metric["Risk reviews overdue"].value == str(overdue)
+    reviews = frame_with(at, "record", "detail")
+    assert len(reviews) == overdue and reviews["detail"].str.startswith("review was due on").all()
+    expiring = db_value(demo_db, "SELECT count(*) FROM risks WHERE status <> 'closed' AND acceptance_expiry IS NOT "
+                                 "NULL AND acceptance_expiry <= current_date + 30")
+    assert metric["Risk acceptances expired or expiring within 30 days"].value == str(expiring)
 
 
 def test_overlap_drill_down_shows_justification_and_path(demo_db: Path) -> None:
@@ -435,6 +455,34 @@ def test_soa_exclusion_without_justification_is_refused(demo_db: Path) -> None:
                              "AND ref = 'A.5.3'") == "No development work is done in house"
 
 
+def test_soa_exclusion_of_a_cited_control_is_refused_then_overridden(demo_db: Path) -> None:
+    from engine import soa
+
+    rows = soa.soa_frame(demo_db).filter((pl.col("applicability") != "not applicable")
+                                         & (pl.col("risk_ids").list.len() > 0))
+    framework, ref, risks = rows["framework"][0], rows["ref"][0], rows["risk_ids"][0].to_list()
+    control = f"{framework}:{ref}"
+    at = open_page("soa")
+    at.selectbox(key="soa_ex_control").select(control).run()
+    at.selectbox(key="soa_ex_reason").select("no_relevant_risk").run()
+    at.text_input(key="soa_ex_just").input("Handled by the provider").run()
+    assert any(risks[0] in w.value.replace("\\", "") for w in at.warning), [w.value for w in at.warning]
+    at.button(key="soa_ex_submit").click().run()
+    assert_healthy(at)
+    shown = [e.value.replace("\\", "") for e in at.error]   # messages are shown markdown-escaped
+    assert any(control in e and risks[0] in e for e in shown), shown
+    assert db_value(demo_db, f"SELECT coalesce(applicable, true) FROM soa_rows WHERE framework = '{framework}' "
+                             f"AND ref = '{ref}'") is True
+    at.text_input(key="soa_ex_override").input("Provider contract covers it; risks to be re-treated").run()
+    at.button(key="soa_ex_submit").click().run()
+    assert_healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    assert db_value(demo_db, f"SELECT applicable::VARCHAR || '/' || status FROM soa_rows "
+                             f"WHERE framework = '{framework}' AND ref = '{ref}'") == "false/not_started"
+    assert db_value(demo_db, f"SELECT new_value FROM history WHERE action = 'exclusion_override' "
+                             f"AND entity_id = '{control}'") == "Provider contract covers it; risks to be re-treated"
+
+
 def test_soa_stale_edit_is_refused(demo_db: Path) -> None:
     from engine import soa
 
@@ -454,9 +502,16 @@ def test_soa_snapshot_and_diff(demo_db: Path) -> None:
     at.text_input(key="soa_note").input("first approval")
     at.button(key="FormSubmitter:soa_snapshot_form-Approve the working copy as a new version").click().run()
     assert_healthy(at)
+    # the demo SoA has undecided rows: approving it needs a confirmation, and the refusal writes nothing
+    assert any("undecided" in e.value for e in at.error), [e.value for e in at.error]
+    assert db_value(demo_db, "SELECT count(*) FROM soa_versions") == 0
+    at.text_input(key="soa_confirm").input("First baseline for the auditor")
+    at.button(key="FormSubmitter:soa_snapshot_form-Approve the working copy as a new version").click().run()
+    assert_healthy(at)
     assert not at.error, [e.value for e in at.error]
-    assert db_value(demo_db, "SELECT approved_by || '/' || created_by || '/' || channel FROM soa_versions "
-                             "ORDER BY version DESC LIMIT 1") == f"{ACTOR}/{ACTOR}/app"
+    assert db_value(demo_db, "SELECT approved_by || '/' || created_by || '/' || channel || '/' || confirmation "
+                             "FROM soa_versions ORDER BY version DESC LIMIT 1") \
+        == f"{ACTOR}/{ACTOR}/app/First baseline for the auditor"
     assert frame_with(at, "change", "field", "old_value", "new_value") is not None
 
 
@@ -560,6 +615,32 @@ def test_import_maps_columns_checks_then_commits(demo_db: Path) -> None:
     assert db_value(demo_db, "SELECT count(*) FROM risks") == before + 2
     assert db_value(demo_db, "SELECT inherent_likelihood FROM risks WHERE title = 'Phishing of finance staff'") == 4
     assert db_value(demo_db, "SELECT count(*) FROM import_batches WHERE source = 'good'") == 1
+
+
+def test_import_of_a_registers_next_version_chosen_from_the_known_registers_updates(demo_db: Path,
+                                                                                   tmp_path: Path) -> None:
+    from engine import register
+
+    q3 = tmp_path / "team_q3.csv"
+    q3.write_bytes(b"Risk ID,Title,Likelihood,Impact,Owner\nRR-001,Phishing of staff,2,3,IT\n"
+                   b"RR-002,Laptop theft,2,4,IT\n")
+    register.import_risks(demo_db, q3, "team register", actor="setup", channel="api")
+    q4 = b"Risk ID,Title,Likelihood,Impact,Owner\nRR-001,Phishing of staff,4,3,IT\nRR-002,Laptop theft,2,4,IT\n"
+    before = db_value(demo_db, "SELECT count(*) FROM risks")
+    at = _upload(open_page("imports"), "team_q4_renamed.csv", q4)
+    next(s for s in at.selectbox if s.label == "Register").select("team register").run()
+    at.button(key="import_check").click().run()
+    assert_healthy(at)
+    assert not at.error, [e.value for e in at.error]
+    passed = [s.value.replace("\\", "") for s in at.success]   # shown markdown-escaped
+    assert any("[team register]" in s and "0 new" in s and "1 updated" in s for s in passed), passed
+    changes = frame_with(at, "row", "id", "changes")
+    assert changes["changes"].to_list() == ["inherent_likelihood 2 -> 4"]
+    at.button(key="import_commit").click().run()
+    assert_healthy(at)
+    assert db_value(demo_db, "SELECT count(*) FROM risks") == before
+    assert db_value(demo_db, "SELECT r.inherent_likelihood FROM risks r JOIN risk_sources s ON s.risk_id = r.id "
+                             "WHERE s.source = 'team register' AND s.source_key = 'RR-001'") == 4
 
 
 def test_import_lists_every_problem_and_writes_nothing(demo_db: Path) -> None:

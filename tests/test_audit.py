@@ -16,7 +16,8 @@ pytestmark = pytest.mark.both_stores
 WHO = {"actor": "tester", "channel": "api"}
 RULES = {"soa_risk_reason_uncited", "soa_excluded_without_justification", "soa_excluded_but_cited",
          "soa_included_without_reason", "soa_ai_system_without_impact_assessment", "risk_above_appetite_untreated",
-         "acceptance_expired", "action_overdue", "mapping_unknown_control", "crosswalk_tailoring_base_changed",
+         "acceptance_expired", "acceptance_expiring", "risk_review_overdue", "action_overdue",
+         "mapping_unknown_control", "crosswalk_tailoring_base_changed",
          "ai_scenario_open", "ai_scenario_without_impact_assessment", "ai_usage_unregistered"}
 
 
@@ -105,12 +106,14 @@ def test_exclusion_without_justification_written_behind_the_engines_back(db: Pat
     with store.transaction(db) as con:
         soa.ensure_rows(con)
     sql(db, "UPDATE soa_rows SET applicable = false WHERE framework = 'iso42001-2023' AND ref = 'A.10.4'")
-    soa.set_row(db, "iso27001-2022", "A.7.4", applicable=False, justification="Remote only", **WHO)
+    soa.set_row(db, "iso27001-2022", "A.7.4", applicable=False, justification="Remote only",
+                exclusion_reason="activity_not_performed", **WHO)
     assert found(db, "soa_excluded_without_justification") == [("soa_row", "iso42001-2023:A.10.4")]
 
 
 def test_excluded_control_cited_by_a_risk_and_inclusion_without_reason(db: Path) -> None:
-    soa.set_row(db, "iso27001-2022", "A.8.7", applicable=False, justification="We trust users", **WHO)
+    soa.set_row(db, "iso27001-2022", "A.8.7", applicable=False, justification="We trust users",
+                exclusion_reason="other", override_reason="Kept for the audit's own check", **WHO)
     soa.set_row(db, "iso27001-2022", "A.5.1", applicable=True, **WHO)
     assert found(db, "soa_excluded_but_cited") == [("soa_row", "iso27001-2022:A.8.7")]
     assert found(db, "soa_included_without_reason") == [("soa_row", "iso27001-2022:A.5.1")]

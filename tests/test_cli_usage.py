@@ -33,7 +33,7 @@ MINIMAL_ARGS: dict[str, list[str]] = {
     "export plan": ["--out", "{tmp}/p.xlsx"], "export register": ["--out", "{tmp}/r.xlsx"],
     "export soa": ["--out", "{tmp}/s.xlsx"], "gaps": [], "import ai-systems": ["{tmp}/a.csv"],
     "import assessments": ["{tmp}/a.csv"], "import assets": ["{tmp}/a.csv"], "import risks": ["{tmp}/a.csv"],
-    "import soa": ["{tmp}/a.csv"], "import actions": ["{tmp}/a.csv"],
+    "import soa": ["{tmp}/a.csv"], "import actions": ["{tmp}/a.csv"], "import registers": [],
     "suggestions list": [], "suggestions accept": ["S-00001"], "suggestions reject": ["S-00001"],
     "init": [], "matrix set": ["{tmp}/m.yaml"], "matrix show": [], "merges": [], "merges undo": ["M-0001"],
     "plan accept-residual": ["R-0001", "--expires", "2030-01-01", "--justification", "j"],

@@ -85,7 +85,7 @@ def test_cover_sheet_names_version_approver_and_date(db: Path, tmp_path: Path) -
     wb = openpyxl.load_workbook(io.BytesIO(exports.soa_xlsx_bytes(db)))
     cover = {r[0].value: r[1].value for r in wb["Cover"].iter_rows() if r[0].value}
     assert cover["Version"] == "Working copy (not approved)" and cover["Approved by"] == "not approved"
-    soa.snapshot(db, approved_by="Dana CEO", **WHO)
+    soa.snapshot(db, approved_by="Dana CEO", confirmation="Approved as it stands", **WHO)
     soa.set_row(db, "iso27001-2022", "A.5.2", status="planned", **WHO)
     path = exports.export_soa(db, "xlsx", tmp_path / "v1.xlsx", version=1)
     wb = openpyxl.load_workbook(path)
@@ -130,7 +130,7 @@ def test_soa_markdown_escapes_user_text(db: Path, tmp_path: Path) -> None:
 
 
 def test_soa_json_keeps_lists_and_version(db: Path, tmp_path: Path) -> None:
-    soa.snapshot(db, approved_by="Dana CEO", **WHO)
+    soa.snapshot(db, approved_by="Dana CEO", confirmation="Approved as it stands", **WHO)
     doc = json.loads(exports.export_soa(db, "json", tmp_path / "soa.json", version=1).read_text())
     assert doc["version"] == 1 and doc["approved_by"] == "Dana CEO" and len(doc["rows"]) == 131
     a51 = next(r for r in doc["rows"] if r["framework"] == "iso27001-2022" and r["ref"] == "A.5.1")

@@ -41,7 +41,8 @@ def approved_db(fresh_db: Path) -> Path:
         soa.set_row(fresh_db, fw, ref, applicable=True, reasons=["best_practice"], actor="tester", channel="cli")
     soa.set_row(fresh_db, "iso27001-2022", "A.7.4", applicable=False, exclusion_reason="outside_scope",
                 justification="No premises of our own.", actor="tester", channel="cli")
-    soa.snapshot(fresh_db, approved_by="Ada Owner", actor="tester", channel="cli")
+    soa.snapshot(fresh_db, approved_by="Ada Owner", confirmation="First version", actor="tester",
+                 channel="cli")
     return fresh_db
 
 

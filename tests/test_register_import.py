@@ -212,7 +212,8 @@ def test_a_changed_row_updates_its_risk_by_source_key(loaded_db: Path, tmp_path:
     n_risks = query(loaded_db, "SELECT count(*) FROM risks")[0][0]
     rep = register.import_risks(loaded_db, changed, "ai", actor=ACTOR)
     assert rep.created == [] and rep.merged == []
-    assert rep.updated == [{"row": 3, "id": rid, "fields": ["owner", "inherent_likelihood"]}]
+    assert rep.updated == [{"row": 3, "id": rid, "fields": ["owner", "inherent_likelihood"],
+                            "changes": {"owner": ("Eva Novak", "Frank Moss"), "inherent_likelihood": (3, 1)}}]
     assert query(loaded_db, "SELECT count(*) FROM risks")[0][0] == n_risks
     assert query(loaded_db, "SELECT owner, inherent_likelihood FROM risks WHERE id = ?", [rid]) == [("Frank Moss", 1)]
     hist = query(loaded_db, "SELECT field, old_value, new_value, channel FROM history WHERE entity_id = ? "
@@ -396,7 +397,8 @@ def test_a_control_moving_to_planned_is_a_status_change_not_a_removal(fresh_db: 
     rid = risk_by_key(fresh_db, "reg", "X-1")
     f.write_text("ID,Title,Controls,Planned controls\nX-1,Weak passwords,A.5.17,A.8.5\n", encoding="utf-8")
     rep = register.import_risks(fresh_db, f, "reg", actor=ACTOR)
-    assert rep.updated == [{"row": 2, "id": rid, "fields": ["controls"]}]
+    assert [{k: u[k] for k in ("row", "id", "fields")} for u in rep.updated] == [
+        {"row": 2, "id": rid, "fields": ["controls"]}]
     assert query(fresh_db, "SELECT ref, status FROM risk_controls WHERE risk_id = ? ORDER BY ref", [rid]) == [
         ("A.5.17", "existing"), ("A.8.5", "planned")]
     assert query(fresh_db, "SELECT version FROM risks WHERE id = ?", [rid]) == [(2,)]
@@ -405,3 +407,80 @@ def test_a_control_moving_to_planned_is_a_status_change_not_a_removal(fresh_db: 
     assert query(fresh_db, "SELECT ref FROM risk_controls WHERE risk_id = ?", [rid]) == [("A.5.17",)]
     assert query(fresh_db, "SELECT action, field, old_value FROM history WHERE entity_id = ? AND action = 'unlink'",
                  [rid]) == [("unlink", "control", "iso27001-2022:A.8.5")]
+
+
+# -- next quarter's register updates this quarter's ----------------------------------------------------------
+
+TEAM_TITLES = ["Phishing of staff", "Laptop theft", "Ransomware on the file server", "Supplier data breach",
+               "Cloud storage misconfiguration", "Insider data leak", "DDoS on the website", "Backup failure"]
+
+
+def _team_register(folder: Path, name: str, likelihood_of_3: int = 2, titles: list[str] | None = None) -> Path:
+    """The team's register as a quarter's file: eight risks RR-001..RR-008."""
+    lines = ["Risk ID,Title,Likelihood,Impact,Owner"]
+    for i, title in enumerate(titles or TEAM_TITLES, 1):
+        likelihood = likelihood_of_3 if i == 3 else 2
+        lines.append(f"RR-00{i},{title},{likelihood},{3 + i % 2},Ana Silva")
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_next_quarters_register_under_a_new_file_name_updates_the_risks(fresh_db: Path, tmp_path: Path) -> None:
+    q3 = _team_register(tmp_path, "team_register_Q3.csv")
+    q4 = _team_register(tmp_path, "team_register_Q4.csv", likelihood_of_3=4)
+    first = register.import_risks(fresh_db, q3, q3.stem, actor=ACTOR)
+    assert len(first.created) == 8
+    rid = risk_by_key(fresh_db, "team_register_Q3", "RR-003")
+    before = snapshot(fresh_db)
+    dry = register.import_risks(fresh_db, q4, q4.stem, actor=ACTOR, dry_run=True)
+    assert snapshot(fresh_db) == before
+    f = dry.files[0]
+    assert (len(f.created), len(f.merged), len(f.updated), f.unchanged) == (0, 0, 1, 7)
+    assert f.source == "team_register_Q3" and any("recognised as the register 'team_register_Q3'" in n
+                                                  for n in f.notes)
+    assert f.updated[0]["id"] == rid and f.updated[0]["changes"] == {"inherent_likelihood": (2, 4)}
+    assert f"  update   row 4: {rid} (inherent_likelihood 2 -> 4)" in dry.lines()
+    done = register.import_risks(fresh_db, q4, q4.stem, actor=ACTOR)
+    assert (len(done.created), len(done.merged), len(done.updated)) == (0, 0, 1)
+    assert query(fresh_db, "SELECT inherent_likelihood FROM risks WHERE id = ?", [rid]) == [(4,)]
+    assert query(fresh_db, "SELECT max(n) FROM (SELECT count(*) AS n FROM risk_sources GROUP BY risk_id)") == [(1,)]
+    assert query(fresh_db, "SELECT count(*) FROM risk_merges") == [(0,)]
+    assert query(fresh_db, "SELECT old_value, new_value FROM history WHERE entity = 'risk' AND entity_id = ? "
+                           "AND field = 'inherent_likelihood' AND action = 'update'", [rid]) == [("2", "4")]
+
+
+def test_a_register_with_the_same_ids_but_other_risks_is_not_taken_for_another(fresh_db: Path,
+                                                                                tmp_path: Path) -> None:
+    register.import_risks(fresh_db, _team_register(tmp_path, "team_a.csv"), "team_a", actor=ACTOR)
+    other = [f"Other team risk {c}" for c in "ABCDEFGH"]
+    rep = register.import_risks(fresh_db, _team_register(tmp_path, "team_b.csv", titles=other), "team_b",
+                                actor=ACTOR)
+    assert rep.files[0].source == "team_b" and len(rep.created) == 8
+    assert not any("recognised" in n for n in rep.files[0].notes)
+
+
+def test_a_register_chosen_by_name_updates_and_known_registers_are_listed(fresh_db: Path, tmp_path: Path,
+                                                                          run_cli) -> None:
+    register.import_risks(fresh_db, _team_register(tmp_path, "q3.csv"), "team", actor=ACTOR)
+    code, out, _ = run_cli("import", "registers", "--format", "csv", "--db", fresh_db)
+    assert code == 0 and out.splitlines()[0].startswith("register,risks,ids") and "team,8,8" in out
+    renamed = _team_register(tmp_path, "q4.csv", likelihood_of_3=5)
+    code, out, err = run_cli("import", "risks", renamed, "--source", "team", "--dry-run", "--db", fresh_db)
+    assert code == 0, err
+    assert "0 new, 0 merged, 1 updated, 7 unchanged" in out and "inherent_likelihood 2 -> 5" in out
+
+
+def test_the_registers_own_ids_are_in_the_view_searchable_and_exported(fresh_db: Path, tmp_path: Path) -> None:
+    from engine import exports
+    from engine.register import browse
+
+    register.import_risks(fresh_db, _team_register(tmp_path, "q3.csv"), "team", actor=ACTOR)
+    rid = risk_by_key(fresh_db, "team", "RR-004")
+    assert query(fresh_db, "SELECT source_keys FROM v_risk_register WHERE id = ?", [rid]) == [(["RR-004"],)]
+    page = browse.register_page(fresh_db, text="rr-004")
+    assert page.rows["id"].to_list() == [rid] and page.filtered == 1
+    assert browse.register_page(fresh_db, text="Laptop").rows["id"].to_list() == [
+        risk_by_key(fresh_db, "team", "RR-002")]
+    frame = exports.register_frame(fresh_db)
+    assert frame.filter(pl.col("id") == rid)["source_keys"].to_list() == [["RR-004"]]

@@ -118,6 +118,103 @@ def test_excluding_withdraws_inclusion_reasons_and_including_clears_exclusion_re
     assert row["exclusion_reason"] is None and row["applicability"] == "applicable"
 
 
+def soa_state(db: Path) -> tuple:
+    """Every SoA row and the history: what a refusal must leave untouched."""
+    with store.connect(db) as con:
+        return (con.execute("SELECT * FROM soa_rows ORDER BY framework, ref").fetchall(),
+                con.execute("SELECT count(*) FROM history").fetchone(),
+                con.execute("SELECT count(*) FROM soa_versions").fetchone())
+
+
+def test_exclusion_needs_a_reason_code_and_writes_nothing_without_one(db: Path) -> None:
+    before = soa_state(db)
+    with pytest.raises(RuleViolation, match=r"iso27001-2022:A\.7\.4: excluding a control needs an exclusion reason"):
+        soa.set_row(db, "iso27001-2022", "A.7.4", applicable=False, justification="Fully remote", **WHO)
+    assert soa_state(db) == before
+
+
+def test_excluding_a_control_open_risks_cite_is_refused_naming_them_and_writes_nothing(db: Path) -> None:
+    before = soa_state(db)
+    with pytest.raises(RuleViolation) as err:
+        soa.set_row(db, "iso27001-2022", "A.8.7", applicable=False, exclusion_reason="no_relevant_risk",
+                    justification="Malware is not a concern", **WHO)
+    assert "iso27001-2022:A.8.7" in str(err.value) and "R-1" in str(err.value)
+    assert soa_state(db) == before
+    with pytest.raises(RuleViolation, match="R-1"):   # a blank override is no override
+        soa.set_row(db, "iso27001-2022", "A.8.7", applicable=False, exclusion_reason="no_relevant_risk",
+                    justification="Malware is not a concern", override_reason="  ", **WHO)
+    assert soa_state(db) == before
+
+
+def test_an_override_with_its_reason_excludes_and_is_recorded_in_the_history(db: Path) -> None:
+    soa.set_row(db, "iso27001-2022", "A.8.7", applicable=True, reasons=["risk_treatment"], status="implemented",
+                **WHO)
+    row = soa.set_row(db, "iso27001-2022", "A.8.7", applicable=False, exclusion_reason="covered_elsewhere",
+                      justification="Endpoint protection is the provider's", override_reason="Provider contract "
+                      "covers malware protection; R-1 to be re-treated", **WHO)
+    assert row["applicability"] == "not applicable" and row["status"] == "not_started"
+    assert row["reasons"] == []
+    hist = history_rows(db, "iso27001-2022:A.8.7")
+    assert ("exclusion_override", "risk_ids", "R-1", "Provider contract covers malware protection; R-1 to be "
+            "re-treated", "tester", "api") in hist
+    assert ("update", "status", "implemented", "not_started", "tester", "api") in hist
+
+
+def test_excluding_resets_the_status_and_refuses_an_implemented_one(db: Path) -> None:
+    soa.set_row(db, "iso27001-2022", "A.7.4", status="implemented", **WHO)
+    with pytest.raises(RuleViolation, match="A.7.4: an excluded control cannot be implemented"):
+        soa.set_row(db, "iso27001-2022", "A.7.4", applicable=False, exclusion_reason="activity_not_performed",
+                    justification="Fully remote", status="implemented", **WHO)
+    row = soa.set_row(db, "iso27001-2022", "A.7.4", applicable=False, exclusion_reason="activity_not_performed",
+                      justification="Fully remote", **WHO)
+    assert row["status"] == "not_started"
+
+
+def test_cli_exclusion_refusal_names_the_control_and_risks_then_override(db: Path, run_cli) -> None:
+    code, _, err = run_cli("soa", "set", "27001:A.8.7", "--not-applicable", "--exclusion-reason", "other",
+                           "--justification", "Not needed", "--db", db)
+    assert code == 1 and "iso27001-2022:A.8.7" in err and "R-1" in err and "Traceback" not in err
+    assert soa.get_row(db, "iso27001-2022", "A.8.7")["applicable"] is None
+    code, out, _ = run_cli("soa", "set", "27001:A.8.7", "--not-applicable", "--exclusion-reason", "other",
+                           "--justification", "Not needed", "--override-reason", "Risk R-1 is being closed",
+                           "--db", db)
+    assert code == 0 and "not applicable" in out
+    assert ("exclusion_override", "risk_ids", "R-1", "Risk R-1 is being closed", "tester", "cli") in [
+        (*h[:5], h[5]) for h in history_rows(db, "iso27001-2022:A.8.7")] or any(
+        h[0] == "exclusion_override" and h[3] == "Risk R-1 is being closed" for h in history_rows(
+            db, "iso27001-2022:A.8.7"))
+
+
+def test_approving_with_undecided_rows_needs_a_recorded_confirmation(db: Path) -> None:
+    before = soa_state(db)
+    with pytest.raises(RuleViolation, match=r"131 row\(s\) undecided \(iso27001-2022:A\.5\.1, .* and 126 more\)"):
+        soa.snapshot(db, approved_by="Dana CEO", **WHO)
+    assert soa_state(db) == before
+    assert soa.approval_check(db)["undecided"][:1] == ["iso27001-2022:A.5.1"]
+    v = soa.snapshot(db, approved_by="Dana CEO", confirmation="Board wants a first baseline", **WHO)
+    meta = soa.versions(db).row(0, named=True)
+    assert (v, meta["n_undecided"], meta["confirmation"]) == (1, 131, "Board wants a first baseline")
+    with store.connect(db) as con:
+        got = con.execute("SELECT action, new_value FROM history WHERE entity = 'soa_version' "
+                          "AND action = 'confirm_incomplete'").fetchall()
+    assert got == [("confirm_incomplete", "Board wants a first baseline")]
+
+
+def test_approving_with_error_findings_needs_a_confirmation(db: Path) -> None:
+    with store.transaction(db) as con:
+        soa.ensure_rows(con)
+        con.execute("UPDATE soa_rows SET applicable = true, reasons = ['best_practice']")
+        con.execute("UPDATE risks SET acceptance_approver = 'CEO', acceptance_expiry = DATE '2000-01-01' "
+                    "WHERE id = 'R-3'")
+    check = soa.approval_check(db)
+    assert check["undecided"] == [] and "acceptance_expired: R-3" in check["errors"]
+    with pytest.raises(RuleViolation, match=r"error-level audit finding\(s\) open \(acceptance_expired: R-3"):
+        soa.snapshot(db, approved_by="Dana CEO", **WHO)
+    soa.snapshot(db, approved_by="Dana CEO", confirmation="Acceptance renewal is on the agenda", **WHO)
+    meta = soa.versions(db).row(0, named=True)
+    assert (meta["n_undecided"], meta["n_error_findings"]) == (0, len(check["errors"]))
+
+
 def test_stale_edit_is_refused_naming_record_and_versions(db: Path) -> None:
     soa.set_row(db, "iso42001-2023", "A.6.2.8", status="planned", expected_version=1, **WHO)
     with pytest.raises(StaleEditError) as err:
@@ -222,7 +319,8 @@ def test_implemented_27001_control_proposes_its_42001_counterparts(db: Path) -> 
     assert "iso27001-2022:A.5.15 implemented, equal (9)" in by_ref["A.4.2"]["basis"]
     assert by_ref["A.4.3"]["proposed_status"] == "partial"
     # an excluded counterpart is not proposed; an already-implemented one neither
-    soa.set_row(db, "iso42001-2023", "A.4.3", applicable=False, justification="No such resources", **WHO)
+    soa.set_row(db, "iso42001-2023", "A.4.3", applicable=False, justification="No such resources",
+                exclusion_reason="activity_not_performed", **WHO)
     assert "iso42001-2023:A.4.3/counterpart_status" not in set(soa.proposals(db)["proposal_id"])
     n = soa.accept_proposals(db, kind="counterpart_status", **WHO)
     assert n >= 1
@@ -257,9 +355,9 @@ def test_accept_proposal_refuses_a_stale_row(db: Path) -> None:
 
 def test_snapshot_then_a_change_then_diff_reports_exactly_that_change(db: Path) -> None:
     soa.set_row(db, "iso27001-2022", "A.5.1", applicable=True, reasons=["best_practice"], status="partial", **WHO)
-    v1 = soa.snapshot(db, approved_by="Dana CEO", **WHO)
+    v1 = soa.snapshot(db, approved_by="Dana CEO", confirmation="Working copy approved for the test", **WHO)
     soa.set_row(db, "iso27001-2022", "A.5.1", status="implemented", **WHO)
-    v2 = soa.snapshot(db, approved_by="Dana CEO", note="after audit", **WHO)
+    v2 = soa.snapshot(db, approved_by="Dana CEO", note="after audit", confirmation="Working copy approved for the test", **WHO)
     assert (v1, v2) == (1, 2)
     d = soa.diff(db, v1, v2)
     assert d.to_dicts() == [{"change": "changed", "framework": "iso27001-2022", "ref": "A.5.1",
@@ -272,19 +370,20 @@ def test_snapshot_then_a_change_then_diff_reports_exactly_that_change(db: Path) 
 
 
 def test_snapshot_is_frozen_against_later_changes(db: Path) -> None:
-    soa.snapshot(db, approved_by="Dana CEO", **WHO)
-    soa.set_row(db, "iso27001-2022", "A.5.2", applicable=False, justification="Sole trader", **WHO)
+    soa.snapshot(db, approved_by="Dana CEO", confirmation="Working copy approved for the test", **WHO)
+    soa.set_row(db, "iso27001-2022", "A.5.2", applicable=False, justification="Sole trader",
+                exclusion_reason="activity_not_performed", **WHO)
     frozen = soa.soa_frame(db, version=1).filter(pl.col("ref") == "A.5.2")
     assert frozen.filter(pl.col("framework") == "iso27001-2022")["applicability"][0] == "undecided"
     d = soa.diff(db, 1)
-    assert set(d["field"]) == {"applicable", "justification"}
+    assert set(d["field"]) == {"applicable", "exclusion_reason", "justification"}
     assert d.filter(pl.col("field") == "applicable")["new_value"][0] == "not applicable"
 
 
 def test_diff_lists_added_and_removed_rows(db: Path) -> None:
-    soa.snapshot(db, approved_by="Dana CEO", **WHO)
+    soa.snapshot(db, approved_by="Dana CEO", confirmation="Working copy approved for the test", **WHO)
     soa.add_control(db, "ORG.7", "Board AI ethics review", **WHO)
-    soa.snapshot(db, approved_by="Dana CEO", **WHO)
+    soa.snapshot(db, approved_by="Dana CEO", confirmation="Working copy approved for the test", **WHO)
     d = soa.diff(db, 1, 2)
     assert d.select("change", "framework", "ref").to_dicts() == [{"change": "added", "framework": "org",
                                                                     "ref": "ORG.7"}]
@@ -304,7 +403,7 @@ def test_snapshot_refuses_an_exclusion_without_justification(db: Path) -> None:
         soa.ensure_rows(con)
         con.execute("UPDATE soa_rows SET applicable = false WHERE framework = 'iso27001-2022' AND ref = 'A.5.9'")
     with pytest.raises(RuleViolation, match="iso27001-2022:A.5.9"):
-        soa.snapshot(db, approved_by="Dana CEO", **WHO)
+        soa.snapshot(db, approved_by="Dana CEO", confirmation="Working copy approved for the test", **WHO)
 
 
 # ----------------------------------------------------------------------------------------------- CLI
@@ -320,12 +419,14 @@ def test_cli_set_snapshot_diff(db: Path, run_cli, monkeypatch: pytest.MonkeyPatc
     code, _, err = run_cli("soa", "snapshot", "--db", db)
     assert code == 77 and "ann (contributor) may not approve a version of the Statement" in err
     as_service(monkeypatch, "dana")
-    code, out, _ = run_cli("soa", "snapshot", "--db", db)
+    code, out, err = run_cli("soa", "snapshot", "--db", db)
+    assert code == 1 and "130 row(s) undecided" in err and "Traceback" not in err
+    code, out, _ = run_cli("soa", "snapshot", "--confirm", "First cut, decisions continue", "--db", db)
     assert code == 0 and "SoA version 1 approved by Dana CEO" in out
     as_service(monkeypatch, "ann")
     run_cli("soa", "set", "27001:A.5.10", "--status", "implemented", "--db", db)
     as_service(monkeypatch, "dana")
-    run_cli("soa", "snapshot", "--db", db)
+    run_cli("soa", "snapshot", "--confirm", "Second cut", "--db", db)
     as_service(monkeypatch, "ann")
     code, out, _ = run_cli("soa", "diff", "1", "2", "--format", "csv", "--db", db)
     assert code == 0

@@ -19,7 +19,7 @@ import streamlit as st
 from engine import importing
 from engine.errors import InputError, problem_lines
 from engine.register import suggestions
-from engine.register.imports import headers, reading, write_problems_csv
+from engine.register.imports import describe_changes, headers, known_registers, reading, write_problems_csv
 from ui import common
 
 FRAMEWORKS = {None: "(as written in the file)", "iso27001-2022": "ISO/IEC 27001:2022",
@@ -57,10 +57,7 @@ def _settings(kind: str, upload_name: str, digest: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     c1, c2, c3 = st.columns(3)
     if "source" in wanted:
-        out["source"] = c1.text_input("Register name (source)", value=Path(upload_name).stem,
-                                      key=f"import_source_{digest}",
-                                      help="Names where the rows came from; a re-import of the same register "
-                                           "updates it.") or Path(upload_name).stem
+        out["source"] = _register_choice(c1, kind, upload_name, digest)
     if "framework" in wanted:
         label = ("Bare control references (A.x.y) belong to" if kind == "risks"
                  else "Rows that name no standard belong to")
@@ -70,6 +67,29 @@ def _settings(kind: str, upload_name: str, digest: str) -> dict[str, Any]:
         out["management_system"] = c3.selectbox("Management system of every row", list(SYSTEMS),
                                                 format_func=SYSTEMS.get, key="import_system")
     return out
+
+
+_NEW_REGISTER = "(a new register)"
+
+
+def _register_choice(col: Any, kind: str, upload_name: str, digest: str) -> str:
+    """The register the file is: one imported before (chosen from the list, so next quarter's file updates
+    this quarter's risks), or a new one named below (default: the file name; a file whose ids, columns and
+    titles are those of a known register is recognised as it anyway)."""
+    known = known_registers(common.db_path()) if kind == "risks" else pl.DataFrame()
+    choice = _NEW_REGISTER
+    if not known.is_empty():
+        labels = {r["register"]: f"{r['register']} ({r['risks']} risks, last file {r['last_file']})"
+                  for r in known.iter_rows(named=True)}
+        choice = col.selectbox("Register", [_NEW_REGISTER, *labels], key=f"import_register_{digest}",
+                               format_func=lambda r: labels.get(r, r),
+                               help="Choose the register this file is a new version of: its rows then update "
+                                    "that register's risks (matched by the register's own ids) with history.")
+    if choice != _NEW_REGISTER:
+        return str(choice)
+    return col.text_input("Register name (source)", value=Path(upload_name).stem, key=f"import_source_{digest}",
+                          help="Names where the rows came from; a re-import of the same register updates it.") \
+        or Path(upload_name).stem
 
 
 def _column_choices(table: reading.Table, cols: headers.Columns, kind: str, key: str) -> dict[str, str]:
@@ -192,6 +212,8 @@ def _show_report(report: Any, noun: str) -> None:
             st.code("\n".join(problem_lines(f.warnings, limit=30)), language=None)
         for attr, label in _SECTIONS:
             rows = getattr(f, attr)
+            if attr == "updated":  # each update with its fields' values before and after
+                rows = [{"row": x["row"], "id": x["id"], "changes": describe_changes(x)} for x in rows]
             if rows:
                 st.markdown(f"**{label}: {len(rows):,}**" + (f" ({noun})" if attr == "created" else ""))
                 st.dataframe(common.list_text(pl.DataFrame(rows[:_SHOWN_ROWS], strict=False)), hide_index=True)

@@ -1,7 +1,9 @@
 """Statement of Applicability (ISO 27001 6.1.3 d, ISO 42001 6.1.3 f): decide, snapshot, compare, export.
 
-Excluding a control needs a justification: the engine refuses an exclusion without one, and the page
-shows its message. Every row is saved with the version the user saw (optimistic concurrency).
+Excluding a control needs a reason code and a justification, resets its implementation status, and is
+refused while open risks cite the control unless an explicit override gives its reason (the "Exclude a
+control" form); approving a version with undecided rows or error findings needs a recorded confirmation.
+The engine enforces each rule and the page shows its message. Every row is saved with the version the user saw (optimistic concurrency).
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ STANDARDS = {"iso27001-2022": "ISO/IEC 27001:2022", "iso42001-2023": "ISO/IEC 42
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _data(stamp: tuple[str, int, int]) -> dict[str, pl.DataFrame]:
-    """The working copy, the open proposals and the approved versions, read once per database state."""
+def _data(stamp: tuple[str, int, int]) -> dict[str, Any]:
+    """The working copy, the open proposals, the approved versions and what approving now would need
+    confirmed, read once per database state."""
     db = stamp[0]
-    return {"rows": soa.soa_frame(db), "proposals": soa.proposals(db), "versions": soa.versions(db)}
+    return {"rows": soa.soa_frame(db), "proposals": soa.proposals(db), "versions": soa.versions(db),
+            "issues": soa.approval_check(db)}
 
 
 def _filters(rows: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
@@ -90,6 +94,43 @@ def _decisions(rows: pl.DataFrame) -> None:
         })
 
 
+def _exclude_form(rows: pl.DataFrame) -> None:
+    """Exclude one control with its reason code and justification; when open risks cite it, the risks are
+    named and the exclusion needs an explicit override with its reason (recorded in the history)."""
+    if not common.can("edit_soa"):
+        return
+    candidates = rows.filter(pl.col("applicability") != "not applicable").with_columns(
+        (pl.col("framework") + ":" + pl.col("ref")).alias("control"))
+    if candidates.is_empty():
+        return
+    cited = {r["control"]: list(r["risk_ids"] or []) for r in candidates.select("control", "risk_ids").iter_rows(
+        named=True)}
+    titles = dict(zip(candidates["control"].to_list(), candidates["title"].to_list(), strict=True))
+    with st.expander("Exclude a control"):
+        control = st.selectbox("Control", list(titles), index=None, key="soa_ex_control",
+                               placeholder="Choose a control",
+                               format_func=lambda c: f"{STANDARDS.get(c.split(':')[0], c.split(':')[0])} "
+                                                     f"{c.split(':', 1)[1]} {titles[c]}")
+        reason = st.selectbox("Exclusion reason", list(soa.EXCLUSION_REASONS), index=None, key="soa_ex_reason",
+                              format_func=lambda r: soa.EXCLUSION_REASONS.get(r, r))
+        justification = st.text_input("Justification", key="soa_ex_just")
+        risks = cited.get(control or "", [])
+        override = ""
+        if risks:
+            st.warning(f"Open risks cite {control}: {', '.join(risks)}. Excluding it needs an explicit "
+                       "override with its reason, which is recorded in the history.")
+            override = st.text_input("Override reason", key="soa_ex_override")
+        if st.button("Exclude the control", key="soa_ex_submit", disabled=control is None):
+            framework, ref = str(control).split(":", 1)
+            with common.guard():
+                soa.set_row(common.db_path(), framework, ref, applicable=False, exclusion_reason=reason,
+                            justification=justification or None, override_reason=override or None,
+                            actor=common.principal(), channel=common.CHANNEL)
+                common.next_generation("soa_generation")
+                common.flash(f"{control} excluded; its implementation status is reset to not started")
+                st.rerun()
+
+
 def _proposals(found: pl.DataFrame) -> None:
     st.caption("What the register and the crosswalk suggest. Nothing changes until you accept; a rejection "
                "needs a justification and holds while the proposal rests on the same basis.")
@@ -121,16 +162,23 @@ def _proposals(found: pl.DataFrame) -> None:
             st.rerun()
 
 
-def _versions(versions: pl.DataFrame) -> None:
+def _versions(versions: pl.DataFrame, issues: dict[str, list[str]]) -> None:
     st.caption("Approved versions are frozen; compare any two, or a version with the working copy.")
     who = common.principal()
     if common.can("approve_soa"):
         with st.form("soa_snapshot_form"):
             st.markdown(common.md(f"Approve the working copy as {who.name}"))
             note = st.text_input("Note", key="soa_note")
+            confirmation = None
+            if issues["undecided"] or issues["errors"]:
+                st.warning(f"{len(issues['undecided'])} row(s) are undecided and {len(issues['errors'])} "
+                           "error-level audit finding(s) are open. Approving anyway needs your confirmation "
+                           "and its reason; both are kept with the version.")
+                confirmation = st.text_input("Confirmation: why approve it as it stands", key="soa_confirm")
             if st.form_submit_button("Approve the working copy as a new version"):
                 with common.guard():
-                    n = soa.snapshot(common.db_path(), actor=who, channel=common.CHANNEL, note=note or None)
+                    n = soa.snapshot(common.db_path(), actor=who, channel=common.CHANNEL, note=note or None,
+                                     confirmation=confirmation or None)
                     common.flash(f"SoA version {n} approved by {who.name}")
                     st.rerun()
     if versions.is_empty():
@@ -158,14 +206,17 @@ def render() -> None:
     m[0].metric("Controls", rows.height)
     m[1].metric("Decided", f"{decided.height} / {rows.height}")
     m[2].metric("Applicable", rows.filter(pl.col("applicability") == "applicable").height)
-    m[3].metric("Implemented", rows.filter(pl.col("status") == "implemented").height)
+    m[3].metric("Implemented", rows.filter((pl.col("status") == "implemented")
+                                           & (pl.col("applicability") != "not applicable")).height,
+                help="Controls whose status is implemented, excluded controls not counted.")
     decisions, proposals, versions, export = st.tabs(["Decisions", "Proposals", "Versions and diff", "Export"])
     with decisions:
         _decisions(rows)
+        _exclude_form(rows)
     with proposals:
         _proposals(data["proposals"])
     with versions:
-        _versions(data["versions"])
+        _versions(data["versions"], data["issues"])
     with export:
         downloads.soa_downloads(data["versions"])
 

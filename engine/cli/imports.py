@@ -14,7 +14,7 @@ import typer
 from engine import plan, soa
 from engine.errors import InputError
 from engine.register import suggestions
-from engine.register.imports import ImportReport, Limits, parse_limits, write_problems_csv
+from engine.register.imports import ImportReport, Limits, known_registers, parse_limits, write_problems_csv
 
 from .base import DbOption, FormatOption, app, echo, emit_frame, import_app, principal
 
@@ -63,6 +63,20 @@ def print_report(report: ImportReport, verbose: bool, problems: Path | None = No
     if problems is not None:
         n = write_problems_csv(report.warnings, problems, kind="warning")
         echo(f"{n} warning(s) written to {problems}")
+
+
+# -- the registers imported so far ------------------------------------------------------------------------
+
+@import_app.command("registers")
+def import_registers_cmd(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """List the risk registers imported so far. To update one from its next version (a new file name),
+    give its name: `riskmap import risks FILE --source REGISTER` (a file whose ids, columns and titles are
+    those of a known register is recognised as it anyway)."""
+    frame = known_registers(db)
+    if frame.is_empty():
+        echo("no risk register imported yet")
+        return
+    emit_frame(frame, fmt)
 
 
 # -- the SoA and the action plan --------------------------------------------------------------------------

@@ -79,9 +79,13 @@ def soa_set(
         "--ai-system", help="AI system in scope of a 42001 row (repeat; replaces the list).")] = None,
     expected_version: Annotated[int | None, typer.Option(
         help="The row version your change is based on; refused if someone changed it since.")] = None,
+    override_reason: Annotated[str | None, typer.Option(
+        help="Exclude the control although open risks cite it: why (recorded in the history).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Record a decision on one SoA row. Marking it not applicable needs --justification."""
+    """Record a decision on one SoA row. Marking it not applicable needs --exclusion-reason and
+    --justification, resets its status to not started, and is refused while open risks cite the control
+    (unless --override-reason says why)."""
     fw, ref = parse_control(control)
     if undecided and applicable is not None:
         raise typer.BadParameter("give --undecided or --applicable/--not-applicable, not both")
@@ -97,7 +101,7 @@ def soa_set(
         last_verified=UNSET if last_verified is None else last_verified,
         implementation_notes=UNSET if notes is None else notes,
         ai_systems=UNSET if ai_system is None else ai_system,
-        expected_version=expected_version, actor=principal(), channel=CHANNEL)
+        expected_version=expected_version, override_reason=override_reason, actor=principal(), channel=CHANNEL)
     reasons = ", ".join(row["reasons"]) or "-"
     echo(f"{fw}:{ref} (version {row['version']}): {row['applicability']}; reasons {reasons}; "
          f"status {row['status']}")
@@ -155,12 +159,16 @@ def soa_reject_proposal(
 @soa_app.command("snapshot")
 def soa_snapshot(
     note: Annotated[str | None, typer.Option(help="A note kept with the version.")] = None,
+    confirm: Annotated[str | None, typer.Option(
+        help="Approve although rows are undecided or error findings are open: why (kept in the version).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Approve the SoA as a numbered, dated version: you approve it (the role approver is needed)."""
+    """Approve the SoA as a numbered, dated version: you approve it (the role approver is needed). With rows
+    undecided or error-level audit findings open, it is refused unless --confirm gives your reason."""
     who = principal()
-    version = soa.snapshot(db, note=note, actor=who, channel=CHANNEL)
-    echo(f"SoA version {version} approved by {who.name}")
+    version = soa.snapshot(db, note=note, confirmation=confirm, actor=who, channel=CHANNEL)
+    echo(f"SoA version {version} approved by {who.name}" + (f" (confirmed: {confirm.strip()})"
+                                                           if confirm and confirm.strip() else ""))
 
 
 @soa_app.command("versions")

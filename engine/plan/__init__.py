@@ -6,6 +6,7 @@ the controls it implements in either standard. The plan is ranked "do once, sati
 the two standards, each per unit of effort. :func:`residual_after_plan` (view ``v_plan_residual``) shows
 each risk's residual level once the plan is done. Risk owners' approval of the plan (:func:`approve_plan`)
 and their acceptance of residual risk (:func:`accept_residual`) are recorded with who, when and expiry.
+:func:`current_picture` counts the open risks as they stand today, done actions applied (the Overview).
 """
 
 from __future__ import annotations
@@ -21,5 +22,7 @@ from .actions import (
 )
 from .approvals import accept_residual, acceptances, approvals, approve_plan, ranking, residual_after_plan
 from .importing import import_actions
+from .picture import DEFINITIONS, Picture, current_picture
 
-__all__ = ["ACTION_STATUSES", "accept_residual", "acceptances", "add_action", "approvals", "approve_plan", "import_actions", "link_control", "link_risk", "ranking", "residual_after_plan", "unlink_control", "unlink_risk", "update_action"]
+__all__ = ["ACTION_STATUSES", "DEFINITIONS", "Picture", "accept_residual", "acceptances", "add_action", "approvals",
+           "approve_plan", "current_picture", "import_actions", "link_control", "link_risk", "ranking", "residual_after_plan", "unlink_control", "unlink_risk", "update_action"]

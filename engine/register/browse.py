@@ -98,8 +98,9 @@ def register_page(db: str | Path | None = None, *, systems: Sequence[str] = (), 
     ``offset``.
 
     Filters left empty select everything: ``systems`` (management system), ``statuses``, ``levels``
-    (the level the risk stands at: current, else inherent), ``owners``, and ``text``, found anywhere in
-    the title whatever the case (as text: no pattern characters). ``sort`` is one of ``SORT_KEYS``
+    (the level the risk stands at: current, else inherent), ``owners``, and ``text``, found whatever the
+    case anywhere in the title, the risk's id or a source register's own id of the risk (``RR-001``; as
+    text: no pattern characters). ``sort`` is one of ``SORT_KEYS``
     (unscored or undated risks last, then by id); ties are broken by id. Dated flags (``review_overdue``,
     ``acceptance_status``) compare with ``today`` (default: the current date). ``principal``: only the
     risks of the business units it may see count, on every page and in every chart.

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from .importing import import_soa
 from .proposals import PROPOSAL_KINDS, accept_proposal, accept_proposals, proposals, reject_proposal
-from .rows import add_control, ensure_rows, get_row, set_row, soa_frame
-from .versions import SNAPSHOT_FIELDS, diff, latest_version, snapshot, versions
+from .rows import add_control, citing_risks, ensure_rows, get_row, set_row, soa_frame
+from .versions import SNAPSHOT_FIELDS, approval_check, diff, latest_version, snapshot, versions
 from .vocab import CUSTOM_FRAMEWORK, EXCLUSION_REASONS, REASONS, STATUS_RANK, STATUSES, UNSET
 
-__all__ = ["CUSTOM_FRAMEWORK", "EXCLUSION_REASONS", "PROPOSAL_KINDS", "REASONS", "SNAPSHOT_FIELDS", "STATUSES", "STATUS_RANK", "UNSET", "accept_proposal", "accept_proposals", "add_control", "diff", "ensure_rows", "get_row", "import_soa", "latest_version", "proposals", "reject_proposal", "set_row", "snapshot", "soa_frame", "versions"]
+__all__ = ["CUSTOM_FRAMEWORK", "EXCLUSION_REASONS", "PROPOSAL_KINDS", "REASONS", "SNAPSHOT_FIELDS", "STATUSES", "STATUS_RANK", "UNSET", "accept_proposal", "accept_proposals", "add_control", "approval_check", "citing_risks", "diff", "ensure_rows", "get_row", "import_soa", "latest_version", "proposals", "reject_proposal", "set_row", "snapshot", "soa_frame", "versions"]

@@ -249,6 +249,8 @@ def _values(row: dict[str, Any], labels: dict[str, str], file: str, date_format:
         rep.warnings.append(_problem(file, n, labels, "exclusion_reason", "an applicable control with an exclusion "
                                      "reason: the reason is not kept", row["exclusion_reason"], None))
         del out["exclusion_reason"]
+    if out.get("applicable") is False and "exclusion_reason" not in out and out.get("justification"):
+        out["exclusion_reason"] = "other"  # the file's justification says why: "Other (see justification)"
     return out
 
 

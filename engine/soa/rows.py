@@ -3,6 +3,7 @@ adding an organisation's own controls (ISO 27001 6.1.3 d, ISO 42001 6.1.3 f)."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -117,10 +118,42 @@ def get_row(db: str | Path | None, framework: str, ref: str) -> dict[str, Any]:
         return _row(con, _resolve_framework(framework) or framework, ref)
 
 
+_OVERRIDE: ContextVar[str | None] = ContextVar("soa_exclusion_override", default=None)
+"""The override reason of the SoA edit in progress (set by :func:`edit_row`): excluding a control that open
+risks cite is refused without one."""
+
+
+def citing_risks(con: duckdb.DuckDBPyConnection, framework: str, ref: str) -> list[str]:
+    """The open risks citing the control or treated by an action implementing it (``v_soa.risk_ids``)."""
+    got = con.execute("SELECT risk_ids FROM v_soa WHERE framework = ? AND ref = ?", [framework, ref]).fetchone()
+    return list(got[0] or []) if got else []
+
+
+def _exclusion_rules(change: records.Change) -> None:
+    """Excluding a control (ISO 27001 6.1.3 d, ISO 42001 6.1.3): it needs an exclusion reason code, it is
+    refused while open risks cite the control unless the edit carries an explicit override reason, and it
+    resets the implementation status to not started (an excluded control is not implemented)."""
+    rid, values, after = change.record_id, change.values, change.after
+    if after["exclusion_reason"] is None:
+        raise RuleViolation(f"SoA row {rid}: excluding a control needs an exclusion reason, one of: "
+                            + "; ".join(EXCLUSION_REASONS.values()))
+    if "status" in change.given and values["status"] != "not_started":
+        raise RuleViolation(f"SoA row {rid}: an excluded control cannot be {STATUSES[values['status']].lower()}; "
+                            f"excluding it resets its implementation status to not started")
+    values["status"] = "not_started"
+    assert change.con is not None
+    framework, _, ref = rid.partition(":")
+    cited = citing_risks(change.con, framework, ref)
+    if cited and not (_OVERRIDE.get() or "").strip():
+        raise RuleViolation(f"SoA row {rid}: cannot exclude the control: open risks cite it ({', '.join(cited)}); "
+                            f"change those risks' treatment first, or exclude it with an explicit override and "
+                            f"its reason")
+
+
 def _soa_rules(change: records.Change) -> list[Problem]:
     """The SoA's own rules (ISO 27001 6.1.3 d, ISO 42001 6.1.3 f): an excluded control keeps no
-    inclusion reason and needs a justification; an exclusion reason is for excluded controls only;
-    AI systems are scoped on 42001 rows, and must be in the inventory."""
+    inclusion reason and needs a justification and a reason code (:func:`_exclusion_rules`); an exclusion
+    reason is for excluded controls only; AI systems are scoped on 42001 rows, and must be in the inventory."""
     rid, values, given = change.record_id, change.values, change.given
     for key in ("reasons", "evidence"):
         if key in values:
@@ -137,6 +170,8 @@ def _soa_rules(change: records.Change) -> list[Problem]:
         if not after["justification"]:
             raise RuleViolation(f"SoA row {rid}: marking a control not applicable needs a justification "
                                 f"(ISO 27001 6.1.3 d, ISO 42001 6.1.3 f); give one with the exclusion")
+        if "applicable" in given and change.before.get("applicable") is not False:
+            _exclusion_rules(change)
     elif after["applicable"] is True:
         if values.get("exclusion_reason") is not None:
             raise RuleViolation(f"SoA row {rid}: an exclusion reason is only for a control marked not applicable")
@@ -179,15 +214,29 @@ SOA_ROW = records.declare(records.Entity(
 
 
 def edit_row(con: duckdb.DuckDBPyConnection, framework: str, ref: str, changes: dict[str, Any], *,
-             expected_version: int | None, actor: access.Principal | str, channel: str) -> dict[str, Any]:
+             expected_version: int | None, actor: access.Principal | str, channel: str,
+             override_reason: str | None = None) -> dict[str, Any]:
     """Validate and write ``changes`` to one SoA row through the one write path (arguments given as
     :data:`UNSET` are left alone); returns the row after the change (``v_soa`` columns). The SoA belongs
-    to the whole organisation: the role contributor for every business unit is needed."""
+    to the whole organisation: the role contributor for every business unit is needed.
+
+    ``override_reason`` allows excluding a control that open risks cite; the override, its reason and the
+    risks are recorded in the history (action ``exclusion_override``)."""
     actor = records.authorize(con, SOA_ROW, [f"{framework}:{ref}"], actor=actor)
     ensure_rows(con)
     given = {k: v for k, v in changes.items() if v is not UNSET}
-    records.edit(con, SOA_ROW, f"{framework}:{ref}", given, expected_version=expected_version, actor=actor,
-                 channel=channel)
+    reason = (override_reason or "").strip() or None
+    cited = citing_risks(con, framework, ref) if reason and given.get("applicable") is False else []
+    token = _OVERRIDE.set(reason)
+    try:
+        before = _row(con, framework, ref)["applicable"]
+        records.edit(con, SOA_ROW, f"{framework}:{ref}", given, expected_version=expected_version, actor=actor,
+                     channel=channel)
+    finally:
+        _OVERRIDE.reset(token)
+    if cited and before is not False:
+        history.record(con, entity="soa_row", entity_id=f"{framework}:{ref}", action="exclusion_override",
+                       actor=actor, channel=channel, field="risk_ids", old=", ".join(cited), new=reason)
     return _row(con, framework, ref)
 
 
@@ -196,13 +245,14 @@ def set_row(db: str | Path | None, framework: str, ref: str, *, applicable: bool
             status: str = UNSET, owner: str | None = UNSET, evidence: list[str] = UNSET,
             last_verified: date | str | None = UNSET, implementation_notes: str | None = UNSET,
             ai_systems: list[str] = UNSET, expected_version: int | None = None,
-            actor: access.Principal | str, channel: str) -> dict[str, Any]:
+            override_reason: str | None = None, actor: access.Principal | str, channel: str) -> dict[str, Any]:
     """Record the manager's decision on one SoA row; only the arguments given change.
 
     ``applicable``: True, False or None (undecided). ``reasons``: inclusion reason codes (:data:`REASONS`);
-    ``exclusion_reason``: a code of :data:`EXCLUSION_REASONS`. A row marked not applicable without a
-    justification is refused with :class:`RuleViolation` (ISO 27001 6.1.3 d, ISO 42001 6.1.3 f); excluding a
-    row withdraws its inclusion reasons. ``ai_systems`` names the AI systems in scope of a 42001 row (those of
+    ``exclusion_reason``: a code of :data:`EXCLUSION_REASONS`. Excluding a row needs a justification and an
+    exclusion reason, and is refused with :class:`RuleViolation` while open risks cite the control unless
+    ``override_reason`` says why (recorded in the history); excluding withdraws the inclusion reasons and
+    resets the implementation status to not started (ISO 27001 6.1.3 d, ISO 42001 6.1.3). ``ai_systems`` names the AI systems in scope of a 42001 row (those of
     the risks citing the control are in scope anyway). ``expected_version`` is the row version the edit was
     based on (``v_soa.version``); if someone changed the row since, :class:`StaleEditError` names both
     versions. Returns the row after the change; each changed field gets a history row.
@@ -213,7 +263,8 @@ def set_row(db: str | Path | None, framework: str, ref: str, *, applicable: bool
                "last_verified": last_verified, "implementation_notes": implementation_notes,
                "ai_systems": ai_systems}
     with store.transaction(db) as con:
-        return edit_row(con, fw, ref, changes, expected_version=expected_version, actor=actor, channel=channel)
+        return edit_row(con, fw, ref, changes, expected_version=expected_version, actor=actor, channel=channel,
+                        override_reason=override_reason)
 
 
 def add_control(db: str | Path | None, ref: str, title: str, *, summary: str | None = None,

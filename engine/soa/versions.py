@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from engine import access, store
+from engine import access, audit, store
 from engine.config import ISO27001, ISO42001
 from engine.errors import NotFoundError, RuleViolation
 from engine.store import history, scalar
@@ -21,13 +21,39 @@ SNAPSHOT_FIELDS = ("title", "applicable", "reasons", "risk_ids", "exclusion_reas
 """The fields of an SoA row that a snapshot freezes and :func:`diff` compares, in document order."""
 
 
+def _open_issues(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    """What an approver must confirm before approving: the undecided rows (framework:ref) and the
+    error-level audit findings (rule: entity id)."""
+    undecided = [r[0] for r in con.execute(
+        "SELECT framework || ':' || ref FROM v_soa WHERE applicable IS NULL ORDER BY framework, ordinal").fetchall()]
+    found = audit.findings(con).filter(pl.col("severity") == "error")
+    errors = [f"{r['rule']}: {r['entity_id']}" for r in found.iter_rows(named=True)]
+    return undecided, errors
+
+
+def _sample(items: list[str], n: int = 5) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def approval_check(db: str | Path | None = None) -> dict[str, list[str]]:
+    """What approving the working copy now would need confirmed: ``undecided`` rows (framework:ref) and
+    ``errors`` (error-level audit findings, ``rule: entity id``); both empty when nothing does."""
+    with store.connect(db) as con:
+        undecided, errors = _open_issues(con)
+    return {"undecided": undecided, "errors": errors}
+
+
 def snapshot(db: str | Path | None, *, actor: access.Principal | str, channel: str,
-             approved_by: str | None = None, note: str | None = None) -> int:
+             approved_by: str | None = None, note: str | None = None, confirmation: str | None = None) -> int:
     """Freeze the working copy as the next numbered, dated, approved version; returns its number.
 
     The principal ``actor`` approves it and needs the role approver; the version records its display
     name as ``approved_by`` (unless the name it is approved in is given), its id as ``created_by``, and
-    the channel. Refused while a row is excluded without a justification (ISO 27001 6.1.3 d).
+    the channel. Refused while a row is excluded without a justification (ISO 27001 6.1.3 d). While rows
+    are undecided or error-level audit findings are open (:func:`approval_check`), it is refused unless
+    ``confirmation`` gives the approver's reason for approving anyway; the version then records the
+    confirmation with the number of undecided rows and error findings (``soa_versions.confirmation``,
+    ``n_undecided``, ``n_error_findings``).
     """
     actor = access.resolve(actor)
     access.require(actor, "approve_soa")
@@ -41,6 +67,13 @@ def snapshot(db: str | Path | None, *, actor: access.Principal | str, channel: s
             "AND trim(coalesce(justification, '')) = ''").fetchall()]
         if bad:
             raise RuleViolation("cannot approve the SoA: excluded without justification: " + ", ".join(bad))
+        undecided, errors = _open_issues(con)
+        confirmation = (confirmation or "").strip() or None
+        if (undecided or errors) and confirmation is None:
+            parts = ([f"{len(undecided)} row(s) undecided ({_sample(undecided)})"] if undecided else []) + (
+                [f"{len(errors)} error-level audit finding(s) open ({_sample(errors)})"] if errors else [])
+            raise RuleViolation("cannot approve the SoA as it stands: " + "; ".join(parts)
+                                + ". Decide them first, or confirm the approval anyway with your reason")
         version = scalar(con, "SELECT coalesce(max(version), 0) + 1 FROM soa_versions")
         fields = ", ".join(SNAPSHOT_FIELDS)
         con.execute(f"INSERT INTO soa_version_rows (version, framework, ref, {fields}, row_version, ordinal) "
@@ -48,15 +81,22 @@ def snapshot(db: str | Path | None, *, actor: access.Principal | str, channel: s
         n_rows = scalar(con, "SELECT count(*) FROM soa_version_rows WHERE version = ?", [version])
         n_app = scalar(con, "SELECT count(*) FROM soa_version_rows WHERE version = ? AND applicable", [version])
         con.execute("INSERT INTO soa_versions (version, approved_by, approved_at, created_by, note, n_rows, "
-                    "n_applicable, created_by_name, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [version, approved_by, store.now(), actor.id, note, n_rows, n_app, actor.name, channel])
+                    "n_applicable, created_by_name, channel, n_undecided, n_error_findings, confirmation) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [version, approved_by, store.now(), actor.id, note, n_rows, n_app, actor.name, channel,
+                     len(undecided), len(errors), confirmation])
         history.record(con, entity="soa_version", entity_id=str(version), action="create", actor=actor,
                        channel=channel, field="approved_by", new=approved_by)
+        if confirmation is not None and (undecided or errors):
+            history.record(con, entity="soa_version", entity_id=str(version), action="confirm_incomplete",
+                           actor=actor, channel=channel, field="confirmation",
+                           old=f"{len(undecided)} undecided, {len(errors)} error finding(s)", new=confirmation)
         return int(version)
 
 
 def versions(db: str | Path | None = None) -> pl.DataFrame:
-    """The approved versions: version, approved_by, approved_at, created_by, note, n_rows, n_applicable."""
+    """The approved versions: version, approved_by, approved_at, created_by, note, n_rows, n_applicable,
+    created_by_name, channel, n_undecided, n_error_findings, confirmation."""
     with store.connect(db) as con:
         return con.execute("SELECT * FROM soa_versions ORDER BY version").pl()
 

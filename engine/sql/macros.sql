@@ -13,6 +13,12 @@ CREATE OR REPLACE MACRO riskmap_today() AS coalesce(getvariable('riskmap_today')
 -- expired (something due today is not overdue yet); NULL when d is NULL.
 CREATE OR REPLACE MACRO date_passed(d) AS d < riskmap_today();
 
+-- acceptance_expires_soon(expiry): a dated acceptance that has not expired yet but will within the next 30
+-- days (today up to today + 30 days); NULL when expiry is NULL. What the Overview and the audit
+-- acceptance_expiring list for renewal.
+CREATE OR REPLACE MACRO acceptance_expires_soon(expiry) AS
+    NOT date_passed(expiry) AND expiry <= riskmap_today() + 30;
+
 -- unit_visible(business_unit): a record of that business unit is shown in this session. The session
 -- variable riskmap_units lists the units the signed-in principal may see (set by the engine's read
 -- functions, engine/access/scope.py); unset (NULL) it shows every unit, which is what an analyst's own
@@ -29,6 +35,15 @@ CREATE OR REPLACE MACRO risk_open(status) AS status <> 'closed';
 -- stands at: its current likelihood x impact when given, else its inherent one; NULL when unscored.
 CREATE OR REPLACE MACRO risk_score(current_likelihood, current_impact, inherent_likelihood, inherent_impact) AS
     coalesce(current_likelihood * current_impact, inherent_likelihood * inherent_impact);
+
+-- plan_score(current_score, target_residual_score, n_done_actions, n_open_actions): the score a risk counts at
+-- today, as the treatment plan models the effect of its actions (its target residual score, v_plan_residual):
+-- once at least one action treating it is done and none is still open (planned, in progress; cancelled ones do
+-- not count) it counts at its target residual score, else (or without one) at its current score (risk_score).
+-- Used by v_plan_residual (score_now) and the Overview (engine.plan.picture).
+CREATE OR REPLACE MACRO plan_score(current_score, target_residual_score, n_done_actions, n_open_actions) AS
+    CASE WHEN coalesce(n_done_actions, 0) > 0 AND coalesce(n_open_actions, 0) = 0
+         THEN coalesce(target_residual_score, current_score) ELSE current_score END;
 
 -- level_index(level_thresholds, score): the level a score falls in under a risk matrix version, as a
 -- position (1 = lowest): the last level whose minimum score (risk_matrix_versions.level_thresholds) the

@@ -64,7 +64,7 @@ def busy_db(fresh_db: Path) -> Path:
     soa.set_row(fresh_db, "iso27001-2022", "A.7.4", applicable=False, justification="<b>remote</b> only",
                 exclusion_reason="activity_not_performed", actor="setup", channel="api")
     plan.add_action(fresh_db, title="=cmd|' /C calc'!A0", owner="Ops", effort=2, actor="setup", channel="api")
-    soa.snapshot(fresh_db, approved_by="CISO", actor="setup", channel="api")
+    soa.snapshot(fresh_db, approved_by="CISO", confirmation="Baseline", actor="setup", channel="api")
     return fresh_db
 
 
@@ -100,7 +100,7 @@ def test_a_working_database_round_trips_exactly(busy_db: Path, tmp_path: Path, r
     rid = register.list_risks(busy_db)["id"][0]
     register.update_risk(busy_db, rid, {"owner": "Later"}, None, actor="later", channel="app")
     register.import_risks(busy_db, HOSTILE / "bom_and_crlf.csv", "later", actor="later")
-    soa.snapshot(busy_db, approved_by="CISO", actor="later", channel="api")
+    soa.snapshot(busy_db, approved_by="CISO", confirmation="Second baseline", actor="later", channel="api")
     assert changed_tables(original_state, db_state(busy_db))
     code, _, err = run_cli("restore", backup, "--db", busy_db)
     assert code == 0, err

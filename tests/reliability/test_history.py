@@ -142,7 +142,7 @@ def test_every_write_path_appends_history_with_its_channel(fresh_db: Path, tmp_p
          "Cli Person", {"risk"}),
         ("cli soa add-control", cli("soa", "add-control", "ORG.1", "--title", "Clean desk audits"), "cli",
          "Cli Person", {"framework", "control"}),
-        ("cli soa snapshot", cli("soa", "snapshot"), "cli", "Cli Person",
+        ("cli soa snapshot", cli("soa", "snapshot", "--confirm", "Baseline"), "cli", "Cli Person",
          {"soa_version"}),
         ("cli import assets", cli("import", "assets", files["assets.csv"]), "cli", "Cli Person", {"asset"}),
         ("cli import ai-systems", cli("import", "ai-systems", files["ai.csv"]), "cli", "Cli Person",

@@ -108,7 +108,7 @@ def hostile_app_db(fresh_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     plan.add_action(db, title=SCRIPT, owner=IMG, description=LINK, effort=1, risk_ids=[rid],
                          controls=["27001:A.5.15"], **who)
     soa.add_control(db, "ORG.1", SCRIPT, summary=LINK, **who)
-    soa.snapshot(db, approved_by=IMG, note=SCRIPT, **who)
+    soa.snapshot(db, approved_by=IMG, note=SCRIPT, confirmation=SCRIPT, **who)
     monkeypatch.setenv("RISKMAP_DB", str(db))
     monkeypatch.setenv("RISKMAP_ACTOR", SCRIPT)
     st.cache_data.clear()

@@ -59,7 +59,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> P
     rid = register.list_risks(db)["id"][0]
     plan.add_action(db, title=DDE, owner="@ops", description=FORMULA, effort=2, risk_ids=[rid],
                          controls=["27001:A.8.13"], **WHO)
-    soa.snapshot(db, approved_by="=approver()", note=MARKUP, **WHO)
+    soa.snapshot(db, approved_by="=approver()", note=MARKUP, confirmation=MARKUP, **WHO)
     return db
 
 

@@ -12,6 +12,7 @@ every import kind, and mapping files), ``normalise`` (cells into stored values),
 ``checks`` compares a register's own scores with the matrix) -> ``plan`` and ``decide`` (new,
 merged, updated or unchanged; rules for merges in ``matching``) -> ``write`` (new rows, lineage),
 ``apply`` (merges into and updates of stored risks) and ``phrases`` (control suggestions).
+``registers`` lists the registers imported so far and recognises one re-imported under a new name;
 ``entities`` imports the inventories; ``report`` is what every import returns and how it prints.
 The SoA and the action plan have their importers in their own packages (``engine.soa.importing``,
 ``engine.plan.importing``), reading files with these same modules.
@@ -23,11 +24,12 @@ from pathlib import Path
 
 from .entities import import_entities
 from .limits import DEFAULT_LIMITS, Limits, parse_limits
-from .report import FileReport, ImportReport, write_problems_csv
+from .registers import known_registers
+from .report import FileReport, ImportReport, describe_changes, write_problems_csv
 from .risks import RiskFile, import_risk_files, import_risks
 
-__all__ = ["DEFAULT_LIMITS", "FileReport", "ImportReport", "Limits", "RiskFile", "import_ai_systems",
-           "import_assessments", "import_assets", "import_risk_files", "import_risks", "parse_limits",
+__all__ = ["DEFAULT_LIMITS", "FileReport", "ImportReport", "Limits", "RiskFile", "describe_changes", "import_ai_systems",
+           "import_assessments", "import_assets", "import_risk_files", "import_risks", "known_registers", "parse_limits",
            "write_problems_csv"]
 
 

@@ -214,7 +214,8 @@ def _apply_updates(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame, p: Par
         if len(values) > 1:
             set_rows.append(values)
         link_ops += _link_changes(risk["id"], row[ROW], old, new, diff)
-        out.append({"row": row[ROW], "id": risk["id"], "fields": diff})
+        out.append({"row": row[ROW], "id": risk["id"], "fields": diff,
+                    "changes": {k: (old.get(k), new.get(k)) for k in diff}})
     if problems:
         raise InputError(problems, f"{len(problems)} problem(s) found; nothing was imported")
     _set_fields(con, set_rows, actor, channel, batch_id)

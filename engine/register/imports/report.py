@@ -18,10 +18,23 @@ from typing import Any
 
 from engine.errors import Problem, problem_lines
 
-__all__ = ["MAX_LINES", "FileReport", "ImportReport", "write_problems_csv"]
+__all__ = ["MAX_LINES", "FileReport", "ImportReport", "describe_changes", "write_problems_csv"]
 
 MAX_LINES = 190
 """The most lines a report prints, whatever the files."""
+
+
+def describe_changes(update: dict[str, Any]) -> str:
+    """The fields of an update, each with its value before and after when known: ``likelihood 2 -> 4``."""
+    changes = update.get("changes") or {}
+    return ", ".join(f"{f} {_shown(changes[f][0])} -> {_shown(changes[f][1])}" if f in changes else f
+                     for f in update["fields"])
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(map(str, value)) or "(none)"
+    return "(none)" if value is None or value == "" else str(value)
 
 
 @dataclass
@@ -35,7 +48,7 @@ class FileReport:
     batch_id: str | None = None
     created: list[dict[str, Any]] = field(default_factory=list)    # row, id, title/name
     merged: list[dict[str, Any]] = field(default_factory=list)     # row, risk_id, merge_id, similarity, reason
-    updated: list[dict[str, Any]] = field(default_factory=list)    # row, id, fields
+    updated: list[dict[str, Any]] = field(default_factory=list)    # row, id, fields, changes (field: old, new)
     unchanged: int = 0
     missing: list[str] = field(default_factory=list)               # keys imported before, absent now
     new_assets: list[str] = field(default_factory=list)
@@ -73,7 +86,7 @@ class FileReport:
             ("new", [f"  new      row {x['row']}: {x['id']} {x.get('title') or x.get('name') or ''}"
                      for x in self.created]),
             ("merged", [f"  merge    row {x['row']} into {x['risk_id']}: {x['reason']}" for x in self.merged]),
-            ("updated", [f"  update   row {x['row']}: {x['id']} ({', '.join(x['fields'])})" for x in self.updated]),
+            ("updated", [f"  update   row {x['row']}: {x['id']} ({describe_changes(x)})" for x in self.updated]),
             ("differences", [f"  differs  row {x['row']}: {x['id']} {x['field']}: riskmap has {x['stored']!r}, the "
                              f"file {x['imported']!r}" for x in self.differences]),
             ("carried", [f"  carried  {x['ref']} <- {x['sources']}: {x['outcome']}" for x in self.carried]),

@@ -43,6 +43,7 @@ from .parse import ParsedFile, RiskFile, parse_risk_file
 from .phrases import attach_controls_text, row_proposals, write_suggestions
 from .plan import Plan, plan_run
 from .reading import ROW
+from .registers import recognise
 from .report import FileReport, ImportReport
 
 __all__ = ["RiskFile", "import_risk_files", "import_risks"]
@@ -91,7 +92,7 @@ def import_risk_files(db: str | Path | None, files: list[RiskFile], *, actor: ac
             written = access.WrittenRisks.start(con, actor, "import")
             actor = written.principal
             ctx = RunContext(con, framework, limits)
-            parsed, controls, proposals, problems = _parse_run(files, ctx)
+            parsed, controls, proposals, problems = _parse_run(con, files, ctx)
             if problems:
                 order = {str(f.path): i for i, f in enumerate(files)}
                 problems.sort(key=lambda x: (order.get(x.file, -1), x.record if isinstance(x.record, int) else 0,
@@ -148,9 +149,10 @@ def _check_sizes(files: list[RiskFile], limits: Limits | None) -> None:
         raise InputError(problems, f"{len(problems)} file(s) too large to import; nothing was imported")
 
 
-def _parse_run(files: list[RiskFile], ctx: RunContext
+def _parse_run(con: duckdb.DuckDBPyConnection, files: list[RiskFile], ctx: RunContext
                ) -> tuple[list[ParsedFile], pl.DataFrame, pl.DataFrame, list[Problem]]:
-    """Every readable file parsed, the control cells of all of them resolved at once (links, and the
+    """Every readable file parsed, each recognised as the known register it is when it arrives under a
+    new name (``registers``), the control cells of all of them resolved at once (links, and the
     controls proposed for their phrases), and every problem found (an unreadable file or mapping does
     not stop the others being checked)."""
     problems: list[Problem] = []
@@ -160,6 +162,7 @@ def _parse_run(files: list[RiskFile], ctx: RunContext
             problems.extend(outcome.problems)
         else:
             parsed.append(outcome)
+    recognise(con, parsed)
     cells = [p.control_cells for p in parsed if not p.control_cells.is_empty()]
     controls, phrases, cproblems = resolve_control_cells(pl.concat(cells) if cells else pl.DataFrame(),
                                                          ctx.catalog, ctx.successors)

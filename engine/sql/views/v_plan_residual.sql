@@ -4,6 +4,10 @@
 -- target_residual_score: the residual likelihood x impact the register expects after treatment.
 -- residual_after_plan: the target residual score when at least one (not cancelled) action treats the
 -- risk, else the current score (no planned work, no expected change).
+-- score_now: the score the risk counts at today with the work done so far (plan_score): the target residual
+-- score once every (not cancelled) action treating it is done, else the current score; score_now_level
+-- its level, above_appetite_score_now whether it is above appetite, score_basis which score it is:
+-- 'residual (actions done)', 'current' or 'inherent' (no current score given), NULL when unscored.
 -- Levels are named by the risk matrix version the risk was scored under; appetite is that version's.
 -- plan_approval_current: the latest approval covers exactly today's actions and has not expired.
 -- acceptance_current: a residual acceptance is recorded and has not expired.
@@ -30,7 +34,8 @@ scored AS (
            m.appetite, m.level_names, m.level_thresholds,
            risk_score(r.current_likelihood, r.current_impact, r.inherent_likelihood, r.inherent_impact)
                AS current_score,
-           r.residual_likelihood * r.residual_impact AS target_residual_score
+           r.residual_likelihood * r.residual_impact AS target_residual_score,
+           r.current_likelihood * r.current_impact IS NOT NULL AS has_current_score
     FROM risks r LEFT JOIN risk_matrix_versions m ON m.version = r.matrix_version
     WHERE risk_open(r.status) AND unit_visible(r.business_unit)
 ),
@@ -67,7 +72,17 @@ SELECT a.id AS risk_id, a.title, a.owner, a.management_system, a.treatment, a.st
            AS acceptance_current,
        ap.recorded_by AS plan_approval_recorded_by,
        ac.recorded_by AS acceptance_recorded_by,
-       a.business_unit
+       a.business_unit,
+       plan_score(a.current_score, a.target_residual_score, a.n_done_actions, a.n_open_actions) AS score_now,
+       level_name(a.level_names, a.level_thresholds,
+                  plan_score(a.current_score, a.target_residual_score, a.n_done_actions, a.n_open_actions))
+           AS score_now_level,
+       NOT within_appetite(plan_score(a.current_score, a.target_residual_score, a.n_done_actions,
+                                      a.n_open_actions), a.appetite) AS above_appetite_score_now,
+       CASE WHEN a.current_score IS NULL THEN NULL
+            WHEN coalesce(a.n_done_actions, 0) > 0 AND coalesce(a.n_open_actions, 0) = 0
+                 AND a.target_residual_score IS NOT NULL THEN 'residual (actions done)'
+            WHEN a.has_current_score THEN 'current' ELSE 'inherent' END AS score_basis
 FROM after a
 LEFT JOIN approval ap ON ap.risk_id = a.id
 LEFT JOIN accepted ac ON ac.risk_id = a.id

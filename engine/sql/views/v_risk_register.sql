@@ -13,6 +13,7 @@
 --   sources           lineage, one 'source:row' per register row the risk came from
 --   controls_text     the control cells as the register wrote them, when they described controls in
 --                     words (their phrases are proposed as controls in v_control_suggestions)
+--   source_keys       the registers' own ids of the risk (risk_sources.source_key, e.g. RR-001), sorted
 --
 -- Only the risks of the business units the session may see are listed (unit_visible: every unit
 -- unless the engine set riskmap_units for a principal limited to units).
@@ -23,7 +24,8 @@
 --   risk_register_filtered(systems, statuses, levels, owners, title_text)
 --                             the rows of risk_register_levels() matching every filter: management
 --                             system, status, level and owner in the given lists (an empty list: any),
---                             title_text found in the title whatever the case ('': any)
+--                             title_text found whatever the case in the title, the risk's id or one of
+--                             the registers' own ids of the risk (risk_sources.source_key) ('': any)
 --   risk_register_rows(ids)   the full register rows (the view's columns) of the risks whose id is in
 --                             the list ids, or of every risk when ids is NULL; the lists are built
 --                             only for those risks
@@ -53,13 +55,14 @@ SELECT *,
 FROM leveled;
 
 CREATE OR REPLACE MACRO risk_register_filtered(systems, statuses, levels, owners, title_text) AS TABLE
-SELECT *
-FROM risk_register_levels()
-WHERE (len(systems) = 0 OR list_contains(systems, management_system))
-  AND (len(statuses) = 0 OR list_contains(statuses, status))
-  AND (len(levels) = 0 OR list_contains(levels, level))
-  AND (len(owners) = 0 OR list_contains(owners, owner))
-  AND (title_text = '' OR contains(lower(title), lower(title_text)));
+SELECT l.*
+FROM risk_register_levels() l
+WHERE (len(systems) = 0 OR list_contains(systems, l.management_system))
+  AND (len(statuses) = 0 OR list_contains(statuses, l.status))
+  AND (len(levels) = 0 OR list_contains(levels, l.level))
+  AND (len(owners) = 0 OR list_contains(owners, l.owner))
+  AND (title_text = '' OR contains(lower(l.title), lower(title_text)) OR contains(lower(l.id), lower(title_text))
+       OR l.id IN (SELECT s.risk_id FROM risk_sources s WHERE contains(lower(s.source_key), lower(title_text))));
 
 CREATE OR REPLACE MACRO risk_register_rows(ids) AS TABLE
 WITH picked AS (
@@ -86,7 +89,8 @@ WITH picked AS (
     GROUP BY rs.risk_id
 ), src AS (
     SELECT risk_id, list(source || ':' || source_row ORDER BY source, source_row) AS sources,
-           count(*) AS n_sources
+           count(*) AS n_sources,
+           list(DISTINCT source_key ORDER BY source_key) FILTER (WHERE source_key IS NOT NULL) AS source_keys
     FROM risk_sources SEMI JOIN picked p ON p.id = risk_id
     GROUP BY risk_id
 )
@@ -123,7 +127,8 @@ SELECT
     coalesce(src.sources, []::VARCHAR[]) AS sources,
     coalesce(src.n_sources, 0) AS n_sources,
     l.version, l.created_at, l.updated_at,
-    l.controls_text
+    l.controls_text,
+    coalesce(src.source_keys, []::VARCHAR[]) AS source_keys
 FROM picked l
 LEFT JOIN ctl ON ctl.risk_id = l.id
 LEFT JOIN ast ON ast.risk_id = l.id
