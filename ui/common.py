@@ -351,3 +351,71 @@ def list_text(frame: pl.DataFrame, sep: str = "; ", keep: Sequence[str] = ()) ->
     if not lists:
         return frame
     return frame.with_columns(pl.col(n).cast(pl.List(pl.String)).list.join(sep) for n in lists)
+
+
+# --- creating and linking records ------------------------------------------------------------------
+
+STANDARDS = {"iso27001-2022": "ISO/IEC 27001:2022", "iso42001-2023": "ISO/IEC 42001:2023",
+             "iso27001-2013": "ISO/IEC 27001:2013"}
+"""The standards by their names, for labels (codes stay in exports' code columns)."""
+
+
+def control_label(code: str, title: str | None = None) -> str:
+    """``iso27001-2022:A.8.13`` in words: ``ISO/IEC 27001:2022 A.8.13 Information backup``."""
+    framework, _, ref = code.partition(":")
+    return " ".join(p for p in (STANDARDS.get(framework, framework), ref, title) if p)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def annex_a_controls(stamp: tuple[str, int, int]) -> dict[str, str]:
+    """Every Annex A control of both standards, ``framework:ref`` -> its label, in catalog order (the
+    choices of the control pickers, searchable by id or title)."""
+    from engine.config import ISO27001, ISO42001
+    from engine.crosswalk import coverage
+
+    out: dict[str, str] = {}
+    for framework in (ISO27001, ISO42001):
+        frame = coverage.controls_frame(stamp[0], framework=framework, kinds=("annex_a_control",))
+        for ref, title in frame.select("ref", "title").iter_rows():
+            out[f"{framework}:{ref}"] = control_label(f"{framework}:{ref}", title)
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def inventories(stamp: tuple[str, int, int]) -> tuple[dict[str, str], dict[str, str]]:
+    """The assets and the AI systems, id -> "id name" (retired ones marked), for the link pickers."""
+    def labels(frame: pl.DataFrame) -> dict[str, str]:
+        return {i: f"{i} {n}" + ("" if s in (None, "active") else f" ({s})")
+                for i, n, s in frame.select("id", "name", "status").iter_rows()}
+
+    return labels(register.list_assets(stamp[0])), labels(register.list_ai_systems(stamp[0]))
+
+
+def link_panel(key: str, noun: str, linked: Sequence[str], options: Mapping[str, str],
+               link: Callable[[str], object], unlink: Callable[[str], object]) -> None:
+    """Link more ``noun``s (picked from ``options``: id -> label) and unlink linked ones, one engine call
+    each; every change is recorded in the history, a refused one is shown with its reason."""
+    label = lambda i: options.get(i, i)  # noqa: E731
+    st.caption(md(f"Linked {noun}s: " + ("; ".join(label(i) for i in linked) or "none")))
+    c1, c2, c3 = st.columns([3, 3, 1], vertical_alignment="bottom")
+    add = c1.multiselect(f"Link {noun}s", [o for o in options if o not in linked], format_func=label,
+                         key=f"{key}_add", placeholder="Type an id or words of the title")
+    drop = c2.multiselect(f"Unlink {noun}s", list(linked), format_func=label, key=f"{key}_drop")
+    if c3.button("Apply", key=f"{key}_apply", disabled=not add and not drop):
+        done: list[str] = []
+        try:
+            for target in add:
+                link(target)
+                done.append(f"linked {target}")
+            for target in drop:
+                unlink(target)
+                done.append(f"unlinked {target}")
+        except (RiskmapError, duckdb.Error) as exc:
+            show_error(exc)
+            if done:
+                st.success(md("Recorded before the refusal: " + ", ".join(done)))
+            return
+        flash(", ".join(done))
+        for k in (f"{key}_add", f"{key}_drop"):
+            st.session_state.pop(k, None)
+        st.rerun()
