@@ -56,7 +56,8 @@ def _filters(facets: dict[str, list[str]]) -> dict[str, Any]:
     channel = c[3].selectbox("Channel", [ANY, *facets["channel"]], key="hist_channel",
                              format_func=lambda ch: _label(CHANNELS, ch))
     days = c[4].date_input("Changed between", value=(date.today() - timedelta(days=365), date.today()),
-                           key="hist_days", format="YYYY-MM-DD")
+                           key="hist_days", format="YYYY-MM-DD", min_value=date(2000, 1, 1),
+                           max_value=date.today() + timedelta(days=1))
     since, until = (tuple(days) + (None, None))[:2] if isinstance(days, (tuple, list)) else (days, days)
     return {"entity": entity or None, "entity_id": entity_id or None, "person": person or None,
             "channel": channel or None, "since": since, "until": until or since}
