@@ -162,10 +162,13 @@ def flash(text: str, kind: str = "success") -> None:
 
 
 def show_flash() -> None:
+    """The message flashed by the previous run, in a slot that is always there: the elements below keep
+    their places (an expander the user opened stays open when a message comes or goes)."""
+    slot = st.empty()
     got = st.session_state.pop(_FLASH_KEY, None)
     if got:
         kind, text = got
-        {"success": st.success, "warning": st.warning, "info": st.info}.get(kind, st.info)(md(text))
+        {"success": slot.success, "warning": slot.warning, "info": slot.info}.get(kind, slot.info)(md(text))
 
 
 def header(title: str, caption: str | None = None) -> None:
@@ -314,15 +317,16 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
             if i in set(original[id_col].cast(pl.String).to_list())}
     shown = _overlay(original, id_col, kept)
     lines = st.session_state.get(lines_key) or []
+    refusals = st.container()   # always there, so the elements below keep their places
     if lines:
         first: dict[str | None, str | None] = {}
         for line in lines:
             first.setdefault(line["record"], line["why"])
-        st.error(md(f"Not saved: {len(first)} {noun}(s). " + "; ".join(f"{r}: {w}" for r, w in first.items()))
-                 + "  \nEach refused value is listed below and, unless the record changed meanwhile, is still "
-                 "in the table to correct.")
-        st.dataframe(pl.DataFrame(lines, schema={c: pl.String for c in ("record", "field", "value", "why")}),
-                     hide_index=True, key=f"{name}_refusals")
+        refusals.error(md(f"Not saved: {len(first)} {noun}(s). " + "; ".join(f"{r}: {w}" for r, w in first.items()))
+                       + "  \nEach refused value is listed below and, unless the record changed meanwhile, is "
+                       "still in the table to correct.")
+        refusals.dataframe(pl.DataFrame(lines, schema={c: pl.String for c in ("record", "field", "value", "why")}),
+                           hide_index=True, key=f"{name}_refusals")
     st.data_editor(list_text(shown, keep=editable), key=key, hide_index=True, num_rows="fixed",
                    disabled=[c for c in shown.columns if c not in editable], column_config=dict(column_config or {}))
     edits = _pending_edits(key, shown, original, id_col, editable)
