@@ -238,7 +238,7 @@ def _refusals(ident: str, changes: Mapping[str, Any], exc: BaseException) -> lis
     if isinstance(exc, StaleEditError):
         why += " (changed by someone else since you opened it: the table shows the current values, edit again)"
     elif isinstance(exc, PermissionDenied):
-        why = f"not allowed: {why}"
+        why = f"Not allowed: {why}"
     return [{"record": ident, "field": ", ".join(changes), "value": "; ".join(f"{v}" for v in changes.values()),
              "why": why}]
 
