@@ -251,6 +251,11 @@ def test_history_page_filters_and_exports(demo_db: Path) -> None:
     table = frame_with(at, "changed_at", "actor_name")
     assert len(table) == 1 and table["channel"].iloc[0] == "Command line" and table["field"].iloc[0] == "owner"
     assert any(c.value.startswith("1 change(s) match") for c in at.caption)
+    at.selectbox(key="hist_person").set_value(ACTOR).run()
+    assert set(frame_with(at, "changed_at", "actor_name")["actor_name"]) == {ACTOR}
+    assert history.changes(demo_db, person="riskmap demo build", entity="risk", entity_id=rid).matched \
+        == db_value(demo_db, "SELECT count(*) FROM history WHERE entity_id = ? AND actor_name = 'riskmap demo build'",
+                    [rid]) > 0
     at.date_input(key="hist_days").set_value((date(2000, 1, 1), date(2000, 12, 31))).run()
     assert len(frame_with(at, "changed_at", "actor_name")) == 0
     got = history.changes(demo_db, entity="risk", entity_id=rid, channel="cli")

@@ -89,7 +89,7 @@ def changes(db: str | Path | None, *, entity: str | None = None, entity_id: str 
             until: date | None = None, max_rows: int = DEFAULT_MAX_ROWS,
             principal: access.Principal | str | None = None) -> Changes:
     """The recorded changes (``v_history``) that match every filter given (query ``history_changes``):
-    the record (``entity`` and ``entity_id``), the person (part of their id or display name), the
+    the record (``entity`` and ``entity_id``), the person (their id or display name), the
     ``channel`` and the days ``since``..``until`` (inclusive). The changes of risks of business units
     ``principal`` may not see are left out, as every register read does."""
     from .query import load

@@ -1,6 +1,6 @@
 -- history_changes: the change history (v_history) as the History page and its export list it, newest
--- first, filtered by record ($entity, $entity_id: exact, case-insensitive), person ($person: part of the
--- stable id or of the display name), $channel and a date range ($since, $until: whole days, inclusive),
+-- first, filtered by record ($entity, $entity_id: exact, case-insensitive), person ($person: their stable id or
+-- display name, case-insensitive), $channel and a date range ($since, $until: whole days, inclusive),
 -- each filter ignored when NULL. A risk's changes (and those of records belonging to a risk: its control
 -- suggestions) are listed only when the session may see the risk's business unit (unit_visible); other
 -- records (the SoA, actions, the inventories) belong to the whole organisation. matched: how many rows
@@ -18,7 +18,7 @@ SELECT id, changed_at, actor, actor_name, channel, entity, entity_id, action, fi
 FROM visible
 WHERE ($entity IS NULL OR entity = $entity)
   AND ($entity_id IS NULL OR lower(entity_id) = lower($entity_id))
-  AND ($person IS NULL OR contains(lower(actor), lower($person)) OR contains(lower(actor_name), lower($person)))
+  AND ($person IS NULL OR lower(actor) = lower($person) OR lower(actor_name) = lower($person))
   AND ($channel IS NULL OR channel = $channel)
   AND ($since IS NULL OR CAST(changed_at AS DATE) >= $since)
   AND ($until IS NULL OR CAST(changed_at AS DATE) <= $until)
