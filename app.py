@@ -28,6 +28,7 @@ PAGES = {
         st.Page("ui/imports.py", title="Import", icon=":material/upload_file:"),
         st.Page("ui/sql.py", title="SQL", icon=":material/terminal:"),
         st.Page("ui/quality.py", title="Data quality", icon=":material/verified:"),
+        st.Page("ui/history.py", title="History", icon=":material/history:"),
     ],
 }
 # Pages offered only to principals that may perform their operation (import in some unit; SQL on every

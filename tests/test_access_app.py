@@ -146,7 +146,7 @@ def test_the_engine_refuses_a_viewers_crafted_edit(demo_db: Path) -> None:
     at.button(key="register_save").click().run()
     assert_healthy(at)
     messages = [unescaped(e.value) for e in at.error]
-    assert any(m.startswith("Not allowed: Vera Osei <vera.osei@northwind.example> (viewer) may not edit risks")
+    assert any("Not allowed: Vera Osei <vera.osei@northwind.example> (viewer) may not edit risks" in m
                and "needs the role contributor" in m for m in messages), messages
     assert db_state(demo_db) == before
     assert db_value(demo_db, "SELECT count(*) FROM risks WHERE owner = 'Mallory'") == 0

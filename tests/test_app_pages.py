@@ -20,11 +20,13 @@ pytestmark = pytest.mark.both_stores
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-PAGES = ["overview", "overlap", "gaps", "register", "ai_systems", "treatment", "soa", "imports", "sql", "quality"]
+PAGES = ["overview", "overlap", "gaps", "register", "ai_systems", "treatment", "soa", "imports", "sql", "quality",
+         "history"]
 TITLES = {
     "overview": "Overview", "overlap": "Overlap explorer", "gaps": "Gap analysis", "register": "Risk register",
     "ai_systems": "AI systems and impact assessments", "treatment": "Treatment plan",
     "soa": "Statement of Applicability", "imports": "Import", "sql": "SQL", "quality": "Data quality",
+    "history": "History",
 }
 ACTOR = os_account()
 """Without a sign-in configured the app acts as the account running it (the single-user default)."""

@@ -164,7 +164,7 @@ CASES: list[tuple[list[str], int, str]] = [
     ([], 2, "Usage: riskmap [OPTIONS] COMMAND"),
     (["export"], 2, "Usage: riskmap export"),
     # required options and values of the wrong type
-    (["risk", "set", "R-0001", "owner", "X", "--db", "{db}"], 2, "Missing option '--expected-version'"),
+    (["risk", "set", "R-0001", "owner", "--db", "{db}"], 2, "Missing argument 'value'"),
     (["risk", "set", "R-0001", "owner", "X", "--expected-version", "x", "--db", "{db}"], 2,
      "Invalid value for '--expected-version'"),
     (["depth", "abc", "--db", "{db}"], 2, "Invalid value for 'value'"),
@@ -267,7 +267,7 @@ def test_a_wrong_invocation_gives_one_clear_message(run_cli, places: dict[str, P
 
 @pytest.mark.parametrize(("args", "message"), [
     (["nosuchcmd"], "No such command 'nosuchcmd'"),
-    (["risk", "set", "R-0001", "owner", "X"], "Missing option '--expected-version'"),
+    (["risk", "set", "R-0001", "owner"], "Missing argument 'value'"),
     (["import", "nosuchkind", "x"], "No such command 'nosuchkind'"),
     (["plan", "approve", "--expires", "never"], "'never' is not a date"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)

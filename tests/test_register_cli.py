@@ -98,6 +98,22 @@ def test_risk_show_and_set(run_cli, fresh_db: Path, monkeypatch: pytest.MonkeyPa
     assert shown["owner"] == "Dana Lee" and shown["history"][-1]["new_value"] == "Dana Lee"
     code, out, _ = run_cli("risk", "list", "--format", "csv", "--db", fresh_db)
     assert code == 0 and out.count("\n") == 7
+
+
+def test_risk_set_without_expected_version_applies_and_is_recorded(run_cli, fresh_db: Path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scripts edit without knowing the version: the change applies to the current one and is in the
+    history; given, a version that moved on is refused and nothing is written."""
+    _load(run_cli, fresh_db, monkeypatch)
+    rid = risk_by_key(fresh_db, "security", "SR-06")
+    code, out, err = run_cli("risk", "set", rid, "owner", "Scripted Owner", "--db", fresh_db)
+    assert code == 0 and "version 2" in out, err
+    assert query(fresh_db, "SELECT owner, version FROM risks WHERE id = ?", [rid]) == [("Scripted Owner", 2)]
+    assert query(fresh_db, "SELECT new_value, channel FROM v_history WHERE entity = 'risk' AND entity_id = ? "
+                           "AND field = 'owner' ORDER BY id DESC LIMIT 1", [rid]) == [("Scripted Owner", "cli")]
+    code, _, err = run_cli("risk", "set", rid, "owner", "Stale Owner", "--expected-version", "1", "--db", fresh_db)
+    assert code == 1 and "changed by someone else" in err
+    assert query(fresh_db, "SELECT owner FROM risks WHERE id = ?", [rid]) == [("Scripted Owner",)]
     code, _, err = run_cli("risk", "show", "R-9999", "--db", fresh_db)
     assert code == 1 and "no risk" in err
 

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,10 +162,13 @@ def flash(text: str, kind: str = "success") -> None:
 
 
 def show_flash() -> None:
+    """The message flashed by the previous run, in a slot that is always there: the elements below keep
+    their places (an expander the user opened stays open when a message comes or goes)."""
+    slot = st.empty()
     got = st.session_state.pop(_FLASH_KEY, None)
     if got:
         kind, text = got
-        {"success": st.success, "warning": st.warning, "info": st.info}.get(kind, st.info)(md(text))
+        {"success": slot.success, "warning": slot.warning, "info": slot.info}.get(kind, slot.info)(md(text))
 
 
 def header(title: str, caption: str | None = None) -> None:
@@ -196,17 +200,105 @@ def next_generation(name: str) -> None:
     st.session_state[name] = st.session_state.get(name, 0) + 1
 
 
+def _cell(value: Any, dtype: pl.DataType) -> Any:
+    """An edited value as the column's type, to show it again in the table (dates come back as text)."""
+    if isinstance(value, str) and value:
+        try:
+            if dtype == pl.Date:
+                return date.fromisoformat(value[:10])
+            if isinstance(dtype, pl.Datetime):
+                return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _overlay(shown: pl.DataFrame, id_col: str, kept: Mapping[str, Mapping[str, Any]]) -> pl.DataFrame:
+    """The rows shown with the refused edits (``kept``: id -> changes) put back in their cells."""
+    if not kept or shown.is_empty():
+        return shown
+    rows = shown.to_dicts()
+    for row in rows:
+        for field, value in kept.get(str(row[id_col]), {}).get("changes", {}).items():
+            if field in row:
+                row[field] = _cell(value, shown.schema[field])
+    return pl.DataFrame(rows, schema=shown.schema, strict=False)
+
+
+def _refusals(ident: str, changes: Mapping[str, Any], exc: BaseException) -> list[dict[str, str | None]]:
+    """One line per refused value of a row: the record, the field, the value, why (the engine's words)."""
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    if isinstance(exc, InputError) and exc.problems:
+        return [{"record": ident, "field": p.field, "value": text(p.value if p.value is not None
+                                                                  else changes.get(p.field or "")),
+                 "why": p.message + (f"; expected {p.expected}" if p.expected else "")} for p in exc.problems]
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, StaleEditError):
+        why += " (changed by someone else since you opened it: the table shows the current values, edit again)"
+    elif isinstance(exc, PermissionDenied):
+        why = f"Not allowed: {why}"
+    return [{"record": ident, "field": ", ".join(changes), "value": "; ".join(f"{v}" for v in changes.values()),
+             "why": why}]
+
+
+def _pending_edits(key: str, shown: pl.DataFrame, original: pl.DataFrame, id_col: str,
+                   editable: Sequence[str]) -> list[tuple[str, int, dict[str, Any]]]:
+    """(id, version seen, changes) of every row whose editable cells differ from the stored values: the
+    refused edits put back in the table plus what the user changed in the editor since."""
+    positions = {int(p): f for p, f in st.session_state.get(key, {}).get("edited_rows", {}).items()}
+    edits = []
+    for pos, (now, was) in enumerate(zip(shown.iter_rows(named=True), original.iter_rows(named=True), strict=True)):
+        cells = {k: now[k] for k in editable if k in now}
+        cells.update({k: (None if v == "" else v) for k, v in positions.get(pos, {}).items() if k in editable})
+        changed = {k: v for k, v in cells.items() if _differs(v, was.get(k))}
+        if changed:
+            edits.append((str(was[id_col]), int(was["version"]), changed))
+    return edits
+
+
+def _differs(value: Any, stored: Any) -> bool:
+    if isinstance(stored, (date, datetime)) and isinstance(value, str):
+        return value[:10] != stored.isoformat()[:10]
+    if isinstance(stored, list) or isinstance(value, list):
+        return list(value or []) != list(stored or [])
+    if isinstance(stored, (int, float)) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) != float(stored)
+    return value != stored
+
+
+def _save_all(edits: Sequence[tuple[str, int, dict[str, Any]]],
+              save: Callable[[str, int, dict[str, Any]], object]) -> tuple[list[str], dict[str, dict[str, Any]],
+                                                                          list[dict[str, str | None]]]:
+    """Save every edit on its own: the ids saved, the refused edits kept for correction (a stale one is
+    not kept: the row moved on), and one line per refused value."""
+    saved: list[str] = []
+    kept: dict[str, dict[str, Any]] = {}
+    lines: list[dict[str, str | None]] = []
+    for ident, version, changed in edits:
+        try:
+            save(ident, version, changed)
+            saved.append(ident)
+        except (RiskmapError, duckdb.Error) as exc:
+            lines.extend(_refusals(ident, changed, exc))
+            if not isinstance(exc, StaleEditError):
+                kept[ident] = {"version": version, "changes": changed}
+    return saved, kept, lines
+
+
 def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: Sequence[str],
                      save: Callable[[str, int, dict[str, Any]], object], noun: str,
                      column_config: Mapping[str, Any] | None = None, selection: object = None,
                      allowed: bool = True) -> None:
     """An editable table whose rows are saved one by one with the version the user saw.
 
-    ``frame`` has ``id_col`` and ``version``; ``save(id, version, changes)`` calls the engine. A stale
-    row (changed by someone else meanwhile) is refused with a clear message and the table reloads; rows
-    refused as invalid keep their edits so the user can correct them. ``selection`` identifies the rows
-    shown (filters): another selection starts a fresh edit state, since pending edits are positional.
-    Without ``allowed`` (the principal's roles cannot edit these rows) the rows are shown read-only.
+    ``frame`` has ``id_col`` and ``version``; ``save(id, version, changes)`` calls the engine. A save
+    applies every valid edit and lists each refused one (record, field, value, why); the refused edits
+    stay in their cells for correction, except a stale one (the row changed since the user saw it), which
+    is listed and shows the current values. ``selection`` identifies the rows shown (filters): another
+    selection starts a fresh edit state, since pending edits are positional. Without ``allowed`` (the
+    principal's roles cannot edit these rows) the rows are shown read-only.
     """
     if not allowed:
         st.dataframe(list_text(frame), hide_index=True, key=f"{name}_readonly",
@@ -214,40 +306,45 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
         who = principal()
         st.caption(md(f"Read only: your roles ({', '.join(who.roles)}) do not include changing these {noun}s."))
         return
-    generation = f"{name}_generation"
+    generation, kept_key, lines_key = f"{name}_generation", f"{name}_kept", f"{name}_refused"
     digest = hashlib.sha1(json.dumps([selection, frame[id_col].to_list()], default=str).encode()).hexdigest()[:10]
     key = f"{name}_editor_{st.session_state.get(generation, 0)}_{digest}"
     for old in [k for k in st.session_state if k.startswith(f"{name}_editor_") and k != f"{key}__seen"
                 and k.endswith("__seen")]:
         del st.session_state[old]   # rows kept for an editor no longer shown
-    shown = editor_rows(key, frame)
+    original = editor_rows(key, frame)
+    kept = {i: e for i, e in st.session_state.get(kept_key, {}).items()
+            if i in set(original[id_col].cast(pl.String).to_list())}
+    shown = _overlay(original, id_col, kept)
+    lines = st.session_state.get(lines_key) or []
+    refusals = st.container()   # always there, so the elements below keep their places
+    if lines:
+        first: dict[str | None, str | None] = {}
+        for line in lines:
+            first.setdefault(line["record"], line["why"])
+        refusals.error(md(f"Not saved: {len(first)} {noun}(s). " + "; ".join(f"{r}: {w}" for r, w in first.items()))
+                       + "  \nEach refused value is listed below and, unless the record changed meanwhile, is "
+                       "still in the table to correct.")
+        refusals.dataframe(pl.DataFrame(lines, schema={c: pl.String for c in ("record", "field", "value", "why")}),
+                           hide_index=True, key=f"{name}_refusals")
     st.data_editor(list_text(shown, keep=editable), key=key, hide_index=True, num_rows="fixed",
                    disabled=[c for c in shown.columns if c not in editable], column_config=dict(column_config or {}))
-    edits = []
-    for pos, fields in sorted(st.session_state.get(key, {}).get("edited_rows", {}).items(), key=lambda kv: int(kv[0])):
-        row = shown.row(int(pos), named=True)
-        changed = {k: (None if v == "" else v) for k, v in fields.items() if k in editable}
-        if changed:
-            edits.append((str(row[id_col]), int(row["version"]), changed))
-    c1, c2 = st.columns([1, 5])
+    edits = _pending_edits(key, shown, original, id_col, editable)
+    c1, c2, c3 = st.columns([1, 1, 4])
     if c1.button("Save changes", type="primary", disabled=not edits, key=f"{name}_save"):
-        saved, refused = [], []
-        for ident, version, changed in edits:
-            try:
-                save(ident, version, changed)
-                saved.append(ident)
-            except (RiskmapError, duckdb.Error) as exc:
-                refused.append(exc)
-        for exc in refused:
-            show_error(exc)
-        if saved or any(isinstance(exc, StaleEditError) for exc in refused):
-            next_generation(generation)
+        saved, kept_now, refused = _save_all(edits, save)
+        st.session_state[kept_key], st.session_state[lines_key] = kept_now, refused
+        next_generation(generation)
         if saved:
             flash(f"Saved {len(saved)} {noun}(s): {', '.join(saved)}"
-                  + (f"; {len(refused)} refused" if refused else ""), "success" if not refused else "warning")
-            if not refused:
-                st.rerun()
-    c2.caption(f"{len(edits)} {noun}(s) changed, not saved yet" if edits else "No unsaved changes")
+                  + (f"; {len({x['record'] for x in refused})} refused, listed below" if refused else ""),
+                  "success" if not refused else "warning")
+        st.rerun()
+    if c2.button("Discard changes", disabled=not edits and not lines, key=f"{name}_discard"):
+        st.session_state[kept_key], st.session_state[lines_key] = {}, []
+        next_generation(generation)
+        st.rerun()
+    c3.caption(f"{len(edits)} {noun}(s) changed, not saved yet" if edits else "No unsaved changes")
 
 
 def list_text(frame: pl.DataFrame, sep: str = "; ", keep: Sequence[str] = ()) -> pl.DataFrame:
@@ -258,3 +355,71 @@ def list_text(frame: pl.DataFrame, sep: str = "; ", keep: Sequence[str] = ()) ->
     if not lists:
         return frame
     return frame.with_columns(pl.col(n).cast(pl.List(pl.String)).list.join(sep) for n in lists)
+
+
+# --- creating and linking records ------------------------------------------------------------------
+
+STANDARDS = {"iso27001-2022": "ISO/IEC 27001:2022", "iso42001-2023": "ISO/IEC 42001:2023",
+             "iso27001-2013": "ISO/IEC 27001:2013"}
+"""The standards by their names, for labels (codes stay in exports' code columns)."""
+
+
+def control_label(code: str, title: str | None = None) -> str:
+    """``iso27001-2022:A.8.13`` in words: ``ISO/IEC 27001:2022 A.8.13 Information backup``."""
+    framework, _, ref = code.partition(":")
+    return " ".join(p for p in (STANDARDS.get(framework, framework), ref, title) if p)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def annex_a_controls(stamp: tuple[str, int, int]) -> dict[str, str]:
+    """Every Annex A control of both standards, ``framework:ref`` -> its label, in catalog order (the
+    choices of the control pickers, searchable by id or title)."""
+    from engine.config import ISO27001, ISO42001
+    from engine.crosswalk import coverage
+
+    out: dict[str, str] = {}
+    for framework in (ISO27001, ISO42001):
+        frame = coverage.controls_frame(stamp[0], framework=framework, kinds=("annex_a_control",))
+        for ref, title in frame.select("ref", "title").iter_rows():
+            out[f"{framework}:{ref}"] = control_label(f"{framework}:{ref}", title)
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def inventories(stamp: tuple[str, int, int]) -> tuple[dict[str, str], dict[str, str]]:
+    """The assets and the AI systems, id -> "id name" (retired ones marked), for the link pickers."""
+    def labels(frame: pl.DataFrame) -> dict[str, str]:
+        return {i: f"{i} {n}" + ("" if s in (None, "active") else f" ({s})")
+                for i, n, s in frame.select("id", "name", "status").iter_rows()}
+
+    return labels(register.list_assets(stamp[0])), labels(register.list_ai_systems(stamp[0]))
+
+
+def link_panel(key: str, noun: str, linked: Sequence[str], options: Mapping[str, str],
+               link: Callable[[str], object], unlink: Callable[[str], object]) -> None:
+    """Link more ``noun``s (picked from ``options``: id -> label) and unlink linked ones, one engine call
+    each; every change is recorded in the history, a refused one is shown with its reason."""
+    label = lambda i: options.get(i, i)  # noqa: E731
+    st.caption(md(f"Linked {noun}s: " + ("; ".join(label(i) for i in linked) or "none")))
+    c1, c2, c3 = st.columns([3, 3, 1], vertical_alignment="bottom")
+    add = c1.multiselect(f"Link {noun}s", [o for o in options if o not in linked], format_func=label,
+                         key=f"{key}_add", placeholder="Type an id or words of the title")
+    drop = c2.multiselect(f"Unlink {noun}s", list(linked), format_func=label, key=f"{key}_drop")
+    if c3.button("Apply", key=f"{key}_apply", disabled=not add and not drop):
+        done: list[str] = []
+        try:
+            for target in add:
+                link(target)
+                done.append(f"linked {target}")
+            for target in drop:
+                unlink(target)
+                done.append(f"unlinked {target}")
+        except (RiskmapError, duckdb.Error) as exc:
+            show_error(exc)
+            if done:
+                st.success(md("Recorded before the refusal: " + ", ".join(done)))
+            return
+        flash(", ".join(done))
+        for k in (f"{key}_add", f"{key}_drop"):
+            st.session_state.pop(k, None)
+        st.rerun()

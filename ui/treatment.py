@@ -48,8 +48,64 @@ def _actions_editor(actions: pl.DataFrame) -> None:
             "status": st.column_config.SelectboxColumn("status", options=list(plan.ACTION_STATUSES),
                                                        required=True),
             "due_date": st.column_config.DateColumn("due date"),
-            "effort": st.column_config.NumberColumn("effort (person-days)", min_value=0.1, step=0.5),
+            "effort": st.column_config.NumberColumn("effort (person-days)", step=0.5,
+                                                    help="More than zero; the save says so otherwise."),
         })
+
+
+def _risk_choices(residual: pl.DataFrame) -> dict[str, str]:
+    """The open risks the principal sees, id -> "id title (level)", highest current level first."""
+    if residual.is_empty():
+        return {}
+    return {r["risk_id"]: f"{r['risk_id']} {r['title']} ({r['current_level'] or 'not rated'})"
+            for r in residual.iter_rows(named=True)}
+
+
+def _create_form(residual: pl.DataFrame) -> None:
+    """Add an action for risks and the controls it implements (either standard)."""
+    risks, controls = _risk_choices(residual), common.annex_a_controls(common.stamp())
+    with st.form("plan_new_form"):
+        title = st.text_input("Title", key="plan_new_title", max_chars=300)
+        c1, c2, c3 = st.columns(3)
+        owner = c1.text_input("Owner", key="plan_new_owner")
+        due = c2.date_input("Due date", value=None, key="plan_new_due")
+        effort = c3.number_input("Effort (person-days)", min_value=0.0, value=None, step=0.5, key="plan_new_effort")
+        description = st.text_area("Description", key="plan_new_description", height=70)
+        chosen_risks = st.multiselect("Risks it treats", list(risks), format_func=lambda r: risks.get(r, r),
+                                      key="plan_new_risks", placeholder="Type a risk id or words of its title")
+        chosen_controls = st.multiselect("Controls it implements (either standard)", list(controls),
+                                         format_func=lambda c: controls.get(c, c), key="plan_new_controls",
+                                         placeholder="Type an id such as A.8.13 or words of the title")
+        if st.form_submit_button("Add the action", type="primary"):
+            with common.guard():
+                aid = plan.add_action(common.db_path(), title=title, owner=owner or None, due_date=due,
+                                      effort=effort or None, description=description or None, risk_ids=chosen_risks,
+                                      controls=chosen_controls, actor=common.principal(), channel=common.CHANNEL)
+                common.flash(f"Action {aid} added: {title}")
+                for k in [k for k in st.session_state if str(k).startswith("plan_new_")]:
+                    del st.session_state[k]
+                st.rerun()
+
+
+def _links(actions: pl.DataFrame, residual: pl.DataFrame) -> None:
+    """Link and unlink an action's risks and controls (each change recorded in the history)."""
+    titles = dict(zip(actions["action_id"].to_list(), actions["title"].to_list(), strict=True))
+    aid = st.selectbox("Action", sorted(titles), format_func=lambda a: f"{a} {titles.get(a) or ''}",
+                       key="plan_link_action")
+    if aid is None:
+        return
+    row = actions.filter(pl.col("action_id") == aid).row(0, named=True)
+    risks = {**{r: r for r in row["risk_ids"] or []}, **_risk_choices(residual)}
+    controls = common.annex_a_controls(common.stamp())
+    linked = [*(row["controls_27001"] or []), *(row["controls_42001"] or []), *(row.get("controls_other") or [])]
+    db, kw = common.db_path(), {"actor": common.principal(), "channel": common.CHANNEL}
+    st.markdown("**Risks**")
+    common.link_panel(f"plan_link_{aid}_risk", "risk", list(row["risk_ids"] or []), risks,
+                      lambda r: plan.link_risk(db, aid, r, **kw), lambda r: plan.unlink_risk(db, aid, r, **kw))
+    st.markdown("**Controls**")
+    common.link_panel(f"plan_link_{aid}_control", "control", linked, controls,
+                      lambda c: plan.link_control(db, aid, c, **kw), lambda c: plan.unlink_control(db, aid, c, **kw))
+    st.caption("To stop an action, set its status to cancelled in the table: it stays in the plan's history.")
 
 
 def _mine(residual: pl.DataFrame, operation: str) -> pl.DataFrame:
@@ -117,6 +173,9 @@ def render() -> None:
     common.header("Treatment plan", "Actions chosen so that one piece of work satisfies controls in both "
                   "standards, with the risk owners' approval of the plan for their risks.")
     actions, residual = _data(common.stamp(), date.today(), common.scope(), common.principal())
+    if common.can("edit_plan", ()):
+        with st.expander("Add an action", expanded=actions.is_empty()):
+            _create_form(residual)
     if actions.is_empty():
         st.info("No treatment action is recorded yet.")
         return
@@ -139,6 +198,9 @@ def render() -> None:
         st.plotly_chart(charts.treatment_gantt(actions.filter(pl.col("status").is_in(chosen or [])),
                                                "Actions by due date", today=date.today()), key="plan_gantt")
         _actions_editor(actions)
+        if common.can("edit_plan", ()):
+            with st.expander("Links of an action: the risks it treats, the controls it implements"):
+                _links(actions, residual)
     with ranking:
         st.caption("Open actions ranked by risk reduction and by controls satisfied in the two standards, each "
                    "per person-day of effort; controls reached through an equal or containing crosswalk link "

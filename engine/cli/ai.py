@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from engine import ai, register
-from engine.errors import InputError, Problem
 
 from .base import DbOption, FormatOption, app, echo, emit_frame, import_app, principal
 from .register import DryRunOption
@@ -148,15 +147,13 @@ def scenarios_characteristics(
                                                             "processes_personal_data=unknown vendor='Orbis AI Ltd' "
                                                             "domains=orbis.example.")] = None,
     expected_version: Annotated[int | None, typer.Option(
-        "--expected-version", help="The system's version you saw; required to change it.")] = None,
+        "--expected-version", help="The system's version you saw; refused if it moved since. Without it "
+                                   "the change applies to the current version.")] = None,
     db: DbOption = None,
 ) -> None:
     """Show an AI system's characteristics (yes, no or unknown) and matching keys, or record some."""
     version = register.get_ai_system(db, ai_system)["version"]  # NotFoundError for an unknown system
     if values:
-        if expected_version is None:
-            raise InputError([Problem("--expected-version", None, None, "required to change a system", None,
-                                      f"the version `riskmap scenarios characteristics {ai_system}` shows")])
         version = ai.set_characteristics(db, ai_system, ai.parse_assignments(values), expected_version,
                                          actor=principal(), channel="cli")["version"]
     for name, label, value in ai.characteristics(db, ai_system).select("characteristic", "label", "value").iter_rows():

@@ -294,11 +294,13 @@ def risk_set(
     risk_id: Annotated[str, typer.Argument(help="Risk id, e.g. R-0001.")],
     field: Annotated[str, typer.Argument(help="Field name, e.g. owner, current_likelihood, treatment.")],
     value: Annotated[str, typer.Argument(help="New value; '' clears it. Lists are comma separated.")],
-    expected_version: Annotated[int, typer.Option(
-        "--expected-version", help="The version you saw (`riskmap risk show`); refused if it moved since.")],
+    expected_version: Annotated[int | None, typer.Option(
+        "--expected-version", help="The version you saw (`riskmap risk show`); refused if it moved since. "
+                                   "Without it the change applies to the current version.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Change one field of a risk, checked against the version you saw (history recorded)."""
+    """Change one field of a risk (history recorded); with --expected-version, only if it is still the
+    version you saw."""
     after = register.update_risk(db, risk_id, {field: value}, expected_version, actor=principal(),
                                  channel="cli")
     echo(f"{risk_id}: {field} = {_text(after.get(field))!r} (version {after['version']})")

@@ -1,4 +1,4 @@
-"""The treatment plan and the risk register as Excel or CSV."""
+"""The treatment plan, the risk register and other listings (the change history) as Excel or CSV."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import polars as pl
 
 from engine import access, plan, store
 
+from .cells import flatten
+from .safe import safe_frame
 from .workbook import TABLE_FORMATS, Sheet, _check_format, _save, _write_csv
 
 Who = access.Principal | str | None
@@ -71,4 +73,15 @@ def export_register(db: str | Path | None, fmt: str, path: str | Path, *, princi
         return _write_csv(frame, out)
     sheet = Sheet("Risk register", frame, freeze_cols=2)
     _save(lambda book: book.table(sheet), out)
+    return out
+
+
+def table_bytes(frame: pl.DataFrame, fmt: str, *, sheet: str = "Table") -> bytes:
+    """Any listing (the History page's filtered changes) as an xlsx workbook of one styled sheet or as
+    CSV, every cell safe to open in a spreadsheet."""
+    fmt = _check_format(fmt, TABLE_FORMATS, sheet.lower())
+    if fmt == "csv":
+        return safe_frame(flatten(frame)).write_csv().encode("utf-8")
+    out = _save(lambda book: book.table(Sheet(sheet, frame, freeze_cols=1)), None)
+    assert isinstance(out, bytes)
     return out

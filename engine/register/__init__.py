@@ -43,6 +43,7 @@ from .risks import (
     link_control,
     list_risks,
     risk_history,
+    risk_links,
     unlink_ai_system,
     unlink_asset,
     unlink_control,
@@ -56,7 +57,7 @@ __all__ = [
     "get_ai_system", "get_assessment", "get_asset", "get_matrix", "get_risk",
     "import_ai_systems", "import_assessments", "import_assets", "import_risk_files", "import_risks",
     "link_ai_system", "link_ai_system_on", "link_asset", "link_control", "list_ai_systems", "list_assessments", "list_assets",
-    "list_merges", "list_risks", "matrix_versions", "read_matrix_file", "register_page", "rescore", "risk_history", "set_matrix",
+    "list_merges", "list_risks", "matrix_versions", "read_matrix_file", "register_page", "rescore", "risk_history", "risk_links", "set_matrix",
     "undo_merge", "unlink_ai_system", "unlink_asset", "unlink_control", "update_ai_system", "update_assessment",
     "update_asset", "update_risk",
 ]

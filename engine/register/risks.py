@@ -57,6 +57,29 @@ def get_risk(db: str | Path | None, risk_id: str, *, principal: access.Principal
     return out
 
 
+def risk_links(db: str | Path | None, risk_id: str, *,
+               principal: access.Principal | str | None = None) -> dict[str, Any]:
+    """What a risk is linked to, by id, for pages that link and unlink: ``version``, ``controls``
+    (``framework:ref``), ``assets`` and ``ai_systems`` (ids), ``actions`` (the treatment actions treating
+    it). NotFoundError for an unknown risk or one of a business unit ``principal`` may not see."""
+    with store.connect(db) as con:
+        access.scope(con, principal)
+        row = con.execute("SELECT version FROM v_risk_register WHERE id = ?", [risk_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no risk {risk_id!r}")
+
+        def ids(sql: str) -> list[str]:
+            return [r[0] for r in con.execute(sql, [risk_id]).fetchall()]
+
+        return {"version": int(row[0]),
+                "controls": ids("SELECT rc.framework || ':' || rc.ref FROM risk_controls rc LEFT JOIN controls c "
+                                "ON c.framework = rc.framework AND c.ref = rc.ref WHERE rc.risk_id = ? "
+                                "ORDER BY rc.framework, c.ordinal, rc.ref"),
+                "assets": ids("SELECT asset_id FROM risk_assets WHERE risk_id = ? ORDER BY 1"),
+                "ai_systems": ids("SELECT ai_system_id FROM risk_ai_systems WHERE risk_id = ? ORDER BY 1"),
+                "actions": ids("SELECT action_id FROM action_risks WHERE risk_id = ? ORDER BY 1")}
+
+
 def list_risks(db: str | Path | None = None, *, management_system: str | None = None,
                status: str | None = None, owner: str | None = None,
                principal: access.Principal | str | None = None) -> pl.DataFrame:
