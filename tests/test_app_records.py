@@ -268,8 +268,9 @@ def test_history_page_filters_and_exports(demo_db: Path) -> None:
     assert b"Hist Owner" in exports.table_bytes(readable(got.rows), "csv")
 
 
-def test_history_respects_the_principals_units(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    roles = demo_db.parent / "roles.yaml"
+def test_history_respects_the_principals_units(demo_db: Path, monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    roles = tmp_path / "roles.yaml"
     roles.write_text("groups:\n  clinical-viewers: {roles: [viewer], units: [Clinical]}\nusers: {}\n")
     monkeypatch.setenv("RISKMAP_ROLES", str(roles))
     at = signed_in("history", {**VIEWER, "email": "val@northwind.example", "groups": ["clinical-viewers"]})
