@@ -1,20 +1,20 @@
 -- register_cells: the risk matrix cells of the filtered register (engine.register.browse.register_page,
 -- the Risk register page's heat maps): how many risks sit in each likelihood x impact cell, inherent
 -- and residual (stage), over the risks matching the page's filters (risk_register_filtered). The risks not
--- rated at a stage are one row of that stage with no likelihood and no impact, so every risk is counted.
-WITH f AS (
-    SELECT * FROM risk_register_filtered($systems::VARCHAR[], $statuses::VARCHAR[], $levels::VARCHAR[],
-                                         $owners::VARCHAR[], $text)
+-- rated at a stage (no likelihood or no impact) are one row of that stage with neither, so every risk is
+-- counted; one pass over the filtered risks per stage.
+WITH f AS MATERIALIZED (
+    SELECT inherent_likelihood, inherent_impact, residual_likelihood, residual_impact
+    FROM risk_register_filtered($systems::VARCHAR[], $statuses::VARCHAR[], $levels::VARCHAR[],
+                                $owners::VARCHAR[], $text)
 )
-SELECT 'inherent' AS stage, inherent_likelihood AS likelihood, inherent_impact AS impact, count(*) AS n
-FROM f WHERE inherent_likelihood IS NOT NULL AND inherent_impact IS NOT NULL GROUP BY ALL
+SELECT 'inherent' AS stage,
+       CASE WHEN inherent_impact IS NOT NULL THEN inherent_likelihood END AS likelihood,
+       CASE WHEN inherent_likelihood IS NOT NULL THEN inherent_impact END AS impact, count(*) AS n
+FROM f GROUP BY ALL
 UNION ALL
-SELECT 'residual' AS stage, residual_likelihood AS likelihood, residual_impact AS impact, count(*) AS n
-FROM f WHERE residual_likelihood IS NOT NULL AND residual_impact IS NOT NULL GROUP BY ALL
-UNION ALL
-SELECT 'inherent', NULL, NULL, count(*) FROM f WHERE inherent_likelihood IS NULL OR inherent_impact IS NULL
-HAVING count(*) > 0
-UNION ALL
-SELECT 'residual', NULL, NULL, count(*) FROM f WHERE residual_likelihood IS NULL OR residual_impact IS NULL
-HAVING count(*) > 0
+SELECT 'residual' AS stage,
+       CASE WHEN residual_impact IS NOT NULL THEN residual_likelihood END AS likelihood,
+       CASE WHEN residual_likelihood IS NOT NULL THEN residual_impact END AS impact, count(*) AS n
+FROM f GROUP BY ALL
 ORDER BY stage, likelihood NULLS FIRST, impact NULLS FIRST
