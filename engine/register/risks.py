@@ -64,7 +64,9 @@ def risk_links(db: str | Path | None, risk_id: str, *,
     it). NotFoundError for an unknown risk or one of a business unit ``principal`` may not see."""
     with store.connect(db) as con:
         access.scope(con, principal)
-        row = con.execute("SELECT version FROM v_risk_register WHERE id = ?", [risk_id]).fetchone()
+        # the risk row itself, within the session's units (as v_risk_register shows it), not the whole view
+        row = con.execute("SELECT version FROM risks WHERE id = ? AND unit_visible(business_unit)",
+                          [risk_id]).fetchone()
         if row is None:
             raise NotFoundError(f"no risk {risk_id!r}")
 
