@@ -35,8 +35,12 @@ _FILTERS = "$systems::VARCHAR[], $statuses::VARCHAR[], $levels::VARCHAR[], $owne
 """The arguments of ``risk_register_filtered`` as query parameters (the casts give an empty Python list
 its element type)."""
 
-_COUNTS = (f"SELECT (SELECT count(*) FROM risk_register_levels()) AS total, "
-           f"(SELECT count(*) FROM risk_register_filtered({_FILTERS})) AS filtered")
+_COUNTS = ("SELECT (SELECT count(*) FROM risk_register_levels()) AS total, "
+           "(SELECT count(*) FROM register_filtered) AS filtered")
+
+_FILTERED = f"CREATE OR REPLACE TEMP TABLE register_filtered AS SELECT * FROM risk_register_filtered({_FILTERS})"
+"""The filtered register of one page request, computed once in the session for the page, the counts and
+the charts (each would otherwise compute the whole register again: on PostgreSQL, read it again)."""
 
 _OWNERS = "SELECT DISTINCT owner FROM risk_register_levels() WHERE owner IS NOT NULL ORDER BY owner"
 
@@ -113,18 +117,22 @@ def register_page(db: str | Path | None = None, *, systems: Sequence[str] = (), 
     params: dict[str, Any] = {"systems": _texts(systems), "statuses": _texts(statuses), "levels": _texts(levels),
                               "owners": _texts(owners), "text": text or ""}
     direction = "DESC" if descending else "ASC"
-    page_sql = (f"SELECT id FROM risk_register_filtered({_FILTERS}) ORDER BY {sort} {direction} NULLS LAST, id "
+    page_sql = (f"SELECT id FROM register_filtered ORDER BY {sort} {direction} NULLS LAST, id "
                 "LIMIT $limit OFFSET $offset")
     with store.connect(db) as con:
         access.scope(con, principal)
         store.set_today(con, today)
-        ids = [r[0] for r in con.execute(page_sql, {**params, "limit": limit, "offset": offset}).fetchall()]
-        total, filtered = con.execute(_COUNTS, params).fetchone() or (0, 0)
-        owner_list = [r[0] for r in con.execute(_OWNERS).fetchall()]
-        cells = con.execute(query.load("register_cells"), params).pl()
-        by_ai = con.execute(query.load("register_by_ai_system"), params).pl()
-        by_asset = con.execute(query.load("register_by_asset"), params).pl()
-        rows = con.execute(_ROWS, {"ids": ids}).pl()
+        con.execute(_FILTERED, params)
+        try:
+            ids = [r[0] for r in con.execute(page_sql, {"limit": limit, "offset": offset}).fetchall()]
+            total, filtered = con.execute(_COUNTS).fetchone() or (0, 0)
+            owner_list = [r[0] for r in con.execute(_OWNERS).fetchall()]
+            cells = con.execute(query.load("register_cells")).pl()
+            by_ai = con.execute(query.load("register_by_ai_system")).pl()
+            by_asset = con.execute(query.load("register_by_asset")).pl()
+            rows = con.execute(_ROWS, {"ids": ids}).pl()
+        finally:
+            con.execute("DROP TABLE IF EXISTS register_filtered")
     if ids:
         order = pl.DataFrame({"id": ids, "_pos": list(range(len(ids)))}, schema={"id": rows.schema["id"],
                                                                                   "_pos": pl.Int64})
