@@ -13,6 +13,7 @@ import pytest
 from engine.lifecycle import init_database
 
 from . import stores
+from .pg_server import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -35,6 +36,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    """A throw-away PostgreSQL server of the module's own (the store-level PostgreSQL tests)."""
+    from engine.store import postgres
+
+    srv = Server()
+    yield srv
+    postgres.reset()
+    srv.stop()
 
 
 @pytest.fixture(autouse=True)

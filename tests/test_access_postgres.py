@@ -23,14 +23,6 @@ UNITS = {"Clinical": ("Sepsis missed by triage", "Model drift"), "Platform": ("D
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv = Server()
-    yield srv
-    postgres.reset()
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
 def store_url(server: Server) -> str:
     """A store with two risks per unit, their controls, an action, an acceptance, and two reader logins:
     ``ana`` limited to Clinical, ``bo`` reading every unit."""

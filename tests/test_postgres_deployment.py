@@ -9,18 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from engine.store import postgres
 from tests.pg_server import Server
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = Server()
-    yield srv
-    postgres.reset()
-    srv.stop()
 
 
 def _riskmap(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

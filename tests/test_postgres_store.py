@@ -19,14 +19,6 @@ WHO = {"actor": "tester", "channel": "api"}
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv = Server()
-    yield srv
-    postgres.reset()
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
 def demo_pg(server: Server) -> str:
     url = server.database()
     demo._build(url, lambda _line: None)

@@ -27,14 +27,6 @@ ROW = ("iso42001-2023", "A.6.2.4")
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv = Server()
-    yield srv
-    postgres.reset()
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
 def template(server: Server) -> str:
     url = server.database()
     lifecycle.init_database(url)

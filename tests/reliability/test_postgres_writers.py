@@ -291,16 +291,6 @@ class Run:
     counts: Counter = field(default_factory=Counter)
 
 
-@pytest.fixture(scope="module")
-def server():
-    srv = Server()
-    yield srv
-    from engine.store import postgres
-
-    postgres.reset()
-    srv.stop()
-
-
 def _wait_until_ready(procs: list[Any], ready: Any, results: Any) -> None:
     """Wait for every writer to be connected; a writer that failed before that fails the run at once,
     with its message (not after a timeout)."""
