@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from engine import labels
 from engine.register.scoring import MatrixSpec
 
 COVERAGE_COLOURS = {"full": "#2e7d32", "partial": "#f9a825", "none": "#c62828"}
@@ -94,7 +96,7 @@ def coverage_by_group(coverage: pl.DataFrame, title: str = "Coverage") -> go.Fig
         by = dict(zip(sub["grp"].to_list(), sub["n"].to_list(), strict=True))
         fig.add_bar(name=level, x=groups, y=[by.get(g, 0) for g in groups],
                     marker_color=COVERAGE_COLOURS[level])
-    fig.update_layout(barmode="stack", xaxis_title="group", yaxis_title="controls", legend_title="coverage")
+    fig.update_layout(barmode="stack", xaxis_title="Group", yaxis_title="Controls", legend_title="Coverage")
     return fig
 
 
@@ -138,12 +140,22 @@ def overlap_heatmap(overlap: pl.DataFrame, metric: str = "n_links",
     return fig
 
 
+_REF = re.compile(r"(?:^|\s)(A\.)?(\d+(?:\.\d+)*)(?=\s|$)")
+
+
 def _ref_key(ref: object) -> tuple[Any, ...]:
-    """Order refs numerically, clauses before Annex A: 4 < 10 < A.2 < A.10, 6.1.2 < 6.1.10."""
+    """Order refs numerically, clauses before Annex A: 4 < 10 < A.2 < A.10, 6.1.2 < 6.1.10; a node label
+    (``42001 A.10 Third-party...``, ``27001 Organizational``) by the standard, then its first ref."""
     text = str(ref)
-    annex = text.startswith("A.")
-    parts = (text[2:] if annex else text).split(".")
-    return (int(annex), *((0, int(p)) if p.isdigit() else (1, p) for p in parts))
+    standard, _, rest = text.partition(" ") if text[:5].isdigit() and text[5:6] == " " else ("", "", text)
+    got = _REF.search(rest) if not rest.startswith("A.") or " " in rest else None
+    if rest.startswith("A.") and " " not in rest:
+        annex, parts = True, rest[2:].split(".")
+    elif got:
+        annex, parts = bool(got.group(1)), got.group(2).split(".")
+    else:
+        return (standard, 2, rest)
+    return (standard, int(annex), *((0, int(p)) if p.isdigit() else (1, p) for p in parts))
 
 
 def provenance_kind(provenance: object) -> str:
@@ -326,9 +338,9 @@ def _add_matrix(fig: go.Figure, risks: pl.DataFrame, matrix: MatrixSpec, stage: 
 def _matrix_axes(fig: go.Figure, matrix: MatrixSpec, col: int | None) -> None:
     n = matrix.size
     kw = {} if col is None else {"row": 1, "col": col}
-    fig.update_xaxes(title_text="impact", tickvals=list(range(1, n + 1)),
+    fig.update_xaxes(title_text="Impact", tickvals=list(range(1, n + 1)),
                      ticktext=[f"{i} {lbl}" for i, lbl in enumerate(matrix.impact_labels, 1)], **kw)
-    fig.update_yaxes(title_text="likelihood", tickvals=list(range(1, n + 1)),
+    fig.update_yaxes(title_text="Likelihood", tickvals=list(range(1, n + 1)),
                      ticktext=[f"{i} {lbl}" for i, lbl in enumerate(matrix.likelihood_labels, 1)], **kw)
 
 
@@ -337,7 +349,7 @@ def risks_by_level(risks: pl.DataFrame, matrix: MatrixSpec | None = None, level_
     """Stacked bars: risks per level, split by management system (ISMS, AIMS, both)."""
     if risks.is_empty() or level_col not in risks.columns:
         return empty_figure(title)
-    counts = _counts(risks.with_columns(pl.col(group_col).fill_null("-"), pl.col(level_col).fill_null("unscored")),
+    counts = _counts(risks.with_columns(pl.col(group_col).fill_null("-"), pl.col(level_col).fill_null("Not rated")),
                      [level_col, group_col])
     levels = list(matrix.level_names) if matrix else sorted(counts[level_col].unique().to_list())
     levels += [lv for lv in counts[level_col].unique().to_list() if lv not in levels]
@@ -345,9 +357,9 @@ def risks_by_level(risks: pl.DataFrame, matrix: MatrixSpec | None = None, level_
     for i, grp in enumerate(sorted(counts[group_col].unique().to_list())):
         sub = counts.filter(pl.col(group_col) == grp)
         by = dict(zip(sub[level_col].to_list(), sub["n"].to_list(), strict=True))
-        fig.add_bar(name=str(grp), x=levels, y=[by.get(lv, 0) for lv in levels],
-                    marker_color=_colour(grp, MS_COLOURS, i))
-    fig.update_layout(barmode="stack", xaxis_title="level", yaxis_title="risks", legend_title=group_col)
+        fig.add_bar(name=labels.word(group_col, grp) if grp != "-" else "Not recorded", x=levels,
+                    y=[by.get(lv, 0) for lv in levels], marker_color=_colour(grp, MS_COLOURS, i))
+    fig.update_layout(barmode="stack", xaxis_title="Level", yaxis_title="Risks", legend_title=labels.heading(group_col))
     return fig
 
 
@@ -380,7 +392,7 @@ def risks_by(links: pl.DataFrame, by: str, level_col: str = "level", matrix: Mat
         got = dict(zip(sub[by].to_list(), sub["n"].to_list(), strict=True))
         fig.add_bar(name=str(lv), y=order, x=[got.get(k, 0) for k in order], orientation="h",
                     marker_color=_colour(lv, colours, i))
-    fig.update_layout(barmode="stack", xaxis_title="risks", height=max(320, 28 * len(order) + 120))
+    fig.update_layout(barmode="stack", xaxis_title="Risks", height=max(320, 28 * len(order) + 120))
     return fig
 
 
@@ -405,19 +417,20 @@ def treatment_gantt(actions: pl.DataFrame, title: str = "Treatment plan", label_
     for i, status in enumerate(statuses):
         sub = [(r, due) for r, due in dated if str(r.get(status_col) or "-") == status]
         bars = [(r, _as_date(r.get(start_col)) or due - _span(r.get(effort_col)), due) for r, due in sub]
-        fig.add_bar(name=status, y=[plain(r.get(label_col) or r.get("id") or "") for r, _, _ in bars],
+        fig.add_bar(name=labels.word(status_col, status), y=[plain(r.get(label_col) or r.get("id") or "")
+                                                               for r, _, _ in bars],
                     # A one-day action would be invisible: every bar is at least a day long.
                     x=[max((end - start).days, 1) * 86_400_000 for _, start, end in bars],
                     base=[start.isoformat() for _, start, _ in bars], orientation="h",
                     marker_color=_colour(status, STATUS_COLOURS, i),
                     customdata=[[start.isoformat(), end.isoformat(), plain(r.get("owner"))] for r, start, end in bars],
                     hovertemplate="%{y}<br>%{customdata[0]} → %{customdata[1]}<br>owner: %{customdata[2]}"
-                                  "<extra>" + plain(status) + "</extra>")
+                                  "<extra>" + plain(labels.word(status_col, status)) + "</extra>")
     fig.update_xaxes(type="date")
     fig.update_yaxes(autorange="reversed")
     if today is not None:
         fig.add_vline(x=today.isoformat(), line_dash="dot", line_color="#c62828")
-    fig.update_layout(barmode="overlay", height=max(360, 26 * len(dated) + 140), legend_title="status")
+    fig.update_layout(barmode="overlay", height=max(360, 26 * len(dated) + 140), legend_title="Status")
     return fig
 
 
@@ -457,7 +470,7 @@ def do_once_ranking(ranking: pl.DataFrame, label_col: str = "title", title: str 
         if col in head.columns:
             fig.add_bar(name=name, y=labels, x=head[col].fill_null(0).to_list()[::-1], orientation="h",
                         marker_color=colour)
-    fig.update_layout(barmode="stack", xaxis_title="controls satisfied", height=max(320, 28 * len(labels) + 120))
+    fig.update_layout(barmode="stack", xaxis_title="Controls satisfied", height=max(320, 28 * len(labels) + 120))
     return fig
 
 
@@ -471,7 +484,8 @@ def status_bar(frame: pl.DataFrame, status_col: str = "status", by: str | None =
     if by is None:
         counts = _counts(data, [status_col])
         statuses = counts[status_col].to_list()
-        fig.add_bar(x=counts["n"].to_list(), y=statuses, orientation="h",
+        fig.add_bar(x=counts["n"].to_list(), y=[labels.word(status_col, s) if s != "-" else "Not recorded"
+                                                for s in statuses], orientation="h",
                     marker_color=[_colour(s, STATUS_COLOURS, i) for i, s in enumerate(statuses)])
     else:
         data = data.with_columns(_plain_col(by).fill_null("-"))
@@ -480,9 +494,10 @@ def status_bar(frame: pl.DataFrame, status_col: str = "status", by: str | None =
         for i, status in enumerate(counts[status_col].unique().sort().to_list()):
             sub = counts.filter(pl.col(status_col) == status)
             got = dict(zip(sub[by].to_list(), sub["n"].to_list(), strict=True))
-            fig.add_bar(name=status, y=cats, x=[got.get(c, 0) for c in cats], orientation="h",
+            fig.add_bar(name=labels.word(status_col, status) if status != "-" else "Not recorded",
+                        y=[labels.word(by, c) for c in cats], x=[got.get(c, 0) for c in cats], orientation="h",
                         marker_color=_colour(status, STATUS_COLOURS, i))
-        fig.update_layout(barmode="stack", legend_title=status_col)
+        fig.update_layout(barmode="stack", legend_title=labels.heading(status_col))
     fig.update_layout(height=max(260, 34 * data[by or status_col].n_unique() + 120))
     return fig
 

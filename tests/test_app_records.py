@@ -46,7 +46,7 @@ def _unscored_current_risk(db: Path) -> str:
 
 def test_a_risk_is_added_on_the_matrix_with_a_control(demo_db: Path) -> None:
     at = open_page("register")
-    assert "impact" in frame_with(at, "impact").columns, "the matrix is shown beside the scores"
+    assert "Impact" in frame_with(at, "Impact").columns, "the matrix is shown beside the scores"
     at.text_input(key="reg_new_title").set_value("Backups of the triage database are never restored")
     at.selectbox(key="reg_new_ms").set_value("ISMS")
     at.selectbox(key="reg_new_inherent_l").set_value(4)
@@ -191,7 +191,7 @@ def test_a_mixed_register_save_saves_the_valid_edit_and_keeps_the_refused_one(de
     assert any(f"Saved 1 risk(s): {good}" in m for m in _messages(at)), _messages(at)
     assert any(bad in e and "go together" in e for e in _messages(at)), _messages(at)
     refusals = frame_with(at, "record", "field", "value", "why")
-    assert list(refusals["record"]) == [bad] and list(refusals["field"]) == ["current_impact"]
+    assert list(refusals["record"]) == [bad] and list(refusals["field"]) == ["Current impact"]
     shown = editor(at, "register_editor").value.set_index("id")
     assert shown.loc[bad, "current_likelihood"] == 3 and shown.loc[good, "owner"] == "Nadia Valid"
     assert any(c.value == "1 risk(s) changed, not saved yet" for c in at.caption), [c.value for c in at.caption]
@@ -214,7 +214,7 @@ def test_a_mixed_plan_save_lists_the_refused_effort(demo_db: Path) -> None:
     assert_healthy(at)
     assert db_value(demo_db, "SELECT owner FROM actions WHERE id = ?", [good]) == "Omar Valid"
     refusals = frame_with(at, "record", "field", "value", "why")
-    assert list(refusals["record"]) == [bad] and list(refusals["field"]) == ["effort"]
+    assert list(refusals["record"]) == [bad] and list(refusals["field"]) == ["Effort (days)"]
     assert editor(at, "plan_editor").value.set_index("action_id").loc[bad, "effort"] == 0
 
 
@@ -249,7 +249,7 @@ def test_history_page_filters_and_exports(demo_db: Path) -> None:
     assert "Hist Owner" in set(table["new_value"])
     at.selectbox(key="hist_channel").set_value("cli").run()
     table = frame_with(at, "changed_at", "actor_name")
-    assert len(table) == 1 and table["channel"].iloc[0] == "Command line" and table["field"].iloc[0] == "owner"
+    assert len(table) == 1 and table["channel"].iloc[0] == "Command line" and table["field"].iloc[0] == "Owner"
     assert any(c.value.startswith("1 change(s) match") for c in at.caption)
     at.selectbox(key="hist_person").set_value(ACTOR).run()
     assert set(frame_with(at, "changed_at", "actor_name")["actor_name"]) == {ACTOR}

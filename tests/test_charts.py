@@ -109,7 +109,7 @@ def test_risk_matrix_puts_each_risk_in_its_cell() -> None:
     cells = charts.matrix_cells(RISKS)
     assert cells.filter(stage="residual")["n"].sum() == cells.filter(stage="inherent")["n"].sum() == RISKS.height
     # one likelihood axis, on the left: the residual matrix's labels cannot run into the inherent one
-    assert fig.layout.yaxis.title.text == "likelihood" and fig.layout.yaxis2.showticklabels is False
+    assert fig.layout.yaxis.title.text == "Likelihood" and fig.layout.yaxis2.showticklabels is False
     assert fig.layout.yaxis2.title.text is None
     _json_ok(fig)
 
@@ -148,8 +148,9 @@ def test_charts_draw_the_matrix_the_register_uses(fresh_db: Path) -> None:
 def test_risks_by_level_stacks_management_systems() -> None:
     fig = charts.risks_by_level(RISKS, MATRIX, level_col="current_level")
     names = {t.name for t in fig.data}
-    assert names == {"ISMS", "AIMS"}
-    isms = next(t for t in fig.data if t.name == "ISMS")
+    assert names == {"ISMS (ISO/IEC 27001)", "AIMS (ISO/IEC 42001)"}   # by their names, not their codes
+    assert fig.layout.legend.title.text == "Management system"
+    isms = next(t for t in fig.data if t.name == "ISMS (ISO/IEC 27001)")
     assert list(isms.x) == list(MATRIX.level_names) and list(isms.y) == [1, 0, 0, 1]
 
 
@@ -173,10 +174,10 @@ def test_gantt_spans_start_to_due() -> None:
         "status": ["in_progress", "planned", "planned"], "effort": [None, None, 10.0]})
     fig = charts.treatment_gantt(actions, today=date(2026, 2, 1))
     bars = {t.name: t for t in fig.data}
-    assert set(bars) == {"in_progress", "planned"}
-    assert bars["in_progress"].base[0] == "2026-01-01" and bars["in_progress"].x[0] == 30 * 86_400_000
-    assert bars["planned"].base[0] == "2026-03-01"          # no start, no effort: 14 days before the due date
-    assert list(bars["planned"].y) == ["two"]               # no due date: not on the timeline
+    assert set(bars) == {"In progress", "Planned"}          # statuses by their labels
+    assert bars["In progress"].base[0] == "2026-01-01" and bars["In progress"].x[0] == 30 * 86_400_000
+    assert bars["Planned"].base[0] == "2026-03-01"          # no start, no effort: 14 days before the due date
+    assert list(bars["Planned"].y) == ["two"]               # no due date: not on the timeline
     assert fig.layout.shapes                                # today's line
     with_effort = actions.with_columns(pl.lit(10.0).alias("effort"), pl.lit(None, pl.Date).alias("start_date"))
     assert charts.treatment_gantt(with_effort).data[0].base[0] == "2026-01-17"   # 10 person-days: 14 days
@@ -197,9 +198,9 @@ def test_do_once_ranking_keeps_the_rank_order() -> None:
 def test_status_bar_counts() -> None:
     frame = pl.DataFrame({"status": ["done", "done", "planned", None], "standard": ["a", "b", "a", "a"]})
     simple = charts.status_bar(frame).data[0]
-    assert dict(zip(simple.y, simple.x, strict=True)) == {"-": 1, "done": 2, "planned": 1}
+    assert dict(zip(simple.y, simple.x, strict=True)) == {"Not recorded": 1, "Done": 2, "Planned": 1}
     stacked = charts.status_bar(frame, by="standard")
-    done = next(t for t in stacked.data if t.name == "done")
+    done = next(t for t in stacked.data if t.name == "Done")
     assert list(done.y) == ["a", "b"] and list(done.x) == [1, 1]
 
 

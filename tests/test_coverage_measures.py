@@ -132,10 +132,10 @@ def test_the_overlap_explorer_records_a_tailoring_and_shows_it_apart(demo_db: Pa
     # the flow counts it as tailored, the tailoring table lists it, the drill-down says what it overrides
     assert "1 tailored" in next(c.value for c in at.caption if "link(s) from" in c.value)
     listed = next(d.value for d in at.dataframe if "beneath" in d.value.columns and "pair" in d.value.columns)
-    assert listed["pair"].tolist() == ["iso42001-2023:A.6.2.8 -> iso27001-2022:A.8.15"]
+    assert listed["pair"].tolist() == ["42001 A.6.2.8 -> 27001 A.8.15"]
     drill = next(d.value for d in at.dataframe if "provenance" in d.value.columns and "path" in d.value.columns)
     mine = drill[drill["target_ref"] == "A.8.15"]
-    assert mine["provenance"].tolist() == ["tailored"] and mine["beneath"].tolist() == ["shipped: intersects_with (7)"]
+    assert mine["provenance"].tolist() == ["Tailored"] and mine["beneath"].tolist() == ["Shipped: intersects with (7)"]
     at.multiselect(key="overlap_provenance").set_value(["tailored"]).run()
     assert next(c.value for c in at.caption if "link(s) from" in c.value).startswith("1 link(s)")
 

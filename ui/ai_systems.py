@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine import register
+from engine import labels, register
 from engine.register import browse, vocab
 from ui import common, scenarios
 
@@ -61,17 +61,17 @@ def render() -> None:
         st.success("No assessment review is overdue and every active AI system has an assessment.")
     if not overdue.is_empty():
         st.caption("Impact assessments past their review date")
-        st.dataframe(overdue.select("id", "ai_system_name", "title", "severity", "next_review_due", "assessor",
-                                    "days_overdue"),
-                     hide_index=True,
-                     column_config={"next_review_due": st.column_config.DateColumn("next review due")})
+        common.table(overdue.select("id", "ai_system_name", "title", "severity", "next_review_due", "assessor",
+                                    "days_overdue"), key="ai_overdue",
+                     column_config={"ai_system_name": st.column_config.TextColumn("AI system")})
     if not unassessed.is_empty():
         st.caption("Active AI systems without an impact assessment")
-        st.dataframe(unassessed.select("id", "name", "lifecycle_stage", "owner", "n_risks"), hide_index=True)
+        common.table(unassessed.select("id", "name", "lifecycle_stage", "owner", "n_risks"), key="ai_unassessed")
 
     st.subheader("Inventory")
     stages = sorted(systems["lifecycle_stage"].drop_nulls().unique().to_list())
-    chosen = st.multiselect("Life cycle stage", stages, default=[], placeholder="All stages", key="ai_stage")
+    chosen = st.multiselect("Life cycle stage", stages, default=[], placeholder="All stages", key="ai_stage",
+                            format_func=lambda v: labels.word("lifecycle_stage", v))
     shown = systems.filter(pl.col("lifecycle_stage").is_in(chosen)) if chosen else systems
     common.versioned_editor(
         shown.select(INVENTORY), name="ai_system", id_col="id", editable=SYSTEM_EDITABLE, save=_save_system,
@@ -106,7 +106,7 @@ def _create_forms(systems: pl.DataFrame) -> None:
         purpose = st.text_area("Purpose", key="ai_new_purpose", height=70)
         c1, c2, c3 = st.columns(3)
         stage = c1.selectbox("Life cycle stage", [None, *vocab.choices(vocab.LIFECYCLE_STAGES)], key="ai_new_stage",
-                             format_func=lambda v: "not recorded" if v is None else v)
+                             format_func=lambda v: "Not recorded" if v is None else labels.word("lifecycle_stage", v))
         owner = c2.text_input("Owner", key="ai_new_owner")
         vendor = c3.text_input("Vendor (a third-party system)", key="ai_new_vendor")
         if st.form_submit_button("Add the AI system", type="primary"):
@@ -148,7 +148,7 @@ def _assessment_form(systems: pl.DataFrame, db: Any, kw: dict[str, Any]) -> None
         title = st.text_input("Title", key="ia_new_title")
         c1, c2, c3 = st.columns(3)
         severity = c1.selectbox("Severity", [None, *vocab.choices(vocab.SEVERITIES)], key="ia_new_severity",
-                                format_func=lambda v: "not rated" if v is None else v)
+                                format_func=lambda v: "Not rated" if v is None else labels.word("severity", v))
         assessor = c2.text_input("Assessor", key="ia_new_assessor")
         assessed = c3.date_input("Assessed on", value=date.today(), key="ia_new_on")
         review = c3.date_input("Next review due", value=None, key="ia_new_due")
@@ -186,7 +186,7 @@ def _assessments(systems: pl.DataFrame, assessments: pl.DataFrame) -> None:
     """The impact assessments of one AI system (or all), editable."""
     st.subheader("Impact assessments")
     pick = st.selectbox("AI system", ["(all)", *systems["id"].to_list()], key="ai_pick",
-                        format_func=lambda i: i if i == "(all)" else
+                        format_func=lambda i: "All AI systems" if i == "(all)" else
                         f"{i} {systems.filter(pl.col('id') == i)['name'].item()}")
     rows = assessments if pick in (None, "(all)") else assessments.filter(pl.col("ai_system_id") == pick)
     common.versioned_editor(

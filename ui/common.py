@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from engine import access, config, register, store
+from engine import access, config, labels, register, store
 from engine.errors import InputError, PermissionDenied, RiskmapError, StaleEditError
 from engine.register import MatrixSpec
 
@@ -122,7 +122,7 @@ def show_error(exc: BaseException) -> None:
     if isinstance(exc, InputError):
         st.error(md(str(exc).splitlines()[0]))
         if exc.problems:
-            st.dataframe(problems_frame(exc.problems), hide_index=True)
+            table(problems_frame(exc.problems), key=None)
     elif isinstance(exc, PermissionDenied):
         st.error(md(f"Not allowed: {exc}"))
     elif isinstance(exc, StaleEditError):
@@ -287,6 +287,75 @@ def _save_all(edits: Sequence[tuple[str, int, dict[str, Any]]],
     return saved, kept, lines
 
 
+PAGE_ROWS = 200
+"""Rows a read-only table shows at once; a longer one is paged, with its count."""
+
+
+def columns(names: Sequence[str], given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The column configuration of a table: each column headed in words (``labels.heading``, or the
+    page's own label with a capital), each choice of a coded column shown as its label; a column the
+    page maps to None stays hidden."""
+    given = given or {}
+    out: dict[str, Any] = {}
+    for name in names:
+        if name in given and given[name] is None:
+            out[name] = None
+            continue
+        cfg = dict(given.get(name) or {})
+        label = cfg.get("label")
+        cfg["label"] = labels.heading(name) if not label else label[:1].upper() + label[1:]
+        options = (cfg.get("type_config") or {}).get("options")
+        if options and labels.is_coded(name):
+            cfg["type_config"] = {**cfg["type_config"], "options": [_option(name, o) for o in options]}
+        out[name] = cfg
+    return out
+
+
+def _option(column: str, option: Any) -> Any:
+    """One choice of an editable column with its label (a plain value, or Streamlit's ``{"value": ...}``)."""
+    if isinstance(option, dict):
+        return option if option.get("label") else {**option, "label": labels.word(column, option.get("value"))}
+    return {"value": option, "label": labels.word(column, option)}
+
+
+def _page(frame: pl.DataFrame, key: str, page_rows: int, box: Any) -> pl.DataFrame:
+    """The rows of the page chosen (a page number and "Rows a-b of n" above the table), or every row
+    when they fit on one page."""
+    total = frame.height
+    if total <= page_rows:
+        return frame
+    pages = -(-total // page_rows)
+    c1, c2 = box.columns([1, 4], vertical_alignment="bottom")
+    page = int(c1.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=f"{key}_page") or 1)
+    start = (page - 1) * page_rows
+    shown = frame.slice(start, page_rows)
+    c2.caption(f"Rows {start + 1}-{start + shown.height} of {total} (page {page} of {pages})")
+    return shown
+
+
+def table(frame: pl.DataFrame, *, key: str | None, column_config: Mapping[str, Any] | None = None,
+          page_rows: int = PAGE_ROWS, where: Any = None) -> None:
+    """A read-only table in words (``labels.in_words``): headed, codes as labels, dates as dates, as tall
+    as its rows; beyond ``page_rows`` rows it is paged and says which rows of how many it shows."""
+    box = where or st
+    shown = _page(labels.in_words(frame), key or "table", page_rows, box)
+    box.dataframe(shown, hide_index=True, key=key, height="content", column_config=columns(shown.columns, column_config))
+
+
+def ticked(frame: pl.DataFrame, *, key: str, id_col: str, column_config: Mapping[str, Any] | None = None,
+           page_rows: int = PAGE_ROWS) -> list[str]:
+    """A table in words whose rows are ticked to choose them; the ids (``id_col``) of the ticked rows.
+    ``id_col`` is not shown unless ``column_config`` gives it a column."""
+    page = _page(frame, key, page_rows, st)
+    shown = labels.in_words(page)
+    config = {id_col: None, **(column_config or {})}
+    event = st.dataframe(shown, hide_index=True, key=key, height="content", on_select="rerun",
+                         selection_mode="multi-row", column_config=columns(shown.columns, config))
+    rows = list(getattr(getattr(event, "selection", None), "rows", None) or [])
+    ids = page[id_col].cast(pl.String).to_list()
+    return [ids[i] for i in rows if 0 <= i < len(ids)]
+
+
 def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: Sequence[str],
                      save: Callable[[str, int, dict[str, Any]], object], noun: str,
                      column_config: Mapping[str, Any] | None = None, selection: object = None,
@@ -301,8 +370,8 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
     principal's roles cannot edit these rows) the rows are shown read-only.
     """
     if not allowed:
-        st.dataframe(list_text(frame), hide_index=True, key=f"{name}_readonly",
-                     column_config={k: v for k, v in (column_config or {}).items() if v is None})
+        table(frame, key=f"{name}_readonly", column_config={k: v for k, v in (column_config or {}).items()
+                                                            if v is None or k not in editable})
         who = principal()
         st.caption(md(f"Read only: your roles ({', '.join(who.roles)}) do not include changing these {noun}s."))
         return
@@ -325,10 +394,13 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
         refusals.error(md(f"Not saved: {len(first)} {noun}(s). " + "; ".join(f"{r}: {w}" for r, w in first.items()))
                        + "  \nEach refused value is listed below and, unless the record changed meanwhile, is "
                        "still in the table to correct.")
-        refusals.dataframe(pl.DataFrame(lines, schema={c: pl.String for c in ("record", "field", "value", "why")}),
-                           hide_index=True, key=f"{name}_refusals")
-    st.data_editor(list_text(shown, keep=editable), key=key, hide_index=True, num_rows="fixed",
-                   disabled=[c for c in shown.columns if c not in editable], column_config=dict(column_config or {}))
+        refused = pl.DataFrame(lines, schema={c: pl.String for c in ("record", "field", "value", "why")})
+        table(refused.with_columns(pl.col("field").map_elements(labels.heading, return_dtype=pl.String)),
+              key=f"{name}_refusals", where=refusals)
+    display = labels.in_words(shown, keep=editable, lists=editable)
+    st.data_editor(display, key=key, hide_index=True, num_rows="fixed", height="content",
+                   disabled=[c for c in shown.columns if c not in editable],
+                   column_config=columns(display.columns, column_config))
     edits = _pending_edits(key, shown, original, id_col, editable)
     c1, c2, c3 = st.columns([1, 1, 4])
     if c1.button("Save changes", type="primary", disabled=not edits, key=f"{name}_save"):
@@ -359,15 +431,10 @@ def list_text(frame: pl.DataFrame, sep: str = "; ", keep: Sequence[str] = ()) ->
 
 # --- creating and linking records ------------------------------------------------------------------
 
-STANDARDS = {"iso27001-2022": "ISO/IEC 27001:2022", "iso42001-2023": "ISO/IEC 42001:2023",
-             "iso27001-2013": "ISO/IEC 27001:2013"}
-"""The standards by their names, for labels (codes stay in exports' code columns)."""
-
-
 def control_label(code: str, title: str | None = None) -> str:
     """``iso27001-2022:A.8.13`` in words: ``ISO/IEC 27001:2022 A.8.13 Information backup``."""
     framework, _, ref = code.partition(":")
-    return " ".join(p for p in (STANDARDS.get(framework, framework), ref, title) if p)
+    return " ".join(p for p in (labels.standard(framework), ref, title) if p)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -410,10 +477,10 @@ def link_panel(key: str, noun: str, linked: Sequence[str], options: Mapping[str,
         try:
             for target in add:
                 link(target)
-                done.append(f"linked {target}")
+                done.append(f"linked {label(target)}")
             for target in drop:
                 unlink(target)
-                done.append(f"unlinked {target}")
+                done.append(f"unlinked {label(target)}")
         except (RiskmapError, duckdb.Error) as exc:
             show_error(exc)
             if done:

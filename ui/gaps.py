@@ -51,7 +51,7 @@ def render() -> None:
                              help="The SoA rows whose status is implemented, every Annex A control, "
                                   "or a list you pick.") or SOURCES[0]
     clauses = c3.checkbox("Include clauses 4-10", key="gap_clauses")
-    order = c3.radio("Order by", list(ORDERS), key="gap_order") or "effort, then risk"
+    order = c3.radio("Order by", list(ORDERS), key="gap_order", format_func=str.capitalize) or "effort, then risk"
 
     stamp = common.stamp()
     annex = _annex_a(stamp, source)
@@ -87,17 +87,17 @@ def render() -> None:
         st.subheader(f"What remains: {remaining.height} control(s)")
         show_all = st.toggle("Show fully covered controls too", key="gap_show_all")
         table = rows if show_all else remaining
-        st.dataframe(
-            table, hide_index=True,
+        common.table(
+            table, key="gap_table",
             column_config={
                 "remaining_effort": st.column_config.ProgressColumn(
-                    "remaining effort", min_value=0, max_value=10, format="%d",
+                    "Remaining effort", min_value=0, max_value=10, format="%d",
                     help="10: nothing covers it; 0: fully covered"),
-                "covered_by": st.column_config.TextColumn("covered by", width="large"),
-                "n_risks": st.column_config.NumberColumn("open risks", help="Open risks citing the control"),
-                "max_risk_score": st.column_config.NumberColumn("highest risk score"),
+                "covered_by": st.column_config.TextColumn("Covered by", width="large"),
+                "n_risks": st.column_config.NumberColumn("Open risks", help="Open risks citing the control"),
+                "max_risk_score": st.column_config.NumberColumn("Highest risk score"),
                 "share": st.column_config.ProgressColumn(
-                    "work done", min_value=0, max_value=1, format="%.1f",
+                    "Work done", min_value=0, max_value=1, format="%.1f",
                     help="The control's part of the estimate: 1 fully covered, strength / 10 partly, 0 not"),
             })
         st.download_button("Download the gap list (CSV)", safe_frame(table).write_csv().encode("utf-8"),

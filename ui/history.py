@@ -13,22 +13,17 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine import access, exports
+from engine import access, exports, labels
 from engine.store import history
 from ui import common
 
 ANY = ""
-ENTITIES = {"risk": "Risk", "action": "Treatment action", "soa_row": "SoA row", "asset": "Asset",
-            "ai_system": "AI system", "impact_assessment": "Impact assessment", "ai_usage": "Observed AI use",
-            "ai_scenario_decision": "AI risk scenario decision", "control_suggestion": "Control suggestion",
-            "matrix": "Risk matrix", "soa_version": "SoA version", "tailoring": "Crosswalk tailoring"}
-CHANNELS = {"app": "App", "cli": "Command line", "import": "Import", "api": "Python API", "demo": "Demo build"}
 SHOWN = ["changed_at", "actor_name", "channel", "entity", "entity_id", "action", "field", "old_value", "new_value",
          "batch_id"]
 
 
-def _label(codes: dict[str, str], code: str) -> str:
-    return "Any" if code == ANY else codes.get(code, code.replace("_", " ").capitalize())
+def _label(column: str, code: str) -> str:
+    return "Any" if code == ANY else labels.word(column, code)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -49,12 +44,12 @@ def _filters(facets: dict[str, list[str]]) -> dict[str, Any]:
     """The filter widgets; the choices as ``history.changes`` arguments."""
     c = st.columns([2, 2, 2, 2, 3])
     entity = c[0].selectbox("Record kind", [ANY, *facets["entity"]], key="hist_entity",
-                            format_func=lambda e: _label(ENTITIES, e))
+                            format_func=lambda e: _label("entity", e))
     entity_id = c[1].text_input("Record id", key="hist_id", placeholder="e.g. R-0001")
     person = c[2].selectbox("Person", [ANY, *facets["person"]], key="hist_person",
                             format_func=lambda p: "Anyone" if p == ANY else p)
     channel = c[3].selectbox("Channel", [ANY, *facets["channel"]], key="hist_channel",
-                             format_func=lambda ch: _label(CHANNELS, ch))
+                             format_func=lambda ch: _label("channel", ch))
     days = c[4].date_input("Changed between", value=(date.today() - timedelta(days=365), date.today()),
                            key="hist_days", format="YYYY-MM-DD", min_value=date(2000, 1, 1),
                            max_value=date.today() + timedelta(days=1))
@@ -64,10 +59,13 @@ def _filters(facets: dict[str, list[str]]) -> dict[str, Any]:
 
 
 def readable(rows: pl.DataFrame) -> pl.DataFrame:
-    """The changes in words: record kinds and channels by their labels."""
-    return rows.select(SHOWN).with_columns(
-        pl.col("entity").replace_strict(ENTITIES, default=pl.col("entity")),
-        pl.col("channel").replace_strict(CHANNELS, default=pl.col("channel")))
+    """The changes in words: record kinds and channels by their labels, each old and new value as its
+    field's words (a status's label, a list of reasons), fields by their headings."""
+    values = [pl.struct("field", side).map_elements(lambda r, s=side: labels.value_text(r["field"] or "", r[s]),
+                                                    return_dtype=pl.String).alias(side)
+              for side in ("old_value", "new_value")]
+    return labels.in_words(rows.select(SHOWN).with_columns(values)).with_columns(
+        pl.col("field").map_elements(labels.heading, return_dtype=pl.String))
 
 
 def render() -> None:
@@ -80,14 +78,12 @@ def render() -> None:
         shown = readable(got.rows)
         more = f"; the newest {got.rows.height} shown" if got.matched > got.rows.height else ""
         st.caption(f"{got.matched} change(s) match{more}")
-        st.dataframe(shown, hide_index=True, key="hist_table", column_config={
-            "changed_at": st.column_config.DatetimeColumn("changed at (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-            "actor_name": st.column_config.TextColumn("person"),
-            "entity": st.column_config.TextColumn("record kind"),
-            "entity_id": st.column_config.TextColumn("record"),
-            "old_value": st.column_config.TextColumn("old value", width="medium"),
-            "new_value": st.column_config.TextColumn("new value", width="large"),
-            "batch_id": st.column_config.TextColumn("batch or operation"),
+        common.table(shown, key="hist_table", column_config={
+            "changed_at": st.column_config.DatetimeColumn("Changed at (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "actor_name": st.column_config.TextColumn("Person"),
+            "old_value": st.column_config.TextColumn("Old value", width="medium"),
+            "new_value": st.column_config.TextColumn("New value", width="large"),
+            "batch_id": st.column_config.TextColumn("Batch or operation"),
         })
         c1, c2, _ = st.columns([1, 1, 4])
         c1.download_button("Download CSV", lambda: exports.table_bytes(shown, "csv", sheet="History"),

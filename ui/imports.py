@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine import importing
+from engine import importing, labels
 from engine.errors import InputError, problem_lines
 from engine.register import suggestions
 from engine.register.imports import describe_changes, headers, known_registers, reading, write_problems_csv
@@ -79,10 +79,10 @@ def _register_choice(col: Any, kind: str, upload_name: str, digest: str) -> str:
     known = known_registers(common.db_path()) if kind == "risks" else pl.DataFrame()
     choice = _NEW_REGISTER
     if not known.is_empty():
-        labels = {r["register"]: f"{r['register']} ({r['risks']} risks, last file {r['last_file']})"
-                  for r in known.iter_rows(named=True)}
-        choice = col.selectbox("Register", [_NEW_REGISTER, *labels], key=f"import_register_{digest}",
-                               format_func=lambda r: labels.get(r, r),
+        names = {r["register"]: f"{r['register']} ({r['risks']} risks, last file {r['last_file']})"
+                 for r in known.iter_rows(named=True)}
+        choice = col.selectbox("Register", [_NEW_REGISTER, *names], key=f"import_register_{digest}",
+                               format_func=lambda r: names.get(r, r),
                                help="Choose the register this file is a new version of: its rows then update "
                                     "that register's risks (matched by the register's own ids) with history.")
     if choice != _NEW_REGISTER:
@@ -105,11 +105,17 @@ def _column_choices(table: reading.Table, cols: headers.Columns, kind: str, key:
         guess = by_index.get(i)
         pick = grid[i % 3].selectbox(f"{heading} ({'recognised' if guess else 'not recognised'})", options,
                                      index=options.index(guess or headers.IGNORE), key=f"{key}_col_{i}",
+                                     format_func=_field_label,
                                      help="The field this column holds; 'ignore' leaves it out (it stays in "
                                           "the lineage of risk registers).")
         if pick != (guess or headers.IGNORE):
             changed[heading] = pick
     return changed
+
+
+def _field_label(fld: str) -> str:
+    """A field to map a column to, in words (``inherent_likelihood`` -> ``Inherent likelihood``)."""
+    return "Ignore (leave the column out)" if fld == headers.IGNORE else labels.heading(fld)
 
 
 def _show_problems(exc: InputError, folder: Path) -> None:
@@ -118,7 +124,7 @@ def _show_problems(exc: InputError, folder: Path) -> None:
     st.error(common.md(exc.summary))
     st.code("\n".join(problem_lines(exc.problems, limit=60)), language=None)
     if exc.problems:
-        st.dataframe(common.problems_frame(exc.problems[:_SHOWN_ROWS]), hide_index=True)
+        common.table(common.problems_frame(exc.problems[:_SHOWN_ROWS]), key="import_problems")
         out = folder / "problems.csv"
         write_problems_csv(exc.problems, out)
         st.download_button(f"Download all {len(exc.problems):,} problem(s) as CSV", out.read_bytes(),
@@ -168,7 +174,9 @@ def _check_and_import(kind: str, table: reading.Table, cols: headers.Columns, pa
                        help="The column choices and settings, for `riskmap import ... --mapping FILE`.")
     st.subheader(f"Preview ({table.rows:,} row(s))")
     names = {f"c{i}": (h or f"column {headers.column_letter(i)}") for i, h in enumerate(table.headers)}
-    st.dataframe(table.frame.head(20).rename({reading.ROW: "row", **names}, strict=False), hide_index=True)
+    st.caption("The first 20 rows as written in the file.")
+    st.dataframe(table.frame.head(20).rename({reading.ROW: "Row", **names}, strict=False), hide_index=True,
+                 key="import_preview", height="content")
     mapping = folder / "mapping.yaml"
     mapping.write_text(text, encoding="utf-8")
     args = {"mapping": mapping, **{k: v for k, v in settings.items() if k != "management_system" or v},
@@ -201,10 +209,27 @@ _SECTIONS = (("created", "New"), ("merged", "Merged into an existing record"), (
              ("proposals", "Crosswalk proposals for the 42001 rows (confirm them on the SoA page)"))
 
 
+def _show_scales(readings: list[dict[str, Any]], matrix_size: int) -> None:
+    """How each likelihood and impact value of the file is read on the matrix, before anything is
+    imported: the same word can land on different points of the two axes."""
+    if not readings:
+        return
+    st.markdown(f"**How the scores will be read on the {matrix_size}x{matrix_size} risk matrix**")
+    st.caption("Check each value: it is stored as the point shown. A mapping file's `scales` (or a scale in the "
+               "column heading, such as \"Likelihood (1-3)\") changes how a column is read.")
+    common.table(pl.DataFrame(readings).select("column", "value", "read_as"), key="import_scales",
+                 column_config={"column": st.column_config.TextColumn("Column in the file"),
+                                "value": st.column_config.TextColumn("Value as written"),
+                                "read_as": st.column_config.TextColumn("Read as (matrix point)")})
+
+
 def _show_report(report: Any, noun: str) -> None:
-    """What the import would do: per file, its notes and warnings, then each list of rows."""
+    """What the import would do: per file, how its scores are read, its notes and warnings, then each list
+    of rows."""
+    size = common.matrix(common.stamp()).size
     for f in report.files:
         st.success(common.md("Check passed: " + f.summary()))
+        _show_scales(getattr(f, "scales", []), size)
         for note in f.notes:
             st.caption(common.md(note))
         if f.warnings:
@@ -216,7 +241,7 @@ def _show_report(report: Any, noun: str) -> None:
                 rows = [{"row": x["row"], "id": x["id"], "changes": describe_changes(x)} for x in rows]
             if rows:
                 st.markdown(f"**{label}: {len(rows):,}**" + (f" ({noun})" if attr == "created" else ""))
-                st.dataframe(common.list_text(pl.DataFrame(rows[:_SHOWN_ROWS], strict=False)), hide_index=True)
+                common.table(pl.DataFrame(rows[:_SHOWN_ROWS], strict=False), key=f"import_{f.file}_{attr}")
 
 
 def _suggestions() -> None:
@@ -229,10 +254,13 @@ def _suggestions() -> None:
     st.caption(f"{found.height:,} suggestion(s) waiting. Accepting links the control to the risk, with history.")
     shown = found.select("id", "risk_id", "risk_title", "phrase", "framework", "ref", "control_title", "score",
                          "reason", "link_status")
-    st.dataframe(shown.head(_SHOWN_ROWS), hide_index=True)
-    labels = {r["id"]: f"{r['id']}: {r['risk_id']} '{r['phrase']}' -> {r['framework']}:{r['ref']} ({r['score']:.2f})"
-              for r in shown.iter_rows(named=True)}
-    picked = st.multiselect("Suggestions", list(labels), format_func=labels.get, key="suggest_pick")
+    st.caption("Tick the suggestions to decide (the box left of each row; the header box ticks them all).")
+    picked = common.ticked(shown, key="suggest_table", id_col="id", column_config={
+        "id": st.column_config.TextColumn("Suggestion"), "phrase": st.column_config.TextColumn("Written in the file"),
+        "ref": st.column_config.TextColumn("Proposed control"), "control_title": st.column_config.TextColumn("Title"),
+        "score": st.column_config.NumberColumn("Match", format="%.2f"),
+        "link_status": st.column_config.TextColumn("Link status")})
+    st.caption(f"{len(picked)} of {found.height} suggestion(s) ticked")
     note = st.text_input("Note (kept with the decision)", key="suggest_note")
     accept, reject = st.columns(2)
     for button, decide, verb in ((accept, suggestions.accept_suggestions, "Accepted"),

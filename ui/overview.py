@@ -98,9 +98,10 @@ def _attention(attention: dict[str, pl.DataFrame]) -> None:
                                 pl.col("rule").replace({"acceptance_expired": "expired",
                                                         "acceptance_expiring": "expiring"}).alias("check"),
                                 "detail")
-            col.dataframe(shown if key == "acceptances" else shown.drop("check"), hide_index=True,
-                          key=f"overview_{key}", height=min(35 * (rows.height + 1) + 3, 250),
-                          column_config={"detail": st.column_config.TextColumn("detail", width="large")})
+            with col:
+                common.table(shown if key == "acceptances" else shown.drop("check"), key=f"overview_{key}",
+                             page_rows=10, column_config={"check": st.column_config.TextColumn("Acceptance"),
+                                                          "detail": st.column_config.TextColumn(width="large")})
 
 
 def render() -> None:

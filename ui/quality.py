@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from engine import access, audit
+from engine import access, audit, labels
 from engine.exports.safe import safe_frame
 from ui import common
 
@@ -36,20 +36,22 @@ def render() -> None:
             st.success("Every consistency rule passes.")
 
         st.subheader("Rules")
-        st.dataframe(rules, hide_index=True,
-                     column_config={"purpose": st.column_config.TextColumn("purpose", width="large")})
+        common.table(rules, key="quality_rules",
+                     column_config={"purpose": st.column_config.TextColumn(width="large")})
 
         st.subheader("Findings")
         c1, c2 = st.columns(2)
         severities = c1.multiselect("Severity", ["error", "warning"], default=["error", "warning"],
-                                    key="quality_severity")
+                                    key="quality_severity", format_func=lambda v: labels.word("severity", v))
         failing = rules.filter(pl.col("findings") > 0)["rule"].to_list()
-        chosen = c2.multiselect("Rule", failing, default=[], key="quality_rule", placeholder="All rules")
+        chosen = c2.multiselect("Rule", failing, default=[], key="quality_rule", placeholder="All rules",
+                                format_func=lambda r: labels.word("rule", r))
         shown = found.filter(pl.col("severity").is_in(severities or []))
         if chosen:
             shown = shown.filter(pl.col("rule").is_in(chosen))
-        st.dataframe(shown, hide_index=True,
-                     column_config={"detail": st.column_config.TextColumn("detail", width="large")})
+        common.table(shown, key="quality_findings",
+                     column_config={"detail": st.column_config.TextColumn(width="large"),
+                                    "entity_id": st.column_config.TextColumn("Record")})
         st.download_button("Download findings (CSV)", safe_frame(shown).write_csv().encode("utf-8"),
                            file_name="audit_findings.csv", mime="text/csv", key="quality_download",
                            on_click="ignore")

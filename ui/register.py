@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from engine import access, charts, register
+from engine import access, charts, labels, register
 from engine.errors import RiskmapError
 from engine.register import browse
 from ui import common, downloads
@@ -24,24 +24,28 @@ SYSTEMS = ["ISMS", "AIMS", "both"]
 EDITABLE = ["title", "management_system", "owner", "status", "inherent_likelihood", "inherent_impact",
             "current_likelihood", "current_impact", "residual_likelihood", "residual_impact", "treatment",
             "treatment_notes", "next_review"]
-SHOWN = ["id", "title", "management_system", "owner", "status", "level", "within_appetite",
+SHOWN = ["id", "source_keys", "title", "management_system", "owner", "status", "level", "within_appetite",
          "inherent_likelihood", "inherent_impact", "inherent_level", "current_likelihood", "current_impact",
          "current_level", "residual_likelihood", "residual_impact", "residual_level", "treatment", "treatment_notes",
          "next_review", "acceptance_status", "ai_systems", "assets", "controls_27001", "controls_42001", "version"]
-SORTS = {"id": "id", "score (current, else inherent)": "score", "inherent score": "inherent_score",
-         "residual score": "residual_score", "title": "title", "owner": "owner", "next review": "next_review"}
+SORTS = {"ID": "id", "Score (current, else inherent)": "score", "Inherent score": "inherent_score",
+         "Residual score": "residual_score", "Title": "title", "Owner": "owner", "Next review": "next_review"}
 
 
 def _filters(owners: list[str], matrix: register.MatrixSpec) -> dict[str, Any]:
     """The filter and sort widgets; the choices as register_page arguments."""
     c = st.columns([2, 2, 2, 2, 3])
-    systems = c[0].multiselect("Management system", SYSTEMS, default=[], placeholder="All", key="reg_ms")
-    statuses = c[1].multiselect("Status", STATUSES, default=["open", "treated", "accepted"], key="reg_status")
+    systems = c[0].multiselect("Management system", SYSTEMS, default=[], placeholder="All", key="reg_ms",
+                               format_func=lambda m: labels.word("management_system", m))
+    statuses = c[1].multiselect("Status", STATUSES, default=["open", "treated", "accepted"], key="reg_status",
+                                format_func=lambda v: labels.word("status", v))
     levels = c[2].multiselect("Level", matrix.level_names, default=[], placeholder="All", key="reg_level")
     chosen_owners = c[3].multiselect("Owner", owners, default=[], placeholder="All", key="reg_owner")
-    text = c[4].text_input("Search title", key="reg_search")
+    text = c[4].text_input("Search", key="reg_search", placeholder="Title, R-0001 or the register's own id",
+                           help="Finds the words in a risk's title, its id, or the id a source register gives it "
+                                "(such as RR-001).")
     s1, s2 = st.columns([2, 5])
-    sort = s1.selectbox("Sort by", list(SORTS), key="reg_sort") or "id"
+    sort = s1.selectbox("Sort by", list(SORTS), key="reg_sort") or "ID"
     descending = s2.toggle("Descending", value=False, key="reg_desc")
     return {"systems": tuple(systems), "statuses": tuple(statuses), "levels": tuple(levels),
             "owners": tuple(chosen_owners), "text": text, "sort": SORTS[sort], "descending": descending}
@@ -72,12 +76,12 @@ def _matrix_table(matrix: register.MatrixSpec) -> None:
     """The risk matrix the scores are read on: impact rows (highest first) by likelihood columns, each
     cell its score and level."""
     cells = {(c["likelihood"], c["impact"]): f"{c['score']} {c['level']}" for c in matrix.cells()}
-    rows = [{"impact": f"{im} {matrix.impact_labels[im - 1]}",
+    rows = [{"Impact": f"{im} {matrix.impact_labels[im - 1]}",
              **{f"{li} {matrix.likelihood_labels[li - 1]}": cells[(li, im)] for li in range(1, matrix.size + 1)}}
             for im in range(matrix.size, 0, -1)]
     st.caption(f"Risk matrix (version {matrix.version}): likelihood across, impact down; appetite up to "
                f"score {matrix.appetite}")
-    st.dataframe(rows, hide_index=True, key="reg_new_matrix")
+    st.dataframe(rows, hide_index=True, key="reg_new_matrix", height="content")
 
 
 def _score(matrix: register.MatrixSpec, stage: str, required: bool) -> tuple[int | None, int | None]:
@@ -106,7 +110,8 @@ def _create_form(matrix: register.MatrixSpec) -> None:
     who = common.principal()
     title = st.text_input("Title", key="reg_new_title", max_chars=300)
     c1, c2, c3 = st.columns(3)
-    system = c1.selectbox("Management system", SYSTEMS, key="reg_new_ms")
+    system = c1.selectbox("Management system", SYSTEMS, key="reg_new_ms",
+                          format_func=lambda m: labels.word("management_system", m))
     owner = c2.text_input("Owner", key="reg_new_owner")
     units = sorted(who.units) if who.units is not None else None
     unit = (c3.selectbox("Business unit", units, key="reg_new_unit") if units
@@ -117,7 +122,7 @@ def _create_form(matrix: register.MatrixSpec) -> None:
     current = _score(matrix, "current", required=False)
     c1, c2 = st.columns(2)
     treatment = c1.selectbox("Treatment", [None, *TREATMENTS], key="reg_new_treatment",
-                             format_func=lambda t: "not decided" if t is None else t)
+                             format_func=lambda t: "Not decided" if t is None else labels.word("treatment", t))
     review = c2.date_input("Next review", value=None, key="reg_new_review")
     chosen = st.multiselect("Controls (either standard)", list(controls), format_func=lambda c: controls.get(c, c),
                             key="reg_new_controls", placeholder="Type an id such as A.8.13 or words of the title")
@@ -212,20 +217,21 @@ def render() -> None:
     p1, p2 = st.columns([1, 5])
     p1.number_input("Page", min_value=1, max_value=pages, step=1, key="reg_page")
     first = (page - 1) * PAGE_SIZE + 1 if got.filtered else 0
-    p2.caption(f"rows {first}-{first + got.rows.height - 1 if got.filtered else 0} of {got.filtered} "
+    p2.caption(f"Rows {first}-{first + got.rows.height - 1 if got.filtered else 0} of {got.filtered} "
                f"matching risk(s); {got.total} in the register")
-    score = {c: st.column_config.NumberColumn(c.replace("_", " "), min_value=1, max_value=matrix.size, step=1)
+    score = {c: st.column_config.NumberColumn(min_value=1, max_value=matrix.size, step=1)
              for c in EDITABLE if c.endswith(("_likelihood", "_impact"))}
     common.versioned_editor(
         got.rows.select(SHOWN), name="register", id_col="id", editable=EDITABLE, save=_save, noun="risk",
         selection={**dict(chosen), "page": page}, allowed=common.can("edit_risk", ()),
         column_config={
-            "title": st.column_config.TextColumn("title", required=True, max_chars=300, width="large"),
-            "management_system": st.column_config.SelectboxColumn("system", options=SYSTEMS, required=True),
-            "status": st.column_config.SelectboxColumn("status", options=STATUSES, required=True),
-            "treatment": st.column_config.SelectboxColumn("treatment", options=TREATMENTS),
-            "next_review": st.column_config.DateColumn("next review"),
-            "within_appetite": st.column_config.CheckboxColumn("within appetite"),
+            "id": st.column_config.TextColumn("ID", pinned=True),
+            "title": st.column_config.TextColumn(required=True, max_chars=300, width="large"),
+            "management_system": st.column_config.SelectboxColumn("System", options=SYSTEMS, required=True),
+            "status": st.column_config.SelectboxColumn(options=STATUSES, required=True),
+            "treatment": st.column_config.SelectboxColumn(options=TREATMENTS),
+            "next_review": st.column_config.DateColumn(),
+            "within_appetite": st.column_config.CheckboxColumn(),
             **score,
         })
 

@@ -143,8 +143,10 @@ def _proposals(sid: str, open_rows: pl.DataFrame) -> None:
     if open_rows.is_empty():
         st.success("Every scenario that applies to this system is identified or ruled out.")
         return
-    st.dataframe(common.list_text(open_rows.select("scenario_id", "scenario_title", "theme", "affects_individuals",
-                                                   "unrecorded")), hide_index=True)
+    common.table(open_rows.select("scenario_id", "scenario_title", "theme", "affects_individuals", "unrecorded"),
+                 key="scen_open", column_config={
+                     "scenario_id": st.column_config.TextColumn("ID"),
+                     "unrecorded": st.column_config.TextColumn("Characteristics not recorded")})
     titles = dict(open_rows.select("scenario_id", "scenario_title").iter_rows())
     pick = st.selectbox("Scenario", list(titles), key="scen_pick", format_func=lambda i: f"{i} {titles[i]}")
     if pick is None:
@@ -172,7 +174,7 @@ def _accept_controls(sid: str, pick: str) -> None:
     existing = st.selectbox("Register risk", [NEW_RISK, *titles], key="scen_risk",
                             format_func=lambda r: r if r == NEW_RISK else f"{r} {titles[r]}",
                             help="Link a risk that already names this system instead, if it covers the scenario "
-                                 "(`riskmap scenarios accept ... --risk R` links any other).")
+                                 "(any other risk can be linked from the command line).")
     new = existing == NEW_RISK
     left, right = st.columns(2)
     likelihood = left.selectbox("Likelihood", list(range(1, matrix.size + 1)), index=None, key="scen_likelihood",
@@ -196,8 +198,10 @@ def _decided(sid: str, decided: pl.DataFrame) -> None:
         if decided.is_empty():
             st.caption("No decision yet.")
             return
-        st.dataframe(decided.select("scenario_id", "scenario_title", "state", "risk_id", "reason", "decided_by",
-                                    "decided_at"), hide_index=True)
+        common.table(decided.select("scenario_id", "scenario_title", "state", "risk_id", "reason", "decided_by",
+                                    "decided_at"), key="scen_decided",
+                     column_config={"scenario_id": st.column_config.TextColumn("ID"),
+                                    "state": st.column_config.TextColumn("Decision")})
         if not common.can("identify_ai_risk"):
             return
         pick = st.selectbox("Reopen a decision", decided["scenario_id"].to_list(), index=None, key="scen_reopen_pick")
@@ -224,10 +228,8 @@ def render_unregistered_use() -> None:
     if open_rows.is_empty():
         st.success("Every AI service seen in use is registered or dismissed with a reason.")
         return
-    st.dataframe(open_rows.select("id", "tool", "domain", "vendor", "department", "user_count", "first_seen",
-                                  "last_seen", "source"), hide_index=True,
-                 column_config={"first_seen": st.column_config.DateColumn("first seen"),
-                                "last_seen": st.column_config.DateColumn("last seen")})
+    common.table(open_rows.select("id", "tool", "domain", "vendor", "department", "user_count", "first_seen",
+                                  "last_seen", "source"), key="usage_open")
     labels = {r["id"]: f"{r['id']} {r['tool'] or r['domain'] or r['vendor']}" for r in open_rows.iter_rows(named=True)}
     if not common.can("edit_register"):
         st.caption("Registering or dismissing observed AI use needs the role contributor.")

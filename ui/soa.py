@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine import soa
+from engine import labels, soa
 from ui import common, downloads
 
 APPLICABILITY = {"applicable": True, "not applicable": False, "undecided": None}
@@ -22,7 +22,6 @@ EDITABLE = ["applicability", "reasons", "exclusion_reason", "justification", "st
 SHOWN = ["control", "framework", "ref", "title", "applicability", "reasons", "exclusion_reason", "justification",
          "status", "implementation_notes", "owner", "risk_ids", "implementing_actions", "counterparts", "ai_systems",
          "version"]
-STANDARDS = {"iso27001-2022": "ISO/IEC 27001:2022", "iso42001-2023": "ISO/IEC 42001:2023"}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -38,12 +37,12 @@ def _filters(rows: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
     c = st.columns([2, 2, 2, 3])
     fws = sorted(rows["framework"].unique().to_list())
     standard = c[0].multiselect("Standard", fws, default=[], placeholder="Both", key="soa_fw",
-                                format_func=lambda f: STANDARDS.get(f, f))
+                                format_func=labels.standard)
     applicability = c[1].multiselect("Applicability", list(APPLICABILITY), default=[], placeholder="All",
-                                     key="soa_app")
+                                     key="soa_app", format_func=lambda a: labels.word("applicability", a))
     status = c[2].multiselect("Status", list(soa.STATUSES), default=[], placeholder="All", key="soa_status",
                               format_func=lambda s: soa.STATUSES.get(s, s))
-    text = c[3].text_input("Search ref or title", key="soa_search")
+    text = c[3].text_input("Search control or title", key="soa_search", placeholder="e.g. A.8.13 or backup")
     frame = rows
     if standard:
         frame = frame.filter(pl.col("framework").is_in(standard))
@@ -71,26 +70,23 @@ def _save_row(control: str, version: int, changes: dict[str, Any]) -> None:
 
 def _decisions(rows: pl.DataFrame) -> None:
     shown, chosen = _filters(rows)
-    st.caption(f"{shown.height} of {rows.height} row(s). Edit cells, then save. Marking a control not applicable "
-               "needs a justification.")
+    st.caption(f"{shown.height} of {rows.height} controls shown. Edit cells, then save. Marking a control not "
+               "applicable needs an exclusion reason and a justification.")
     shown = shown.with_columns((pl.col("framework") + ":" + pl.col("ref")).alias("control")).select(SHOWN)
     common.versioned_editor(
         shown, name="soa", id_col="control", editable=EDITABLE, save=_save_row, noun="SoA row", selection=chosen,
         allowed=common.can("edit_soa"),
         column_config={
             "control": None,
-            "title": st.column_config.TextColumn("title", width="medium"),
-            "applicability": st.column_config.SelectboxColumn("applicability", options=list(APPLICABILITY),
-                                                              required=True),
-            "reasons": st.column_config.MultiselectColumn("reasons", options=list(soa.REASONS),
-                                                          format_func=lambda r: soa.REASONS.get(r, r)),
-            "exclusion_reason": st.column_config.SelectboxColumn(
-                "exclusion reason", options=list(soa.EXCLUSION_REASONS),
-                format_func=lambda r: soa.EXCLUSION_REASONS.get(r, r)),
-            "justification": st.column_config.TextColumn("justification", width="medium", max_chars=2000),
-            "status": st.column_config.SelectboxColumn("status", options=list(soa.STATUSES), required=True,
-                                                       format_func=lambda s: soa.STATUSES.get(s, s)),
-            "implementation_notes": st.column_config.TextColumn("implementation notes", max_chars=4000),
+            "ref": st.column_config.TextColumn("Control", pinned=True),
+            "title": st.column_config.TextColumn("Title", width="medium"),
+            "applicability": st.column_config.SelectboxColumn(options=list(APPLICABILITY), required=True),
+            "reasons": st.column_config.MultiselectColumn(options=list(soa.REASONS)),
+            "exclusion_reason": st.column_config.SelectboxColumn(options=list(soa.EXCLUSION_REASONS)),
+            "justification": st.column_config.TextColumn(width="medium", max_chars=2000),
+            "status": st.column_config.SelectboxColumn("Implementation status", options=list(soa.STATUSES),
+                                                       required=True),
+            "implementation_notes": st.column_config.TextColumn(max_chars=4000),
         })
 
 
@@ -109,15 +105,14 @@ def _exclude_form(rows: pl.DataFrame) -> None:
     with st.expander("Exclude a control"):
         control = st.selectbox("Control", list(titles), index=None, key="soa_ex_control",
                                placeholder="Choose a control",
-                               format_func=lambda c: f"{STANDARDS.get(c.split(':')[0], c.split(':')[0])} "
-                                                     f"{c.split(':', 1)[1]} {titles[c]}")
+                               format_func=lambda c: common.control_label(c, titles[c]))
         reason = st.selectbox("Exclusion reason", list(soa.EXCLUSION_REASONS), index=None, key="soa_ex_reason",
                               format_func=lambda r: soa.EXCLUSION_REASONS.get(r, r))
         justification = st.text_input("Justification", key="soa_ex_just")
         risks = cited.get(control or "", [])
         override = ""
         if risks:
-            st.warning(f"Open risks cite {control}: {', '.join(risks)}. Excluding it needs an explicit "
+            st.warning(f"Open risks cite {common.control_label(str(control))}: {', '.join(risks)}. Excluding it needs an explicit "
                        "override with its reason, which is recorded in the history.")
             override = st.text_input("Override reason", key="soa_ex_override")
         if st.button("Exclude the control", key="soa_ex_submit", disabled=control is None):
@@ -127,7 +122,8 @@ def _exclude_form(rows: pl.DataFrame) -> None:
                             justification=justification or None, override_reason=override or None,
                             actor=common.principal(), channel=common.CHANNEL)
                 common.next_generation("soa_generation")
-                common.flash(f"{control} excluded; its implementation status is reset to not started")
+                common.flash(f"{common.control_label(str(control))} excluded; its implementation status is reset "
+                             "to not started")
                 st.rerun()
 
 
@@ -137,13 +133,17 @@ def _proposals(found: pl.DataFrame) -> None:
     if found.is_empty():
         st.success("No open proposal.")
         return
-    st.dataframe(common.list_text(found.drop("row_version")), hide_index=True,
-                 column_config={"basis": st.column_config.TextColumn("basis", width="large")})
+    shown = found.drop("row_version")
+    config = {"basis": st.column_config.TextColumn(width="large"), "kind": st.column_config.TextColumn("Proposed because"),
+              "current_applicable": st.column_config.CheckboxColumn("Applicable now"),
+              "proposed_applicable": st.column_config.CheckboxColumn("Proposed applicable")}
     if not common.can("edit_soa"):
+        common.table(shown.drop("proposal_id"), key="soa_proposals", column_config=config)
         st.caption("Read only: accepting or rejecting a proposal needs the role contributor for every unit.")
         return
-    ids = found["proposal_id"].to_list()
-    picked = st.multiselect("Proposals", ids, default=[], key="soa_proposal_pick")
+    st.caption("Tick the proposals to accept or reject (the box left of each row; the header box ticks them all).")
+    picked = common.ticked(shown, key="soa_proposal_table", id_col="proposal_id", column_config=config)
+    st.caption(f"{len(picked)} of {found.height} proposal(s) ticked")
     justification = st.text_input("Justification (required to reject)", key="soa_proposal_just")
     c1, c2 = st.columns([1, 1])
     who = common.principal()
@@ -184,16 +184,22 @@ def _versions(versions: pl.DataFrame, issues: dict[str, list[str]]) -> None:
     if versions.is_empty():
         st.info("No approved version yet.")
         return
-    st.dataframe(versions, hide_index=True)
+    common.table(versions, key="soa_versions", column_config={
+        "n_rows": st.column_config.NumberColumn("Rows"), "n_applicable": st.column_config.NumberColumn("Applicable"),
+        "n_undecided": st.column_config.NumberColumn("Undecided when approved"),
+        "n_error_findings": st.column_config.NumberColumn("Error findings when approved"),
+        "created_by": None, "created_by_name": st.column_config.TextColumn("Recorded by"),
+        "confirmation": st.column_config.TextColumn("Confirmation given", width="large")})
     sides = ["current", *[str(v) for v in versions["version"].to_list()]]
     c1, c2 = st.columns(2)
-    v1 = c1.selectbox("From version", sides[1:], index=len(sides) - 2, key="soa_diff_from")
+    v1 = c1.selectbox("From version", sides[1:], index=len(sides) - 2, key="soa_diff_from",
+                      format_func=lambda s: f"version {s}")
     v2 = c2.selectbox("To", sides, index=0, key="soa_diff_to",
                       format_func=lambda s: "working copy" if s == "current" else f"version {s}")
     with common.guard():
         changes = soa.diff(common.db_path(), v1 or sides[1], v2 or "current")
         st.caption(f"{changes.height} change(s)")
-        st.dataframe(changes, hide_index=True)
+        common.table(changes, key="soa_diff")
 
 
 def render() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from engine import access, charts, plan
+from engine import access, charts, labels, plan
 from ui import common, downloads
 
 RANK_COLUMNS = ["rank", "action_id", "title", "owner", "status", "due_date", "effort", "n_27001", "n_42001",
@@ -44,11 +44,11 @@ def _actions_editor(actions: pl.DataFrame) -> None:
         actions.select(ACTION_SHOWN).sort("action_id"), name="plan", id_col="action_id", editable=ACTION_EDITABLE,
         save=_save_action, noun="action", allowed=common.can("edit_plan", ()),
         column_config={
-            "title": st.column_config.TextColumn("title", required=True, width="medium", max_chars=300),
-            "status": st.column_config.SelectboxColumn("status", options=list(plan.ACTION_STATUSES),
-                                                       required=True),
-            "due_date": st.column_config.DateColumn("due date"),
-            "effort": st.column_config.NumberColumn("effort (person-days)", step=0.5,
+            "action_id": st.column_config.TextColumn("Action", pinned=True),
+            "title": st.column_config.TextColumn(required=True, width="medium", max_chars=300),
+            "status": st.column_config.SelectboxColumn(options=list(plan.ACTION_STATUSES), required=True),
+            "due_date": st.column_config.DateColumn("Due date"),
+            "effort": st.column_config.NumberColumn("Effort (person-days)", step=0.5,
                                                     help="More than zero; the save says so otherwise."),
         })
 
@@ -123,8 +123,13 @@ def _approvals(residual: pl.DataFrame) -> None:
     st.caption("Each risk owner approves the plan for their risks, or accepts a residual risk "
                "(ISO 27001 6.1.3 f, ISO 42001 6.1.3 g); an approver may do so for the risks of their units. "
                "The approval records who gave it. It lapses when the risk's actions change or it expires.")
-    st.dataframe(common.list_text(residual.select([c for c in APPROVAL_COLUMNS if c in residual.columns])),
-                 hide_index=True)
+    common.table(residual.select([c for c in APPROVAL_COLUMNS if c in residual.columns]), key="plan_approvals",
+                 column_config={"plan_approval_current": st.column_config.CheckboxColumn("Plan approved"),
+                                "acceptance_current": st.column_config.CheckboxColumn("Residual accepted"),
+                                "above_appetite_after_plan": st.column_config.CheckboxColumn(
+                                    "Above appetite after plan"),
+                                "plan_approval_expires": st.column_config.DateColumn("Plan approval expires"),
+                                "acceptance_approver": st.column_config.TextColumn("Accepted by")})
     who = common.principal()
     approvable = _mine(residual, "approve_plan")
     acceptable = _mine(residual, "accept_residual")
@@ -194,7 +199,7 @@ def render() -> None:
     with timeline:
         statuses = sorted(actions["status"].unique().to_list())
         chosen = st.multiselect("Status", statuses, default=[s for s in statuses if s != "cancelled"],
-                                key="plan_status")
+                                key="plan_status", format_func=lambda v: labels.word("status", v))
         st.plotly_chart(charts.treatment_gantt(actions.filter(pl.col("status").is_in(chosen or [])),
                                                "Actions by due date", today=date.today()), key="plan_gantt")
         _actions_editor(actions)
@@ -207,9 +212,13 @@ def render() -> None:
                    "count too.")
         ranked = open_plan.sort("rank", nulls_last=True)
         st.plotly_chart(charts.do_once_ranking(ranked, title="Do once, satisfy both (top 15)"), key="plan_rank")
-        st.dataframe(common.list_text(ranked.select([c for c in RANK_COLUMNS if c in ranked.columns])),
-                     hide_index=True,
-                     column_config={"title": st.column_config.TextColumn("title", width="medium")})
+        common.table(ranked.select([c for c in RANK_COLUMNS if c in ranked.columns]), key="plan_ranking",
+                     column_config={"title": st.column_config.TextColumn(width="medium"),
+                                    "n_27001": st.column_config.NumberColumn("ISO/IEC 27001 controls satisfied"),
+                                    "n_42001": st.column_config.NumberColumn("ISO/IEC 42001 controls satisfied"),
+                                    "score": st.column_config.NumberColumn("Ranking score", format="%.2f"),
+                                    "reduction_per_effort": st.column_config.NumberColumn(format="%.2f"),
+                                    "controls_per_effort": st.column_config.NumberColumn(format="%.2f")})
     with approvals:
         _approvals(residual)
     with st.expander("Export the plan"):

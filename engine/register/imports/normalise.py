@@ -156,8 +156,11 @@ def normalise_cia(cells: Cells) -> None:
 
 
 def normalise_scores(cells: Cells, fields: tuple[str, ...], size: int, labels_for: Callable[[str], list[str]],
-                     declared: dict[str, Scale]) -> dict[str, str]:
-    """Map likelihood/impact columns onto the matrix. Returns field -> note of how it was mapped."""
+                     declared: dict[str, Scale],
+                     readings: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """Map likelihood/impact columns onto the matrix. Returns field -> note of how it was mapped; each
+    value as written and the matrix point it is read as go to ``readings`` (column, field, value as
+    written, read as), for a person to check before importing."""
     notes: dict[str, str] = {}
     for fld in fields:
         if not cells.has(fld):
@@ -167,6 +170,10 @@ def normalise_scores(cells: Cells, fields: tuple[str, ...], size: int, labels_fo
         result = normalise_values(col.drop_nulls().unique().to_list(), size, labels, declared.get(fld))
         if result.note:
             notes[fld] = result.note
+        if readings is not None:
+            for value, point in sorted(result.mapping.items(), key=lambda kv: (kv[1], str(kv[0]))):
+                readings.append({"column": cells.labels[fld], "field": fld, "value": str(value),
+                                 "read_as": f"{point} {labels[point - 1]}" if 0 < point <= len(labels) else str(point)})
         if result.bad:
             exp = expected_values(size, labels)
             for r, v in cells.frame.filter(pl.col(fld).is_in(list(result.bad))).select(ROW, fld).iter_rows():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -72,6 +73,7 @@ class ParsedFile:
     notes: list[str]
     problems: list[Problem]
     warnings: list[Problem] = field(default_factory=list)  # found, never refusing (e.g. a stated score)
+    scales: list[dict[str, Any]] = field(default_factory=list)  # column, field, value, read_as
 
 
 def split_names(frame: pl.DataFrame, fld: str, index: int) -> pl.DataFrame:
@@ -100,7 +102,8 @@ def parse_risk_file(spec: RiskFile, ctx: RunContext, index: int = 0) -> ParsedFi
     if composed:
         notes.append(composed)
     _check_keys(cells, cols, notes, composed=composed is not None)
-    scale_notes = _normalise_fields(cells, cols, mapping, ctx)
+    scales: list[dict[str, Any]] = []
+    scale_notes = _normalise_fields(cells, cols, mapping, ctx, scales)
     warnings, check_notes = check_stated(cells, ctx.matrix)
     notes.extend(check_notes)
     problems.extend(_set_management_system(cells, cols, spec, mapping))
@@ -115,7 +118,7 @@ def parse_risk_file(spec: RiskFile, ctx: RunContext, index: int = 0) -> ParsedFi
     note_parts = [f"{f}: {n}" for f, n in scale_notes.items()]
     notes.extend(f"{labels[f]}: {n}" for f, n in scale_notes.items())
     return ParsedFile(spec, index, file, table.sha256, table.rows, cells.frame, provided, links_provided,
-                      controls, names, raw, "; ".join(note_parts) or None, notes, problems, warnings)
+                      controls, names, raw, "; ".join(note_parts) or None, notes, problems, warnings, scales)
 
 
 def _lineage_frame(table: Table, cols: hd.Columns) -> pl.DataFrame:
@@ -178,7 +181,7 @@ def _check_keys(cells: Cells, cols: hd.Columns, notes: list[str], composed: bool
 
 
 def _normalise_fields(cells: Cells, cols: hd.Columns, mapping: hd.MappingFile | None,
-                      ctx: RunContext) -> dict[str, str]:
+                      ctx: RunContext, scales: list[dict[str, Any]]) -> dict[str, str]:
     """Vocabularies, flags, dates and scores as stored values; returns field -> how its scale was read.
 
     A scale declared by the mapping file wins over one written in the heading."""
@@ -198,7 +201,8 @@ def _normalise_fields(cells: Cells, cols: hd.Columns, mapping: hd.MappingFile | 
     matrix = ctx.matrix
     scale_notes = normalise_scores(
         cells, records.SCORE_FIELDS, matrix.size,
-        lambda f: list(matrix.likelihood_labels if f.endswith("likelihood") else matrix.impact_labels), declared)
+        lambda f: list(matrix.likelihood_labels if f.endswith("likelihood") else matrix.impact_labels), declared,
+        scales)
     check_pairs(cells)
     if "acceptance_date" in cells.frame.columns and "acceptance_expiry" in cells.frame.columns:
         cells.problem_rows(pl.col("acceptance_expiry") < pl.col("acceptance_date"), "acceptance_expiry",

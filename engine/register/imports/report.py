@@ -60,6 +60,7 @@ class FileReport:
     differences: list[dict[str, Any]] = field(default_factory=list)  # row, id, field, stored, imported
     carried: list[dict[str, Any]] = field(default_factory=list)    # ref, sources, outcome (a legacy merge)
     proposals: list[dict[str, Any]] = field(default_factory=list)  # proposal_id, basis
+    scales: list[dict[str, Any]] = field(default_factory=list)     # column, field, value, read_as (a score)
 
     @property
     def changed(self) -> bool:

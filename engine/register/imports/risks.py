@@ -192,7 +192,8 @@ def _parse_all(files: list[RiskFile], ctx: RunContext) -> list[ParsedFile | Inpu
 def _run(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile], controls: pl.DataFrame,
          proposals: pl.DataFrame, ctx: RunContext, actor: str, channel: str) -> list[FileReport]:
     """Plan the run and carry it out; one report per file, in file order."""
-    reps = [FileReport(p.file, p.spec.source, "risks", rows=p.rows, notes=list(p.notes), warnings=list(p.warnings))
+    reps = [FileReport(p.file, p.spec.source, "risks", rows=p.rows, notes=list(p.notes), warnings=list(p.warnings),
+                       scales=list(p.scales))
             for p in parsed]
     plan = plan_run(con, parsed, controls, ctx)
     for p, rep, gone in zip(parsed, reps, plan.missing, strict=True):

@@ -18,7 +18,7 @@ WITH links AS (
 ),
 best AS (
     SELECT ref, max(rnk) AS rnk, max(strength) AS max_strength,
-           string_agg(target_ref || ' (' || relationship || ', ' || strength || ')', '; '
+           string_agg(target_ref || ' (' || replace(relationship, '_', ' ') || ', ' || strength || ')', '; '
                       ORDER BY rnk DESC, strength DESC) AS covered_by
     FROM links GROUP BY ref
 )
