@@ -26,7 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-PAGES = ["overview", "overlap", "gaps", "register", "ai_systems", "treatment", "soa", "imports", "sql", "quality"]
+PAGES = ["overview", "overlap", "gaps", "register", "ai_systems", "treatment", "soa", "imports", "sql", "quality",
+         "history"]
 LIMIT_SECONDS = 1.0
 
 

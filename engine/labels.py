@@ -95,6 +95,9 @@ _CONTROL_COLUMNS = frozenset({"controls_27001", "controls_42001", "controls_othe
                               "covered_by", "detail", "entity_id", "summary", "basis", "proposal_id"})
 """Columns holding controls as ``framework:ref``: they read as ``42001 A.6.2.2``."""
 
+_FIELD_COLUMNS = frozenset({"field", "fields", "changed_fields"})
+"""Columns naming a record's fields: they read as the fields' headings."""
+
 _FREE_CODES = frozenset({"provenance", "rationale_type", "matched_by", "lifecycle_stage", "theme", "method",
                          "applicability", "score_basis", "decision", "rule", "coverage"})
 """Columns holding codes with no label of their own: they read as the code in sentence case."""
@@ -154,7 +157,7 @@ def heading(column: str) -> str:
 
 def is_coded(column: str) -> bool:
     """True when ``column`` holds codes that read as labels."""
-    return column in _BY_COLUMN or column in _FREE_CODES or column in _CONTROL_COLUMNS
+    return column in _BY_COLUMN or column in _FREE_CODES or column in _CONTROL_COLUMNS or column in _FIELD_COLUMNS
 
 
 def word(column: str, value: object) -> str:
@@ -166,6 +169,8 @@ def word(column: str, value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
+    if column in _FIELD_COLUMNS:
+        return heading(text)
     if column in _CONTROL_COLUMNS:
         return control_text(text)
     table = _BY_COLUMN.get(column)

@@ -484,3 +484,18 @@ def test_the_registers_own_ids_are_in_the_view_searchable_and_exported(fresh_db:
         risk_by_key(fresh_db, "team", "RR-002")]
     frame = exports.register_frame(fresh_db)
     assert frame.filter(pl.col("id") == rid)["source_keys"].to_list() == [["RR-004"]]
+
+
+def test_the_check_shows_how_every_score_value_is_read_on_the_matrix(fresh_db: Path) -> None:
+    """Before anything is written, the dry run lists each likelihood and impact value as written and the
+    matrix point it is read as (the app shows it above the Import button)."""
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo"
+    got = register.import_risks(fresh_db, demo / "ai-risk-register.csv", "AI risk register", actor=ACTOR,
+                                dry_run=True)
+    readings = got.files[0].scales
+    by = {(r["field"], r["value"]): r["read_as"] for r in readings}
+    assert by[("inherent_likelihood", "High")].split()[0] in {"4", "5"}
+    assert by[("inherent_likelihood", "Low")].startswith(("1 ", "2 "))
+    assert {r["column"] for r in readings if r["field"] == "inherent_impact"} == {"Impact"}
+    assert all(r["read_as"].split()[0].isdigit() and len(r["read_as"].split()) > 1 for r in readings)
+    assert register.list_risks(fresh_db).is_empty()       # a check writes nothing

@@ -395,8 +395,7 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
                        + "  \nEach refused value is listed below and, unless the record changed meanwhile, is "
                        "still in the table to correct.")
         refused = pl.DataFrame(lines, schema={c: pl.String for c in ("record", "field", "value", "why")})
-        table(refused.with_columns(pl.col("field").map_elements(labels.heading, return_dtype=pl.String)),
-              key=f"{name}_refusals", where=refusals)
+        table(refused, key=f"{name}_refusals", where=refusals)
     display = labels.in_words(shown, keep=editable, lists=editable)
     st.data_editor(display, key=key, hide_index=True, num_rows="fixed", height="content",
                    disabled=[c for c in shown.columns if c not in editable],

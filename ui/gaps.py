@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from engine import charts
+from engine import charts, labels
 from engine.config import ISO27001, ISO42001
 from engine.crosswalk import coverage
 from engine.exports.safe import safe_frame
@@ -74,7 +74,7 @@ def render() -> None:
 
         m = st.columns(6)
         m[0].metric("Implemented", len(report.implemented))
-        m[1].metric(f"{target} controls", report.total)
+        m[1].metric(f"{labels.standard(target)} controls", report.total)
         m[2].metric("Fully covered", report.full, help="An implemented control equals or contains it.")
         m[3].metric("Partly covered", report.partial, help="An implemented control only overlaps it.")
         m[4].metric("Not covered", report.none)
@@ -83,7 +83,7 @@ def render() -> None:
             st.markdown(common.md(coverage.ESTIMATE_DEFINITION))
 
         remaining = rows.filter(pl.col("coverage") != "full")
-        st.plotly_chart(charts.gap_effort(rows, f"Coverage of {target} by group"), key="gap_chart")
+        st.plotly_chart(charts.gap_effort(rows, f"Coverage of {labels.standard(target)} by group"), key="gap_chart")
         st.subheader(f"What remains: {remaining.height} control(s)")
         show_all = st.toggle("Show fully covered controls too", key="gap_show_all")
         table = rows if show_all else remaining

@@ -64,8 +64,7 @@ def readable(rows: pl.DataFrame) -> pl.DataFrame:
     values = [pl.struct("field", side).map_elements(lambda r, s=side: labels.value_text(r["field"] or "", r[s]),
                                                     return_dtype=pl.String).alias(side)
               for side in ("old_value", "new_value")]
-    return labels.in_words(rows.select(SHOWN).with_columns(values)).with_columns(
-        pl.col("field").map_elements(labels.heading, return_dtype=pl.String))
+    return labels.in_words(rows.select(SHOWN).with_columns(values))
 
 
 def render() -> None:

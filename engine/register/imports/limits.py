@@ -93,7 +93,7 @@ def parse_limits(items: list[str], base: Limits | None = None) -> Limits:
 
 def _refuse(file: str, what: str, found: str, limit: str, name: str) -> InputError:
     return InputError([Problem(file, None, None, f"{what}: {found}; the limit is {limit}",
-                               expected=f"a smaller file, or a higher limit (--limit {name}=...)")],
+                               expected=f"a smaller file, or a higher import limit {name!r}")],
                       f"{file}: the file is too large to import; nothing was imported")
 
 
