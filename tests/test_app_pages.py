@@ -246,7 +246,7 @@ def test_gap_analysis_reports_every_chosen_source(demo_db: Path) -> None:
         assert_healthy(at)
     at.radio(key="gap_direction").set_value("42001 → 27001").run()
     assert_healthy(at)
-    assert next(m for m in at.metric if m.label.startswith("iso27001")).value == str(
+    assert next(m for m in at.metric if m.label.startswith("ISO/IEC 27001:2022")).value == str(
         db_value(demo_db, "SELECT count(*) FROM controls WHERE framework = 'iso27001-2022' AND kind = 'annex_a_control'"))
 
 
@@ -642,7 +642,7 @@ def test_import_of_a_registers_next_version_chosen_from_the_known_registers_upda
     passed = [s.value.replace("\\", "") for s in at.success]   # shown markdown-escaped
     assert any("[team register]" in s and "0 new" in s and "1 updated" in s for s in passed), passed
     changes = frame_with(at, "row", "id", "changes")
-    assert changes["changes"].to_list() == ["inherent_likelihood 2 -> 4"]
+    assert changes["changes"].to_list() == ["Inherent likelihood 2 -> 4"]
     at.button(key="import_commit").click().run()
     assert_healthy(at)
     assert db_value(demo_db, "SELECT count(*) FROM risks") == before
@@ -695,8 +695,8 @@ def test_import_a_soa_lists_the_values_that_differ(demo_db: Path) -> None:
     at.button(key="import_check").click().run()
     assert not at.error, [e.value for e in at.error]
     diffs = frame_with(at, "id", "field", "stored", "imported")
-    assert ("iso27001-2022:A.5.1", "owner", "New Owner") in set(zip(diffs["id"], diffs["field"], diffs["imported"],
-                                                                     strict=True))
+    shown = set(zip(diffs["id"], diffs["field"], diffs["imported"], strict=True))
+    assert ("27001 A.5.1", "Owner", "New Owner") in shown and ("27001 A.5.2", "Status", "Partially implemented") in shown
     at.button(key="import_commit").click().run()
     assert_healthy(at)
     assert db_value(demo_db, "SELECT owner FROM soa_rows WHERE framework = 'iso27001-2022' AND ref = 'A.5.1'") == \

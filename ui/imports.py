@@ -238,7 +238,11 @@ def _show_report(report: Any, noun: str) -> None:
         for attr, label in _SECTIONS:
             rows = getattr(f, attr)
             if attr == "updated":  # each update with its fields' values before and after
-                rows = [{"row": x["row"], "id": x["id"], "changes": describe_changes(x)} for x in rows]
+                rows = [{"row": x["row"], "id": x["id"], "changes": describe_changes(x, words=True)} for x in rows]
+            if attr == "differences":  # each value as its field's words
+                rows = [{**x, "id": labels.control_text(str(x.get("id"))),
+                         **{k: labels.word(str(x.get("field")), x.get(k)) for k in ("stored", "imported") if k in x}}
+                        for x in rows]
             if rows:
                 st.markdown(f"**{label}: {len(rows):,}**" + (f" ({noun})" if attr == "created" else ""))
                 common.table(pl.DataFrame(rows[:_SHOWN_ROWS], strict=False), key=f"import_{f.file}_{attr}")

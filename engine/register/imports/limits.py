@@ -93,7 +93,8 @@ def parse_limits(items: list[str], base: Limits | None = None) -> Limits:
 
 def _refuse(file: str, what: str, found: str, limit: str, name: str) -> InputError:
     return InputError([Problem(file, None, None, f"{what}: {found}; the limit is {limit}",
-                               expected=f"a smaller file, or a higher import limit {name!r}")],
+                               expected=f"a smaller file, or a higher {name!r} import limit (RISKMAP_IMPORT_MAX_"
+                                        f"{name.upper()}, or --limit {name}=... on the command line)")],
                       f"{file}: the file is too large to import; nothing was imported")
 
 

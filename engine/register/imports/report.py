@@ -24,10 +24,23 @@ MAX_LINES = 190
 """The most lines a report prints, whatever the files."""
 
 
-def describe_changes(update: dict[str, Any]) -> str:
-    """The fields of an update, each with its value before and after when known: ``likelihood 2 -> 4``."""
+def describe_changes(update: dict[str, Any], words: bool = False) -> str:
+    """The fields of an update, each with its value before and after when known: ``likelihood 2 -> 4``;
+    with ``words``, as a person reads them (``Inherent likelihood 2 -> 4``, a status by its label)."""
+    # imported here: engine.labels reads the SoA's vocabulary, whose package imports this module
+    from engine import labels
+
     changes = update.get("changes") or {}
-    return ", ".join(f"{f} {_shown(changes[f][0])} -> {_shown(changes[f][1])}" if f in changes else f
+
+    def name(f: str) -> str:
+        return labels.heading(f) if words else f
+
+    def value(f: str, v: Any) -> str:
+        if words and v is not None and v != "" and not isinstance(v, list):
+            return labels.word(f, v)
+        return _shown(v)
+
+    return ", ".join(f"{name(f)} {value(f, changes[f][0])} -> {value(f, changes[f][1])}" if f in changes else name(f)
                      for f in update["fields"])
 
 
