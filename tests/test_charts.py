@@ -270,3 +270,18 @@ def test_matrix_counts_are_written_in_the_colour_their_cell_needs() -> None:
     single = charts.risk_matrix(RISKS, DEFAULT_MATRIX)
     assert [t.type for t in single.data] == ["heatmap", "scatter"]
     assert sorted(single.data[1].text) == ["<b>1</b>", "<b>2</b>"]
+
+
+def test_open_scenarios_heat_map_text_reads_on_every_shade() -> None:
+    """The AI heat map writes its counts in one colour over a pale-to-orange scale: 4.5:1 on every shade."""
+    from engine.ai import charts as ai_charts
+    from engine.contrast import MINIMUM_TEXT_CONTRAST, contrast_ratio
+
+    frame = pl.DataFrame({"ai_system_id": ["AIS-1", "AIS-1", "AIS-2"], "ai_system_name": ["A", "A", "B"],
+                          "theme": ["bias", "privacy", "bias"], "state": ["open", "identified", "open"]})
+    colour = ai_charts.open_by_theme(frame).data[0].textfont.color
+    (low, _), (high, _) = ai_charts.OPEN_SCALE
+    ends = [tuple(int(c.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)) for c in (low, high)]
+    for step in range(11):
+        shade = "#" + "".join(f"{round(a + (b - a) * step / 10):02x}" for a, b in zip(*ends, strict=True))
+        assert contrast_ratio(colour, shade) >= MINIMUM_TEXT_CONTRAST, shade
