@@ -19,6 +19,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from engine import labels
+from engine.contrast import contrast_ratio
 from engine.register.scoring import MatrixSpec
 
 COVERAGE_COLOURS = {"full": "#2e7d32", "partial": "#f9a825", "none": "#c62828"}
@@ -241,7 +242,7 @@ def risk_matrix(risks: pl.DataFrame, matrix: MatrixSpec, stage: str = "inherent"
     large register is charted without reading every risk."""
     unrated = not_rated(risks, stage)
     fig = _figure((title or f"{stage.capitalize()} risk") + (f" ({unrated} not rated)" if unrated else ""))
-    _add_matrix(fig, risks, matrix, stage, None)
+    fig.add_trace(_add_matrix(fig, risks, matrix, stage, None))
     _matrix_axes(fig, matrix, None)
     return fig
 
@@ -259,8 +260,8 @@ def inherent_vs_residual(risks: pl.DataFrame, matrix: MatrixSpec,
     # residual matrix's labels never run into the inherent one at any width.
     fig = make_subplots(rows=1, cols=2, subplot_titles=names, horizontal_spacing=0.04, shared_yaxes=True)
     fig.update_layout(title=title, **_LAYOUT)
-    _add_matrix(fig, risks, matrix, "inherent", 1)
-    _add_matrix(fig, risks, matrix, "residual", 2)
+    counts = [_add_matrix(fig, risks, matrix, "inherent", 1), _add_matrix(fig, risks, matrix, "residual", 2)]
+    fig.add_traces(counts)
     _matrix_axes(fig, matrix, 1)
     _matrix_axes(fig, matrix, 2)
     fig.update_yaxes(title_text=None, showticklabels=False, row=1, col=2)
@@ -313,7 +314,22 @@ def _cells(risks: pl.DataFrame, stage: str) -> dict[tuple[int, int], int]:
     return {(int(li), int(ii)): int(k) for li, ii, k in sub.select("likelihood", "impact", "n").iter_rows()}
 
 
-def _add_matrix(fig: go.Figure, risks: pl.DataFrame, matrix: MatrixSpec, stage: str, col: int | None) -> None:
+DARK_TEXT, LIGHT_TEXT = "#1a1a1a", "#ffffff"
+"""The two colours text on a coloured background is drawn in (:func:`text_colour` picks one)."""
+
+
+def text_colour(background: str) -> str:
+    """The colour to write text in on ``background`` (a level colour of the matrix, say): white or near
+    black, whichever contrasts more, so the text reads (WCAG 4.5:1 on every default level colour)."""
+    light, dark = contrast_ratio(LIGHT_TEXT, background), contrast_ratio(DARK_TEXT, background)
+    return LIGHT_TEXT if light >= dark else DARK_TEXT
+
+
+def _add_matrix(fig: go.Figure, risks: pl.DataFrame, matrix: MatrixSpec, stage: str,
+                col: int | None) -> go.Scatter:
+    """The cells of one matrix (a heat map in the level colours; its ``text`` is each cell's count) and,
+    returned to be added on top once every matrix is in, the counts written on them, each in the text
+    colour its cell's colour needs (a heat map has one text colour for all its cells)."""
     n = matrix.size
     cells = _cells(risks, stage)
     levels = len(matrix.level_names)
@@ -326,21 +342,27 @@ def _add_matrix(fig: go.Figure, risks: pl.DataFrame, matrix: MatrixSpec, stage: 
     for i, c in enumerate(matrix.level_colours[:levels]):
         scale += [[i / levels, c], [(i + 1) / levels, c]]
     trace = go.Heatmap(z=z, x=list(range(1, n + 1)), y=list(range(1, n + 1)), text=text, customdata=hover,
-                       texttemplate="<b>%{text}</b>", textfont={"size": 16, "color": "white"},
                        hovertemplate="%{customdata}<extra></extra>", colorscale=scale, zmin=-0.5,
                        zmax=levels - 0.5, showscale=False, xgap=2, ygap=2)
+    counted = [(li, ii) for li in range(1, n + 1) for ii in range(1, n + 1) if cells.get((li, ii))]
+    counts = go.Scatter(x=[ii for _, ii in counted], y=[li for li, _ in counted], mode="text",
+                        text=[f"<b>{cells[c]}</b>" for c in counted], hoverinfo="skip", showlegend=False,
+                        textfont={"size": 16, "color": [text_colour(matrix.level_colours[z[li - 1][ii - 1]])
+                                                        for li, ii in counted]},
+                        xaxis="x" if col in (None, 1) else f"x{col}", yaxis="y" if col in (None, 1) else f"y{col}")
     if col is None:
         fig.add_trace(trace)
     else:
         fig.add_trace(trace, row=1, col=col)
+    return counts
 
 
 def _matrix_axes(fig: go.Figure, matrix: MatrixSpec, col: int | None) -> None:
     n = matrix.size
     kw = {} if col is None else {"row": 1, "col": col}
-    fig.update_xaxes(title_text="Impact", tickvals=list(range(1, n + 1)),
+    fig.update_xaxes(title_text="Impact", tickvals=list(range(1, n + 1)), range=[0.5, n + 0.5],
                      ticktext=[f"{i} {lbl}" for i, lbl in enumerate(matrix.impact_labels, 1)], **kw)
-    fig.update_yaxes(title_text="Likelihood", tickvals=list(range(1, n + 1)),
+    fig.update_yaxes(title_text="Likelihood", tickvals=list(range(1, n + 1)), range=[0.5, n + 0.5],
                      ticktext=[f"{i} {lbl}" for i, lbl in enumerate(matrix.likelihood_labels, 1)], **kw)
 
 

@@ -117,8 +117,8 @@ HEADINGS: dict[str, str] = {
     "n_not_applicable": "Not applicable", "n_strong": "Strong links", "n_sources": "Sources", "n_systems": "AI systems",
     "actor": "Changed by (account)", "actor_name": "Changed by", "changed_at": "When", "old_value": "Before",
     "new_value": "After", "entity": "Record kind", "entity_id": "Record", "field": "Field", "channel": "Channel",
-    "satisfies_both": "Satisfies both standards", "controls_27001": "ISO/IEC 27001 controls",
-    "controls_42001": "ISO/IEC 42001 controls", "controls_other": "Other controls", "theme_27001": "Theme (27001)",
+    "satisfies_both": "Satisfies both standards", "controls_27001": "ISO/IEC 27001:2022 controls",
+    "controls_42001": "ISO/IEC 42001:2023 controls", "controls_other": "Other controls", "theme_27001": "Theme (27001)",
     "group_42001": "Group (42001)", "within_appetite": "Within appetite", "residual_within_appetite":
     "Residual within appetite", "next_review": "Next review", "next_review_due": "Next review due",
     "due_date": "Due", "cia": "Confidentiality, integrity, availability", "reasons": "Inclusion reasons",

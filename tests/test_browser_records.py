@@ -145,8 +145,8 @@ def test_a_mixed_register_save(app_url: str, page, demo_copy: Path) -> None:
     assert one(demo_copy, "SELECT current_likelihood IS NULL AND current_impact IS NULL FROM risks WHERE id = ?", [bad])
     visit(page, app_url, "register")
     editor = page.locator('[data-testid="stDataFrame"]').first
-    _edit_cell(page, editor, 1, 3, "Browser Owner", "1 risk(s) changed")    # owner of the second row
-    _edit_cell(page, editor, 0, 10, "3", "2 risk(s) changed")               # current likelihood of the first
+    _edit_cell(page, editor, 1, 4, "Browser Owner", "1 risk(s) changed")    # owner of the second row
+    _edit_cell(page, editor, 0, 11, "3", "2 risk(s) changed")               # current likelihood of the first
     page.get_by_role("button", name="Save changes").click()
     wait_idle(page)
     assert one(demo_copy, "SELECT owner FROM risks WHERE id = ?", [good]) == "Browser Owner"

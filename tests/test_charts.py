@@ -98,7 +98,7 @@ def test_risk_matrix_puts_each_risk_in_its_cell() -> None:
     assert heat.z[3][4] == 3           # score 20: Critical (4th level)
     assert heat.z[0][0] == 0           # score 1: Low
     fig = charts.inherent_vs_residual(RISKS, MATRIX)
-    assert len(fig.data) == 2
+    assert [t.type for t in fig.data] == ["heatmap", "heatmap", "scatter", "scatter"]   # cells, then counts
     assert fig.data[1].text[1][2] == "1" and fig.data[1].text[0][2] == "1"
     unrated = RISKS.filter(pl.col("residual_likelihood").is_null() | pl.col("residual_impact").is_null()).height
     assert unrated > 0
@@ -219,7 +219,7 @@ def test_matrix_charts_accept_counts_per_cell() -> None:
     assert set(cells.columns) == {"stage", "likelihood", "impact", "n"}
     from_rows, from_counts = charts.inherent_vs_residual(RISKS, MATRIX), charts.inherent_vs_residual(cells, MATRIX)
     for a, b in zip(from_rows.data, from_counts.data, strict=True):
-        assert a.text == b.text and a.z == b.z
+        assert a.text == b.text and a.type == b.type and (a.type != "heatmap" or a.z == b.z)
     assert charts.risk_matrix(cells, MATRIX, "inherent").data[0].text[3][4] == "2"
 
 
@@ -232,3 +232,56 @@ def test_risks_by_accepts_counts() -> None:
     many = pl.DataFrame({"ai_system": [f"S{i}" for i in range(5)], "level": ["High"] * 5, "n": [5, 4, 3, 2, 1]})
     fig = charts.risks_by(many, "ai_system", "level", MATRIX, "By system", top=2, count_col="n")
     assert fig.layout.title.text == "By system (top 2 of 5)" and list(fig.data[0].x) == [4, 5]
+
+
+@pytest.mark.parametrize("level, background", list(zip(DEFAULT_MATRIX.level_names, DEFAULT_MATRIX.level_colours,
+                                                       strict=True)))
+def test_text_on_each_default_level_colour_reads(level: str, background: str) -> None:
+    """WCAG 2.1 AA: the text colour chosen for a level colour contrasts at least 4.5:1 with it (white on
+    Medium and High would not)."""
+    from engine.contrast import MINIMUM_TEXT_CONTRAST, contrast_ratio
+
+    chosen = charts.text_colour(background)
+    assert contrast_ratio(chosen, background) >= MINIMUM_TEXT_CONTRAST, (level, background, chosen)
+    assert chosen == ("#ffffff" if level in ("Low", "Critical") else "#1a1a1a"), level
+
+
+def test_contrast_ratio_follows_wcag() -> None:
+    from engine.contrast import contrast_ratio, relative_luminance
+
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast_ratio("#777", "#777777") == pytest.approx(1.0)
+    assert relative_luminance("#ffffff") == pytest.approx(1.0)
+    assert contrast_ratio("#ffffff", "#767676") == pytest.approx(4.54, abs=0.01)   # the usual grey limit
+    with pytest.raises(ValueError, match="not a colour"):
+        relative_luminance("orange")
+
+
+def test_matrix_counts_are_written_in_the_colour_their_cell_needs() -> None:
+    """Each count on a heat map is drawn in ``text_colour`` of its cell's level colour."""
+    fig = charts.inherent_vs_residual(RISKS, DEFAULT_MATRIX)
+    for heat, counts in ((fig.data[0], fig.data[2]), (fig.data[1], fig.data[3])):
+        assert counts.mode == "text" and counts.hoverinfo == "skip"
+        for x, y, text, colour in zip(counts.x, counts.y, counts.text, counts.textfont.color, strict=True):
+            assert text == f"<b>{heat.text[y - 1][x - 1]}</b>"
+            background = DEFAULT_MATRIX.level_colours[heat.z[y - 1][x - 1]]
+            assert colour == charts.text_colour(background)
+    assert fig.data[2].xaxis == "x" and fig.data[3].xaxis == "x2" and fig.data[3].yaxis == "y2"
+    single = charts.risk_matrix(RISKS, DEFAULT_MATRIX)
+    assert [t.type for t in single.data] == ["heatmap", "scatter"]
+    assert sorted(single.data[1].text) == ["<b>1</b>", "<b>2</b>"]
+
+
+def test_open_scenarios_heat_map_text_reads_on_every_shade() -> None:
+    """The AI heat map writes its counts in one colour over a pale-to-orange scale: 4.5:1 on every shade."""
+    from engine.ai import charts as ai_charts
+    from engine.contrast import MINIMUM_TEXT_CONTRAST, contrast_ratio
+
+    frame = pl.DataFrame({"ai_system_id": ["AIS-1", "AIS-1", "AIS-2"], "ai_system_name": ["A", "A", "B"],
+                          "theme": ["bias", "privacy", "bias"], "state": ["open", "identified", "open"]})
+    colour = ai_charts.open_by_theme(frame).data[0].textfont.color
+    (low, _), (high, _) = ai_charts.OPEN_SCALE
+    ends = [tuple(int(c.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)) for c in (low, high)]
+    for step in range(11):
+        shade = "#" + "".join(f"{round(a + (b - a) * step / 10):02x}" for a, b in zip(*ends, strict=True))
+        assert contrast_ratio(colour, shade) >= MINIMUM_TEXT_CONTRAST, shade

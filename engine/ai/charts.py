@@ -9,11 +9,13 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from engine.charts import empty_figure, plain
+from engine.charts import empty_figure, plain, text_colour
 
 STATE_COLOURS = {"identified": "#2e7d32", "not_applicable": "#9e9e9e", "open": "#ef6c00"}
 STATE_LABELS = {"identified": "identified", "not_applicable": "not applicable", "open": "open"}
 USE_COLOURS = {"registered": "#1565c0", "unregistered": "#c62828", "dismissed": "#9e9e9e"}
+OPEN_SCALE = (("#e8f5e9", 0), ("#ef6c00", 1))
+"""The open-scenarios heat map's colours, from none open (pale) to most open (the High level's orange)."""
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "template": "plotly_white"}
 
 __all__ = ["identification_by_system", "open_by_theme", "usage_by_tool"]
@@ -58,7 +60,10 @@ def open_by_theme(identification: pl.DataFrame,
                      for t in themes])
     fig = go.Figure(go.Heatmap(z=z, x=[plain(t) for t in themes],
                                y=[_label(i, n) for i, n in systems.iter_rows()], text=text,
-                               texttemplate="%{text}", colorscale=[[0, "#e8f5e9"], [1, "#ef6c00"]],
+                               texttemplate="%{text}", colorscale=[[at, c] for c, at in OPEN_SCALE],
+                               # one text colour for every cell: the one the darkest end needs reads on the
+                               # paler cells too (their luminance only rises towards the pale end)
+                               textfont={"color": text_colour(OPEN_SCALE[-1][0])},
                                colorbar={"title": "open"}, hovertemplate="%{y}<br>%{x}: %{text} open<extra></extra>"))
     fig.update_layout(title=title, height=max(300, 34 * systems.height + 160), **_LAYOUT)
     fig.update_yaxes(autorange="reversed")
