@@ -333,7 +333,7 @@ def test_register_shows_matrix_and_breakdowns(demo_db: Path) -> None:
     assert len(shown) == n_open
     assert any(c.value.startswith(f"Rows 1-{n_open} of {n_open} ") for c in at.caption), [c.value for c in at.caption]
     at.multiselect(key="reg_ms").set_value(["AIMS"]).run()
-    assert set(editor(at, "register_editor").value["management_system"]) == {"AIMS"}
+    assert set(editor(at, "register_editor").value["management_system"]) == {"AIMS (ISO/IEC 42001)"}
 
 
 def test_register_edit_is_saved_with_history(demo_db: Path) -> None:

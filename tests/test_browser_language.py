@@ -38,10 +38,9 @@ CODES = ("iso27001-2022", "iso42001-2023", "annex_a_control", "in_progress", "no
          "00:00:00")
 """Codes and midnight times a person should never read on a page (the store's and the exports' own)."""
 
-# The main area's text as a person reads it, and every column heading and read-only cell of every table,
-# read column by column while the grid is scrolled sideways: the grid draws its cells on a canvas and
-# mirrors the visible ones in an accessible table. An editable cell of a coded column is mirrored with the
-# code the editor stores (it draws the code's label), so editable cells are left out.
+# The main area's text as a person reads it, and every column heading and cell of every table (editable
+# ones too: a coded choice is held as its label), read column by column while the grid is scrolled
+# sideways: the grid draws its cells on a canvas and mirrors the visible ones in an accessible table.
 PAGE_TEXT_JS = """async () => {
   const main = document.querySelector('[data-testid="stMain"]');
   const bodies = [...main.querySelectorAll('[data-testid="stDataFrame"] table tbody')];
@@ -56,7 +55,7 @@ PAGE_TEXT_JS = """async () => {
       scroller.scrollLeft = n * Math.max(200, scroller.clientWidth * 0.8);
       await new Promise(r => setTimeout(r, 500));
       grid.querySelectorAll('th').forEach(th => headings.push(th.innerText));
-      grid.querySelectorAll('td[aria-readonly="true"]').forEach(td => cells.push(td.innerText));
+      grid.querySelectorAll('td').forEach(td => cells.push(td.innerText));
       if (scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth) break;
     }
     scroller.scrollLeft = 0;
@@ -129,7 +128,7 @@ def test_an_soa_proposal_is_accepted_by_ticking_its_row(app_url: str, page, demo
                                                 ("overlap", (), False)])
 def test_pages_speak_in_words(app_url: str, page, name: str, tabs: Sequence[str], tables: bool) -> None:
     """Standards by their names, kinds, statuses and relationships by their labels, dates as dates: in the
-    page's text and in every table heading (the cells' codes of editable columns are the grid's own)."""
+    page's text, in every table heading and in every cell a screen reader reads."""
     visit(page, app_url, name)
     seen: list[str] = []
     headings: list[str] = []

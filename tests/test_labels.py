@@ -75,8 +75,6 @@ def _shown_text(at) -> list[str]:  # type: ignore[no-untyped-def]
             options = (col.get("type_config") or {}).get("options") or []
             out += [str(o.get("label", o.get("value"))) if isinstance(o, dict) else str(o) for o in options]
             kind = (col.get("type_config") or {}).get("type")
-            if element.editing_mode != "read_only" and kind in ("selectbox", "multiselect"):
-                continue        # an editable choice keeps its code; the editor shows the option's label
             if kind in ("date", "datetime"):
                 continue        # shown in the column's date format, whatever the frame holds
             # typed dates and times are drawn by the grid in its date format: only text is checked here

@@ -243,11 +243,63 @@ def _refusals(ident: str, changes: Mapping[str, Any], exc: BaseException) -> lis
              "why": why}]
 
 
+def _choice_labels(config: Mapping[str, Any], editable: Sequence[str]) -> dict[str, dict[str, str]]:
+    """For each editable coded column with a list of choices: code -> label (``columns`` labelled them)."""
+    out: dict[str, dict[str, str]] = {}
+    for name in editable:
+        options = ((config.get(name) or {}).get("type_config") or {}).get("options") or []
+        pairs = {o["value"]: o["label"] for o in options if isinstance(o, dict) and "label" in o}
+        if pairs and len(set(pairs.values())) == len(pairs):
+            out[name] = pairs
+    return out
+
+
+def _as_labels(frame: pl.DataFrame, choices: Mapping[str, Mapping[str, str]]) -> pl.DataFrame:
+    """The editor's cells of coded choice columns as their labels: the grid (and a screen reader) holds
+    what a person reads; :func:`_as_codes` turns an edit back into the stored code."""
+    exprs = []
+    for name, pairs in choices.items():
+        if name not in frame.columns:
+            continue
+        if isinstance(frame.schema[name], pl.List):
+            exprs.append(pl.col(name).cast(pl.List(pl.String)).list.eval(
+                pl.element().replace(dict(pairs))).alias(name))
+        else:
+            exprs.append(pl.col(name).cast(pl.String).replace(dict(pairs)).alias(name))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def _label_options(config: Mapping[str, Any], choices: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """The column configuration with the labelled columns' choices as their labels."""
+    out = dict(config)
+    for name, pairs in choices.items():
+        cfg = dict(out[name])
+        cfg["type_config"] = {**cfg["type_config"], "options": list(pairs.values())}
+        if cfg.get("default") in pairs:
+            cfg["default"] = pairs[cfg["default"]]
+        out[name] = cfg
+    return out
+
+
+def _as_codes(value: Any, pairs: Mapping[str, str] | None) -> Any:
+    """An edited value of a labelled choice column as its code (a value that is no label stays as it is)."""
+    if not pairs:
+        return value
+    back = {label: code for code, label in pairs.items()}
+    if isinstance(value, list):
+        return [back.get(v, v) for v in value]
+    return back.get(value, value) if isinstance(value, str) else value
+
+
 def _pending_edits(key: str, shown: pl.DataFrame, original: pl.DataFrame, id_col: str,
-                   editable: Sequence[str]) -> list[tuple[str, int, dict[str, Any]]]:
+                   editable: Sequence[str], choices: Mapping[str, Mapping[str, str]] | None = None,
+                   ) -> list[tuple[str, int, dict[str, Any]]]:
     """(id, version seen, changes) of every row whose editable cells differ from the stored values: the
-    refused edits put back in the table plus what the user changed in the editor since."""
-    positions = {int(p): f for p, f in st.session_state.get(key, {}).get("edited_rows", {}).items()}
+    refused edits put back in the table plus what the user changed in the editor since (a labelled
+    choice back as its code)."""
+    choices = choices or {}
+    positions = {int(p): {k: _as_codes(v, choices.get(k)) for k, v in f.items()}
+                 for p, f in st.session_state.get(key, {}).get("edited_rows", {}).items()}
     edits = []
     for pos, (now, was) in enumerate(zip(shown.iter_rows(named=True), original.iter_rows(named=True), strict=True)):
         cells = {k: now[k] for k in editable if k in now}
@@ -396,11 +448,12 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
                        "still in the table to correct.")
         refused = pl.DataFrame(lines, schema={c: pl.String for c in ("record", "field", "value", "why")})
         table(refused, key=f"{name}_refusals", where=refusals)
-    display = labels.in_words(shown, keep=editable, lists=editable)
+    config = columns(shown.columns, column_config)
+    choices = _choice_labels(config, editable)
+    display = _as_labels(labels.in_words(shown, keep=editable, lists=editable), choices)
     st.data_editor(display, key=key, hide_index=True, num_rows="fixed", height="content",
-                   disabled=[c for c in shown.columns if c not in editable],
-                   column_config=columns(display.columns, column_config))
-    edits = _pending_edits(key, shown, original, id_col, editable)
+                   disabled=[c for c in shown.columns if c not in editable], column_config=_label_options(config, choices))
+    edits = _pending_edits(key, shown, original, id_col, editable, choices)
     c1, c2, c3 = st.columns([1, 1, 4])
     if c1.button("Save changes", type="primary", disabled=not edits, key=f"{name}_save"):
         saved, kept_now, refused = _save_all(edits, save)

@@ -79,7 +79,7 @@ def _decisions(rows: pl.DataFrame) -> None:
         column_config={
             "control": None,
             "ref": st.column_config.TextColumn("Control", pinned=True),
-            "title": st.column_config.TextColumn("Title", width="medium"),
+            "title": st.column_config.TextColumn("Title", width="large"),
             "applicability": st.column_config.SelectboxColumn(options=list(APPLICABILITY), required=True),
             "reasons": st.column_config.MultiselectColumn(options=list(soa.REASONS)),
             "exclusion_reason": st.column_config.SelectboxColumn(options=list(soa.EXCLUSION_REASONS)),

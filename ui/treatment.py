@@ -45,7 +45,7 @@ def _actions_editor(actions: pl.DataFrame) -> None:
         save=_save_action, noun="action", allowed=common.can("edit_plan", ()),
         column_config={
             "action_id": st.column_config.TextColumn("Action", pinned=True),
-            "title": st.column_config.TextColumn(required=True, width="medium", max_chars=300),
+            "title": st.column_config.TextColumn(required=True, width="large", max_chars=300),
             "status": st.column_config.SelectboxColumn(options=list(plan.ACTION_STATUSES), required=True),
             "due_date": st.column_config.DateColumn("Due date"),
             "effort": st.column_config.NumberColumn("Effort (person-days)", step=0.5,
@@ -213,7 +213,7 @@ def render() -> None:
         ranked = open_plan.sort("rank", nulls_last=True)
         st.plotly_chart(charts.do_once_ranking(ranked, title="Do once, satisfy both (top 15)"), key="plan_rank")
         common.table(ranked.select([c for c in RANK_COLUMNS if c in ranked.columns]), key="plan_ranking",
-                     column_config={"title": st.column_config.TextColumn(width="medium"),
+                     column_config={"title": st.column_config.TextColumn(width="large"),
                                     "n_27001": st.column_config.NumberColumn("ISO/IEC 27001 controls satisfied"),
                                     "n_42001": st.column_config.NumberColumn("ISO/IEC 42001 controls satisfied"),
                                     "score": st.column_config.NumberColumn("Ranking score", format="%.2f"),
