@@ -81,12 +81,13 @@ def sidebar() -> None:
     who = principal()
     with st.sidebar:
         seen = "every business unit" if who.units is None else ", ".join(sorted(who.units)) or "no unit"
+        # in words rather than behind a help icon: a screen reader reads the icon only as "Help"
         st.caption(md(f"Signed in as {who.name}" + ("" if who.name == who.id else f" ({who.id})")
-                      if who.auth != "none" else f"Acting as {who.id} (no sign-in)"),
-                   help=md(f"Roles: {', '.join(who.roles)}. Sees: {seen}."))
+                      if who.auth != "none" else f"Acting as {who.id} (no sign-in)")
+                   + "  \n" + md(f"Roles: {', '.join(who.roles)}. Sees: {seen}."))
         auth.sign_out(who)
         path = db_path()
-        st.caption(md(f"Database: {path.name}"), help=md(store.location_text(path)))
+        st.caption(md(f"Database: {path.name}") + "  \n" + md(store.location_text(path)))
 
 
 def md(text: object) -> str:
