@@ -99,7 +99,7 @@ _FIELD_COLUMNS = frozenset({"field", "fields", "changed_fields"})
 """Columns naming a record's fields: they read as the fields' headings."""
 
 _FREE_CODES = frozenset({"provenance", "rationale_type", "matched_by", "lifecycle_stage", "theme", "method",
-                         "applicability", "score_basis", "decision", "rule", "coverage"})
+                         "applicability", "score_basis", "decision", "rule", "coverage", "action"})
 """Columns holding codes with no label of their own: they read as the code in sentence case."""
 
 HEADINGS: dict[str, str] = {

@@ -340,6 +340,9 @@ def _save_all(edits: Sequence[tuple[str, int, dict[str, Any]]],
     return saved, kept, lines
 
 
+EMPTY = "–"
+"""What an empty cell shows (not the word None)."""
+
 PAGE_ROWS = 200
 """Rows a read-only table shows at once; a longer one is paged, with its count."""
 
@@ -392,7 +395,8 @@ def table(frame: pl.DataFrame, *, key: str | None, column_config: Mapping[str, A
     as its rows; beyond ``page_rows`` rows it is paged and says which rows of how many it shows."""
     box = where or st
     shown = _page(labels.in_words(frame), key or "table", page_rows, box)
-    box.dataframe(shown, hide_index=True, key=key, height="content", column_config=columns(shown.columns, column_config))
+    box.dataframe(shown, hide_index=True, key=key, height="content", placeholder=EMPTY,
+                  column_config=columns(shown.columns, column_config))
 
 
 def ticked(frame: pl.DataFrame, *, key: str, id_col: str, column_config: Mapping[str, Any] | None = None,
@@ -402,7 +406,7 @@ def ticked(frame: pl.DataFrame, *, key: str, id_col: str, column_config: Mapping
     page = _page(frame, key, page_rows, st)
     shown = labels.in_words(page)
     config = {id_col: None, **(column_config or {})}
-    event = st.dataframe(shown, hide_index=True, key=key, height="content", on_select="rerun",
+    event = st.dataframe(shown, hide_index=True, key=key, height="content", on_select="rerun", placeholder=EMPTY,
                          selection_mode="multi-row", column_config=columns(shown.columns, config))
     rows = list(getattr(getattr(event, "selection", None), "rows", None) or [])
     ids = page[id_col].cast(pl.String).to_list()
@@ -452,7 +456,7 @@ def versioned_editor(frame: pl.DataFrame, *, name: str, id_col: str, editable: S
     config = columns(shown.columns, column_config)
     choices = _choice_labels(config, editable)
     display = _as_labels(labels.in_words(shown, keep=editable, lists=editable), choices)
-    st.data_editor(display, key=key, hide_index=True, num_rows="fixed", height="content",
+    st.data_editor(display, key=key, hide_index=True, num_rows="fixed", height="content", placeholder=EMPTY,
                    disabled=[c for c in shown.columns if c not in editable], column_config=_label_options(config, choices))
     edits = _pending_edits(key, shown, original, id_col, editable, choices)
     c1, c2, c3 = st.columns([1, 1, 4])
