@@ -22,7 +22,7 @@ from engine.soa.vocab import CUSTOM_FRAMEWORK, EXCLUSION_REASONS, REASONS
 from engine.soa.vocab import STATUSES as SOA_STATUSES
 
 __all__ = ["CHANNELS", "ENTITIES", "KINDS", "RELATIONSHIPS", "SHORT_STANDARDS", "STANDARDS", "STATUSES",
-           "TREATMENTS", "control_text", "date_text", "value_text", "heading", "in_words", "is_coded", "labels_of", "standard", "word"]
+           "TREATMENTS", "control_text", "date_text", "value_text", "heading", "in_words", "is_coded", "standard", "word"]
 
 STANDARDS: dict[str, str] = {ISO27001: "ISO/IEC 27001:2022", ISO42001: "ISO/IEC 42001:2023",
                              ISO27001_2013: "ISO/IEC 27001:2013", CUSTOM_FRAMEWORK: "Organisation's own controls"}
@@ -211,11 +211,6 @@ def value_text(field: str, value: object) -> str:
         if isinstance(items, list):
             return "; ".join(word(field, v) for v in items)
     return control_text(word(field, text)) if is_coded(field) else control_text(date_text(text))
-
-
-def labels_of(column: str) -> Mapping[str, str]:
-    """The labels declared for ``column``'s codes (empty when it has none of its own)."""
-    return _BY_COLUMN.get(column, {})
 
 
 def standard(framework: str) -> str:

@@ -15,27 +15,11 @@ import duckdb
 import pytest
 
 from tests.test_browser import app_url, browser, demo_copy, page, visit, wait_idle
+from tests.test_browser_records import _pick_typed, one
 
 __all__ = ["app_url", "browser", "demo_copy", "page"]  # fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def one(db: Path, sql: str, params: list[object] | None = None) -> object:
-    """A value of the database the app is running on (the app holds no connection between runs)."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        row = con.execute(sql, params or []).fetchone()
-    return row[0] if row else None
-
-
-def _type_and_pick(pg, label: str, typed: str, option: str | re.Pattern[str]) -> None:
-    """Type into the selectbox or multiselect labelled ``label`` and pick the option matching ``option``."""
-    box = pg.get_by_role("combobox", name=label, exact=True)
-    box.scroll_into_view_if_needed()
-    box.click()
-    pg.keyboard.type(typed)
-    pg.get_by_role("option", name=option, exact=isinstance(option, str)).first.click()
-    wait_idle(pg)
 
 
 def _team_register(folder: Path, name: str, likelihood_of_3: int) -> Path:
@@ -82,7 +66,7 @@ def test_an_ai_system_and_an_asset_are_added_and_the_asset_retired(app_url: str,
     assert aid and one(demo_copy, "SELECT status FROM assets WHERE id = ?", [aid]) == "active"
 
     page.get_by_role("tab", name="Retire an AI system or asset").click()
-    _type_and_pick(page, "Record", "Rota spreadsheet", re.compile(rf"^Asset {aid} "))
+    _pick_typed(page, "Record", "Rota spreadsheet", re.compile(rf"^Asset {aid} "))
     page.get_by_role("button", name="Retire", exact=True).click()
     wait_idle(page)
     assert one(demo_copy, "SELECT status FROM assets WHERE id = ?", [aid]) == "retired"   # kept, marked retired
@@ -132,8 +116,8 @@ def test_an_soa_exclusion_needs_an_override_while_open_risks_cite_the_control(ap
         "ORDER BY ordinal LIMIT 1").fetchone()
     visit(page, app_url, "soa")
     page.get_by_text("Exclude a control", exact=True).click()
-    _type_and_pick(page, "Control", ref, re.compile(rf"^ISO.IEC 27001:2022 {re.escape(ref)} "))
-    _type_and_pick(page, "Exclusion reason", "scope", "Outside the scope of the management system")
+    _pick_typed(page, "Control", ref, re.compile(rf"^ISO.IEC 27001:2022 {re.escape(ref)} "))
+    _pick_typed(page, "Exclusion reason", "scope", "Outside the scope of the management system")
     page.get_by_label("Justification", exact=True).fill("Handled by the group's shared service (browser)")
     expect(page.get_by_text("Excluding it needs an explicit override", exact=False)).to_be_visible()
     page.get_by_role("button", name="Exclude the control").click()
